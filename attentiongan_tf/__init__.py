@@ -5,13 +5,14 @@ from attentiongan_tf.discriminators import (
     PatchGANDiscriminator,
     build_discriminator,
 )
-from attentiongan_tf.generators import AttentionGANGenerator, SchemeIGenerator, build_generator
+from attentiongan_tf.generators import AttentionGANGenerator, CycleGANGenerator, SchemeIGenerator, build_generator
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AttentionGANGenerator",
     "AttentionGuidedDiscriminator",
+    "CycleGANGenerator",
     "PatchGANDiscriminator",
     "SchemeIGenerator",
     "build_discriminator",

@@ -179,12 +179,68 @@ class SchemeIGenerator(keras.Model):
         }
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class CycleGANGenerator(keras.Model):
+    """The same encoder and decoder with attention disabled: the CycleGAN ablation of the paper's tables.
+
+    One 7×7 head outputs the image directly (``tanh``). For compatibility with
+    the attention tools the dict holds ``attention = [1, 0]`` (everything is
+    foreground, the background mask is zero) and ``content = image``.
+
+    Args:
+        ngf: width of the first conv.
+        n_blocks: ResNet blocks in the encoder.
+        init_std: standard deviation of the N(0, std) kernel initializer.
+        **kwargs: passed to ``keras.Model``.
+
+    Example:
+        >>> g = CycleGANGenerator(ngf=4, n_blocks=1)
+        >>> g(tf.zeros([1, 16, 16, 3]))["image"].shape
+        TensorShape([1, 16, 16, 3])
+    """
+
+    n_masks = 2
+
+    def __init__(self, ngf: int = 64, n_blocks: int = 9, init_std: float = 0.02, **kwargs):
+        super().__init__(**kwargs)
+        self.ngf = ngf
+        self.n_blocks = n_blocks
+        self.init_std = init_std
+        policy = self.dtype_policy
+        self.encoder = ResnetEncoder(ngf, n_blocks, init_std, name="encoder", dtype=policy)
+        self.head = DecoderHead(ngf, 3, 7, "tanh", init_std, name="head", dtype=policy)
+
+    def build(self, input_shape):
+        self.encoder.build(input_shape)
+        self.head.build((None, None, None, self.ngf * 4))
+        self.built = True
+
+    def call(self, inputs):
+        check_spatial_size(inputs)
+        image = self.head(self.encoder(inputs))
+        foreground = tf.ones_like(image[..., :1])
+        return {
+            "image": image,
+            "attention": tf.concat([foreground, tf.zeros_like(foreground)], axis=-1),
+            "content": image[:, :, :, tf.newaxis, :],
+        }
+
+    def get_config(self):
+        return {**base_model_config(self), "ngf": self.ngf, "n_blocks": self.n_blocks, "init_std": self.init_std}
+
+
 def build_generator(
     variant: str = "scheme2", ngf: int = 64, n_blocks: int = 9, n_masks: int = 10, **kwargs
 ) -> keras.Model:
-    """Build a generator by name: ``scheme2`` (default), ``geo`` or ``scheme1``, with its weights created."""
+    """Build a generator by name, with its weights created.
+
+    ``scheme2`` (default), ``geo``, ``scheme1`` or ``cyclegan`` (attention disabled, for ablations);
+    ``n_masks`` only applies to ``scheme2`` and ``geo``.
+    """
     if variant == "scheme1":
         model = SchemeIGenerator(ngf=ngf, n_blocks=n_blocks, **kwargs)
+    elif variant == "cyclegan":
+        model = CycleGANGenerator(ngf=ngf, n_blocks=n_blocks, **kwargs)
     else:
         model = AttentionGANGenerator(ngf=ngf, n_blocks=n_blocks, n_masks=n_masks, variant=variant, **kwargs)
     model.build((None, None, None, 3))

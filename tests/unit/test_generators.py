@@ -85,7 +85,7 @@ def test_any_size_divisible_by_four_in_a_dynamic_graph():
     assert fn(tf.zeros([1, 20, 44, 3]))["image"].shape == (1, 20, 44, 3)
 
 
-@pytest.mark.parametrize("variant", ["scheme2", "geo", "scheme1"])
+@pytest.mark.parametrize("variant", ["scheme2", "geo", "scheme1", "cyclegan"])
 def test_keras_file_round_trip(tmp_path, variant):
     model = build_generator(variant, **TINY)
     path = tmp_path / "g.keras"
@@ -126,3 +126,14 @@ def test_mixed_precision_keeps_masks_and_outputs_in_float32():
 def test_official_parameter_counts():
     assert build_generator("scheme2").count_params() == 11_822_949
     assert build_generator("geo").count_params() == 11_832_360
+
+
+def test_cyclegan_ablation_has_no_attention():
+    model = build_generator("cyclegan", **TINY)
+    x = _images()
+    out = model(x)
+    assert out["image"].shape == x.shape and out["content"].shape == (2, 16, 24, 1, 3)
+    np.testing.assert_array_equal(out["attention"][..., 0].numpy(), 1.0)  # all foreground
+    np.testing.assert_array_equal(out["attention"][..., -1].numpy(), 0.0)  # background mask last, zero
+    np.testing.assert_array_equal(out["content"][..., 0, :].numpy(), out["image"].numpy())
+    assert float(tf.reduce_max(tf.abs(out["image"]))) <= 1.0

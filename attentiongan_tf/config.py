@@ -1,0 +1,258 @@
+"""Training configuration: dataclasses that round-trip through JSON, and the named presets."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from attentiongan_tf.losses import GAN_MODES
+
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
+PRESETS = ("demo", "official", "paper-scheme1")
+GENERATOR_VARIANTS = ("scheme2", "geo", "scheme1", "cyclegan")
+
+
+@dataclass
+class ModelConfig:
+    """Architecture of the two generators and the discriminators.
+
+    Args:
+        variant: generator, ``scheme2`` (official), ``geo`` (official selfie2anime), ``scheme1`` (paper Eq. 1) or
+            ``cyclegan`` (attention disabled: the ablation baseline).
+        ngf: generator width.
+        n_blocks: ResNet blocks per generator.
+        n_masks: attention masks per generator, background included (ignored by scheme1, which has 2).
+        ndf: discriminator width.
+        n_layers_d: stride-2 convs per PatchGAN.
+        attention_discriminator: add the paper's attention-guided discriminators (Eq. 6).
+    """
+
+    variant: str = "scheme2"
+    ngf: int = 64
+    n_blocks: int = 9
+    n_masks: int = 10
+    ndf: int = 64
+    n_layers_d: int = 3
+    attention_discriminator: bool = False
+
+
+@dataclass
+class LossConfig:
+    """Weights of the objective (paper Sec. 3.3; official defaults).
+
+    Args:
+        gan_mode: ``lsgan`` (official) or ``vanilla``.
+        lambda_cycle_a: weight of the A→B→A cycle loss (official 10).
+        lambda_cycle_b: weight of the B→A→B cycle loss (official 10).
+        lambda_identity: identity weight as a fraction of the cycle weight (official 0.5).
+        lambda_attention_gan: weight of the attention-guided adversarial loss (Eq. 6).
+        lambda_pixel: weight of the pixel loss (Eq. 8), multiplied by the curriculum weight r.
+        lambda_tv: weight of the TV attention loss (Eq. 7).
+        curriculum_switch_step: step at which r goes from ``curriculum_early`` to ``curriculum_late`` (Eq. 9).
+        curriculum_early: r before the switch (paper 0.01).
+        curriculum_late: r after the switch (paper 0.5).
+    """
+
+    gan_mode: str = "lsgan"
+    lambda_cycle_a: float = 10.0
+    lambda_cycle_b: float = 10.0
+    lambda_identity: float = 0.5
+    lambda_attention_gan: float = 0.0
+    lambda_pixel: float = 0.0
+    lambda_tv: float = 0.0
+    curriculum_switch_step: int = 0
+    curriculum_early: float = 0.01
+    curriculum_late: float = 0.5
+
+
+@dataclass
+class DataConfig:
+    """Input pipeline (official ``resize_and_crop`` + flip).
+
+    Args:
+        dataroot: folder with ``trainA``, ``trainB`` (and optionally ``testA``, ``testB``); ``None`` = demo data.
+        load_size: images are resized to ``load_size``² first.
+        crop_size: then randomly cropped to ``crop_size``² (the training resolution).
+        flip: random horizontal flip.
+        batch_size: GLOBAL batch size (split over replicas).
+        demo_images: images per domain when the demo dataset is generated.
+    """
+
+    dataroot: str | None = None
+    load_size: int = 286
+    crop_size: int = 256
+    flip: bool = True
+    batch_size: int = 1
+    demo_images: int = 256
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation, runtime and output settings.
+
+    Args:
+        steps: total optimizer steps.
+        decay_fraction: fraction of ``steps`` with linear LR decay at the end (official 100+100 epochs: 0.5).
+        learning_rate: Adam learning rate (official 2e-4).
+        beta_1: Adam β1 (official 0.5).
+        beta_2: Adam β2 (official 0.999).
+        pool_size: image-history size (official 50; 0 disables).
+        seed: seed of weights, data order, augmentation and pool.
+        strategy: ``auto``, ``default``, ``mirrored``, ``multi_worker`` or ``tpu``.
+        xla: JIT-compile the per-replica gradient computations.
+        mixed_precision: ``False``; ``True`` or ``"float16"``: float16 convs, float32 norms / softmax / tanh /
+            losses, loss scaling per optimizer (GPUs); ``"bfloat16"``: bfloat16 convs, no loss scaling (TPUs and
+            CPUs with AMX, where it is several times faster).
+        deterministic: enable TF op determinism (exact resume on GPUs).
+        output_dir: where config.json, checkpoints/, samples/ and logs/ go.
+        checkpoint_every: steps between checkpoints (and one at the end).
+        sample_every: steps between sample grids (and one at the end).
+        log_every: steps between TensorBoard scalar writes.
+        keep_checkpoints: checkpoints kept by the CheckpointManager.
+    """
+
+    steps: int = 1000
+    decay_fraction: float = 0.5
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    pool_size: int = 50
+    seed: int = 0
+    strategy: str = "auto"
+    xla: bool = False
+    mixed_precision: bool | str = False
+    deterministic: bool = False
+    output_dir: str = "runs/demo"
+    checkpoint_every: int = 500
+    sample_every: int = 500
+    log_every: int = 10
+    keep_checkpoints: int = 3
+
+
+@dataclass
+class Config:
+    """The whole resolved configuration written to ``<output_dir>/config.json``.
+
+    Example:
+        >>> config = preset("demo")
+        >>> Config.from_dict(config.to_dict()) == config
+        True
+    """
+
+    preset: str = "official"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Config:
+        sections = {"model": ModelConfig, "loss": LossConfig, "data": DataConfig, "train": TrainConfig}
+        unknown = set(values) - set(sections) - {"preset"}
+        if unknown:
+            raise ValueError(f"unknown config sections {sorted(unknown)}")
+        kwargs = {"preset": values.get("preset", "official")}
+        for name, section in sections.items():
+            given = dict(values.get(name, {}))
+            names = {f.name for f in dataclasses.fields(section)}
+            if set(given) - names:
+                raise ValueError(f"unknown keys in config section {name!r}: {sorted(set(given) - names)}")
+            kwargs[name] = section(**given)
+        config = cls(**kwargs)
+        config.validate()
+        return config
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    def save(self, path: str | os.PathLike) -> None:
+        Path(path).write_text(self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Config:
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+    @property
+    def n_masks(self) -> int:
+        """Masks per generator, background included (2 for scheme1)."""
+        return 2 if self.model.variant in ("scheme1", "cyclegan") else self.model.n_masks
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the offending field when a value is out of range."""
+        m, lo, d, t = self.model, self.loss, self.data, self.train
+        checks = [
+            (m.variant in GENERATOR_VARIANTS, f"model.variant must be one of {GENERATOR_VARIANTS}, got {m.variant!r}"),
+            (m.ngf > 0 and m.ndf > 0 and m.n_blocks >= 0, "model.ngf/ndf must be > 0 and model.n_blocks >= 0"),
+            (m.n_masks >= 2, f"model.n_masks must be >= 2, got {m.n_masks}"),
+            (lo.gan_mode in GAN_MODES, f"loss.gan_mode must be one of {GAN_MODES}, got {lo.gan_mode!r}"),
+            (
+                d.crop_size > 0 and d.crop_size % 4 == 0,
+                f"--image-size (crop_size) must be a positive multiple of 4, got {d.crop_size}",
+            ),
+            (d.load_size >= d.crop_size, f"load_size {d.load_size} must be >= crop_size {d.crop_size}"),
+            (d.batch_size > 0, f"--batch-size must be > 0, got {d.batch_size}"),
+            (t.steps > 0, f"--steps must be > 0, got {t.steps}"),
+            (
+                t.mixed_precision in (False, True, "off", "float16", "bfloat16"),
+                f"--mixed-precision must be float16 or bfloat16, got {t.mixed_precision!r}",
+            ),
+            (0.0 <= t.decay_fraction <= 1.0, f"train.decay_fraction must be in [0, 1], got {t.decay_fraction}"),
+            (t.pool_size >= 0, f"train.pool_size must be >= 0, got {t.pool_size}"),
+            (t.strategy in STRATEGIES, f"--strategy must be one of {STRATEGIES}, got {t.strategy!r}"),
+            (min(t.checkpoint_every, t.sample_every, t.log_every, t.keep_checkpoints) > 0, "intervals must be > 0"),
+            (self.preset in PRESETS, f"--preset must be one of {PRESETS}, got {self.preset!r}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    @property
+    def lr_decay_steps(self) -> int:
+        return int(round(self.train.steps * self.train.decay_fraction))
+
+    @property
+    def lr_constant_steps(self) -> int:
+        return self.train.steps - self.lr_decay_steps
+
+
+def preset(name: str) -> Config:
+    """Named configurations.
+
+    - ``official``: what the official code trains (scheme II, ngf 64, 9 blocks, 10 masks, LSGAN, λ_cycle 10,
+      identity 0.5, pool 50, 286 → 256, batch 1, Adam 2e-4, half constant / half decay).
+    - ``paper-scheme1``: the paper's scheme I for faces: one mask, attention-guided discriminators (Eq. 6),
+      pixel loss (Eq. 8) with curriculum r (Eq. 9) and TV attention loss (Eq. 7), no identity loss.
+    - ``demo``: a tiny scheme II model on the procedural demo data, a few minutes on a CPU.
+    """
+    if name == "official":
+        return Config(preset=name, train=TrainConfig(steps=200 * 1000, checkpoint_every=5000, sample_every=1000))
+    if name == "paper-scheme1":
+        return Config(
+            preset=name,
+            model=ModelConfig(variant="scheme1", attention_discriminator=True),
+            loss=LossConfig(
+                lambda_identity=0.0,
+                lambda_attention_gan=1.0,
+                lambda_pixel=1.0,
+                lambda_tv=1e-6,
+                curriculum_switch_step=10 * 1000,
+            ),
+            data=DataConfig(load_size=143, crop_size=128),
+            train=TrainConfig(steps=200 * 1000, checkpoint_every=5000, sample_every=1000),
+        )
+    if name == "demo":
+        return Config(
+            preset=name,
+            model=ModelConfig(ngf=8, n_blocks=2, n_masks=4, ndf=16, n_layers_d=2),
+            data=DataConfig(load_size=48, crop_size=48, batch_size=4),
+            train=TrainConfig(
+                steps=1000, learning_rate=1e-3, decay_fraction=0.3, checkpoint_every=250, sample_every=250
+            ),
+        )
+    raise ValueError(f"unknown preset {name!r}; choose one of {PRESETS}")

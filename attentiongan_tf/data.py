@@ -1,0 +1,158 @@
+"""Unpaired ``tf.data`` pipeline for ``dataroot/{trainA,trainB,testA,testB}``.
+
+The stream of training examples is a pure function of ``(seed, example index)``: epoch ``e`` of domain A
+visits the files in a permutation drawn from ``(seed, e)`` (B likewise, independently, as the official
+unaligned dataset), and the random crop and flip of example ``k`` use a seed derived from ``k``. Resuming
+at step ``s`` therefore rebuilds the pipeline from example ``s · global_batch`` instead of checkpointing
+an iterator, which keeps Python decoding (PIL: webp, 16-bit, palette...) and exact resumes compatible.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from attentiongan_tf.image_io import UnreadableImageError, list_images, read_image_rgb
+
+logger = logging.getLogger(__name__)
+
+_DATA_SEED_SALT = 7919
+
+
+def scan_domain(folder: str | os.PathLike, workers: int = 8) -> dict:
+    """Decode every image of ``folder`` once; return ``{"files": [...readable], "skipped": [(path, reason)]}``.
+
+    Unreadable files are skipped and reported ONCE here (a warning with their count and the first few
+    paths), so training never stops on them. Raises ``ValueError`` naming the folder when nothing is readable.
+    """
+    files = list_images(folder)
+
+    def check(path: Path) -> str | None:
+        try:
+            read_image_rgb(path)
+        except UnreadableImageError as error:
+            return str(error)
+        return None
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        reasons = list(pool.map(check, files))
+    good = [f for f, r in zip(files, reasons, strict=True) if r is None]
+    skipped = [(f, r) for f, r in zip(files, reasons, strict=True) if r is not None]
+    if skipped:
+        examples = "; ".join(r for _, r in skipped[:3])
+        logger.warning("skipping %d unreadable image(s) in %s: %s", len(skipped), folder, examples)
+    if not good:
+        raise ValueError(f"no readable images in folder {folder} ({len(skipped)} unreadable)")
+    return {"files": good, "skipped": skipped}
+
+
+def decode_file(path: tf.Tensor) -> tf.Tensor:
+    """Read one image file inside tf.data as uint8 RGB (any mode or bit depth, via image_io)."""
+    image = tf.numpy_function(lambda p: read_image_rgb(p.decode()), [path], tf.uint8, stateful=False)
+    image.set_shape([None, None, 3])
+    return image
+
+
+def epoch_order(count: int, seed: int, stream: int) -> tf.data.Dataset:
+    """Infinite stream of file indices: epoch ``e`` is a permutation seeded by ``(seed, stream, e)``."""
+
+    def permutation(epoch):
+        keys = tf.random.stateless_uniform([count], tf.stack([tf.cast(seed * 2 + stream, tf.int64), epoch]))
+        return tf.data.Dataset.from_tensor_slices(tf.argsort(keys))
+
+    return tf.data.Dataset.range(2**62).flat_map(permutation)
+
+
+def preprocess(image: tf.Tensor, seed: tf.Tensor, load_size: int, crop_size: int, flip: bool) -> tf.Tensor:
+    """uint8 (H, W, 3) → float32 (crop, crop, 3) in [-1, 1]: bicubic resize to ``load_size``², random crop, flip."""
+    image = tf.image.resize(tf.cast(image, tf.float32), [load_size, load_size], method="bicubic", antialias=True)
+    image = tf.clip_by_value(image, 0.0, 255.0) / 127.5 - 1.0
+    if load_size > crop_size:
+        image = tf.image.stateless_random_crop(image, [crop_size, crop_size, 3], seed=seed)
+    if flip:
+        image = tf.image.stateless_random_flip_left_right(image, seed=seed + 1)
+    return image
+
+
+def train_dataset(
+    files_a: list,
+    files_b: list,
+    batch_size: int,
+    load_size: int,
+    crop_size: int,
+    flip: bool = True,
+    seed: int = 0,
+    start_example: int = 0,
+) -> tf.data.Dataset:
+    """Endless dataset of ``{"A": (batch, crop, crop, 3), "B": ...}`` global batches in [-1, 1].
+
+    Args:
+        files_a: readable files of domain A (see ``scan_domain``).
+        files_b: readable files of domain B.
+        batch_size: GLOBAL batch size; the strategy splits it over replicas.
+        load_size: resize size before cropping.
+        crop_size: training resolution.
+        flip: random horizontal flips.
+        seed: data seed (file order and augmentation).
+        start_example: index of the first example, ``step · batch_size`` when resuming.
+    """
+    paths_a = tf.constant([str(p) for p in files_a])
+    paths_b = tf.constant([str(p) for p in files_b])
+    indices = tf.data.Dataset.zip(
+        tf.data.Dataset.range(2**62), epoch_order(len(files_a), seed, 0), epoch_order(len(files_b), seed, 1)
+    ).skip(start_example)
+
+    def load(k, i, j):
+        seed_a = tf.stack([tf.cast(seed + _DATA_SEED_SALT, tf.int64), 4 * k])
+        seed_b = tf.stack([tf.cast(seed + _DATA_SEED_SALT, tf.int64), 4 * k + 2])
+        return {
+            "A": preprocess(decode_file(tf.gather(paths_a, i)), seed_a, load_size, crop_size, flip),
+            "B": preprocess(decode_file(tf.gather(paths_b, j)), seed_b, load_size, crop_size, flip),
+        }
+
+    dataset = indices.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(options)
+
+
+def domain_folders(dataroot: str | os.PathLike) -> dict[str, Path]:
+    """The train folders of ``dataroot``, with a clear error naming whatever is missing."""
+    root = Path(dataroot)
+    if not root.is_dir():
+        raise FileNotFoundError(f"--dataroot {root} does not exist")
+    folders = {"A": root / "trainA", "B": root / "trainB"}
+    missing = [str(f) for f in folders.values() if not f.is_dir()]
+    if missing:
+        raise FileNotFoundError(f"--dataroot {root} must contain trainA/ and trainB/; missing: {', '.join(missing)}")
+    return folders
+
+
+def sample_images(dataroot: str | os.PathLike, domain: str, count: int, size: int) -> np.ndarray:
+    """A fixed (count, size, size, 3) float32 batch in [-1, 1] for sample grids, from ``test{domain}`` if it has
+    readable images, else ``train{domain}`` (first files, resized; no randomness)."""
+    root = Path(dataroot)
+    for folder in (root / f"test{domain}", root / f"train{domain}"):
+        try:
+            files = list_images(folder)
+        except (FileNotFoundError, ValueError):
+            continue
+        images = []
+        for path in files:
+            try:
+                images.append(read_image_rgb(path))
+            except UnreadableImageError:
+                continue
+            if len(images) == count:
+                break
+        if images:
+            resized = [
+                tf.image.resize(tf.cast(im, tf.float32), [size, size], "bicubic", antialias=True) for im in images
+            ]
+            return (tf.clip_by_value(tf.stack(resized), 0.0, 255.0) / 127.5 - 1.0).numpy()
+    raise ValueError(f"no readable images for domain {domain} in {root}")

@@ -1,0 +1,130 @@
+"""TF.js graph-model export (SavedModel -> ``tensorflowjs_converter``): float32, float16 and uint8 weights.
+
+The ``translate_float`` signature is converted (float32 [-1, 1] input, any
+size; outputs ``image``, ``attention``, ``content``): TF.js has no uint8
+tensors, and the page / Node runner normalise pixels themselves. Weights are
+sharded (``--weight_shard_size_bytes``) so browsers fetch them in parallel and
+cache each shard.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+from attentiongan_tf.export.savedmodel import prepare_output
+from attentiongan_tf.export.serving import FLOAT_SIGNATURE
+
+TFJS_VARIANTS = ("float32", "float16", "uint8")
+QUANTIZE_FLAGS = {"float32": [], "float16": ["--quantize_float16=*"], "uint8": ["--quantize_uint8=*"]}
+DEFAULT_SHARD_BYTES = 4 * 1024 * 1024
+#: Output names of the ``translate_float`` signature, in the order the frozen graph returns them (sorted keys).
+FLOAT_OUTPUTS = ("attention", "content", "image")
+
+
+def repair_signature(model_json: Path) -> None:
+    """Give every output of ``model.json`` its signature name.
+
+    ``tensorflowjs_converter`` 4.22 names outputs by matching dtype and shape,
+    so outputs of equal shape (``image`` and ``attention`` when n_masks = 3)
+    lose their names. The frozen graph returns ``Identity``, ``Identity_1``...
+    in the order of the sorted signature keys, which restores them.
+    """
+    spec = json.loads(model_json.read_text())
+    outputs = spec["signature"]["outputs"]
+
+    def index(info):
+        match = re.fullmatch(r"Identity(?:_(\d+))?:0", info["name"])
+        if match is None:
+            raise RuntimeError(f"{model_json}: unexpected output tensor {info['name']!r}")
+        return int(match.group(1) or 0)
+
+    ordered = sorted(outputs.values(), key=index)
+    if len(ordered) != len(FLOAT_OUTPUTS):
+        raise RuntimeError(f"{model_json}: expected outputs {FLOAT_OUTPUTS}, got {sorted(outputs)}")
+    repaired = dict(zip(FLOAT_OUTPUTS, ordered, strict=True))
+    for key, info in outputs.items():
+        if key in repaired and repaired[key]["name"] != info["name"]:
+            raise RuntimeError(f"{model_json}: output {key!r} is {info['name']}, expected {repaired[key]['name']}")
+    spec["signature"]["outputs"] = repaired
+    model_json.write_text(json.dumps(spec))
+
+
+def converter_command() -> str:
+    """Path of the ``tensorflowjs_converter`` console script (installed with ``pip install tensorflowjs``)."""
+    command = shutil.which("tensorflowjs_converter")
+    if command is None:
+        raise RuntimeError("tensorflowjs_converter not found; install it with `pip install tensorflowjs==4.22.0`")
+    return command
+
+
+def convert_variant(
+    savedmodel_dir: str | os.PathLike, folder: Path, variant: str, shard_bytes: int = DEFAULT_SHARD_BYTES
+) -> None:
+    """Run ``tensorflowjs_converter`` for one weight variant into ``folder``."""
+    if variant not in TFJS_VARIANTS:
+        raise ValueError(f"unknown TF.js variant {variant!r}; choose from {', '.join(TFJS_VARIANTS)}")
+    command = [
+        converter_command(),
+        "--input_format=tf_saved_model",
+        "--output_format=tfjs_graph_model",
+        f"--signature_name={FLOAT_SIGNATURE}",
+        "--saved_model_tags=serve",
+        f"--weight_shard_size_bytes={shard_bytes}",
+        *QUANTIZE_FLAGS[variant],
+        os.fspath(savedmodel_dir),
+        os.fspath(folder),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    if result.returncode != 0 or not (folder / "model.json").is_file():
+        raise RuntimeError(f"tensorflowjs_converter failed for {variant}:\n{result.stderr[-3000:]}")
+    repair_signature(folder / "model.json")
+
+
+def export_tfjs(
+    savedmodel_dir: str | os.PathLike,
+    output: str | os.PathLike,
+    variants: Iterable[str] = TFJS_VARIANTS,
+    shard_bytes: int = DEFAULT_SHARD_BYTES,
+    overwrite: bool = False,
+) -> dict[str, dict]:
+    """Write ``output/tfjs/<variant>/`` (``model.json`` + weight shards) for each variant.
+
+    Args:
+        savedmodel_dir: a SavedModel written by :func:`attentiongan_tf.export.export_savedmodel`.
+        output: export root.
+        variants: any of ``float32``, ``float16``, ``uint8`` (weight storage; compute is float32).
+        shard_bytes: maximum size of one weight shard.
+        overwrite: replace existing folders.
+
+    Returns:
+        dict mapping each variant to ``{"path": str, "size_bytes": int, "shards": int}``.
+
+    Example:
+        >>> export_tfjs("/tmp/out/savedmodel/attentiongan/1", "/tmp/out", ["float16"])  # doctest: +SKIP
+    """
+    variants = list(variants)
+    unknown = [v for v in variants if v not in TFJS_VARIANTS]
+    if unknown:
+        raise ValueError(f"unknown TF.js variant(s) {unknown}; choose from {', '.join(TFJS_VARIANTS)}")
+    if shard_bytes < 1024:
+        raise ValueError(f"shard_bytes must be at least 1024, got {shard_bytes}")
+    folders = {v: Path(output) / "tfjs" / v for v in variants}
+    for folder in folders.values():
+        prepare_output(folder, overwrite)
+    results = {}
+    for variant, folder in folders.items():
+        folder.mkdir(parents=True)
+        convert_variant(savedmodel_dir, folder, variant, shard_bytes)
+        files = [f for f in folder.iterdir() if f.is_file()]
+        results[variant] = {
+            "path": str(folder),
+            "size_bytes": sum(f.stat().st_size for f in files),
+            "shards": sum(f.suffix == ".bin" for f in files),
+        }
+    return results

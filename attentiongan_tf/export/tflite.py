@@ -1,0 +1,138 @@
+"""TFLite / LiteRT export from the SavedModel: float32, float16, dynamic-range and full-integer variants.
+
+Every variant uses builtin ops only (no Flex / Select TF ops) and keeps the
+SavedModel's dynamic H and W: resize the input with
+``interpreter.resize_tensor_input`` (or call the signature runner, which does
+it) and ``allocate_tensors``. The ``int8`` variant quantizes weights AND
+activations with a representative dataset of real images and keeps float32
+input/output tensors, so callers feed the same [-1, 1] / uint8 tensors as for
+every other variant (Android/iOS code is identical across variants).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from attentiongan_tf.export.savedmodel import prepare_output
+from attentiongan_tf.export.serving import FLOAT_SIGNATURE, UINT8_SIGNATURE
+
+TFLITE_VARIANTS = ("float32", "float16", "dynamic_range", "int8")
+TFLITE_SIGNATURES = (UINT8_SIGNATURE, FLOAT_SIGNATURE)
+
+
+def _operator_codes(model_content: bytes) -> list[tuple[bool, str]]:
+    """``(is_builtin, name)`` for every operator code of a ``.tflite`` flatbuffer (read with the TFLite schema)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    model = schema.Model.GetRootAsModel(model_content, 0)
+    builtin_names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    codes = []
+    for i in range(model.OperatorCodesLength()):
+        code = model.OperatorCodes(i)
+        # Codes < 127 are duplicated in the deprecated int8 field; newer ops only fill builtin_code.
+        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        if builtin == schema.BuiltinOperator.CUSTOM:
+            codes.append((False, (code.CustomCode() or b"").decode()))
+        else:
+            codes.append((True, builtin_names.get(builtin, str(builtin))))
+    return codes
+
+
+def operator_names(model_content: bytes) -> list[str]:
+    """Names of every operator of a ``.tflite`` model (builtin names such as ``CONV_2D``, or custom codes)."""
+    return [name for _, name in _operator_codes(model_content)]
+
+
+def non_builtin_ops(model_content: bytes) -> list[str]:
+    """Custom and Flex (Select TF, ``Flex*``) operators of a ``.tflite`` model; empty for a builtin-only model."""
+    return [name for builtin, name in _operator_codes(model_content) if not builtin]
+
+
+def representative_dataset(images: Iterable[np.ndarray]) -> Callable[[], Iterator[tuple[str, dict]]]:
+    """Calibration samples for full-integer quantization, one per image and signature.
+
+    Args:
+        images: uint8 (H, W, 3) images from the domain the generator translates (real photos).
+    """
+    images = [np.asarray(image) for image in images]
+    if not images:
+        raise ValueError("full-integer quantization needs at least one representative image")
+
+    def generator():
+        for image in images:
+            batch = image[np.newaxis]
+            yield UINT8_SIGNATURE, {"images": tf.constant(batch, tf.uint8)}
+            yield FLOAT_SIGNATURE, {"images": tf.constant(batch.astype(np.float32) / 127.5 - 1.0)}
+
+    return generator
+
+
+def convert_variant(
+    savedmodel_dir: str | os.PathLike, variant: str, representative: Iterable[np.ndarray] | None = None
+) -> bytes:
+    """Convert the ``serving_default`` and ``translate_float`` signatures to one ``.tflite`` flatbuffer."""
+    if variant not in TFLITE_VARIANTS:
+        raise ValueError(f"unknown TFLite variant {variant!r}; choose from {', '.join(TFLITE_VARIANTS)}")
+    if variant == "int8" and representative is None:
+        raise ValueError("the int8 TFLite variant needs representative images (--representative-data)")
+    converter = tf.lite.TFLiteConverter.from_saved_model(
+        os.fspath(savedmodel_dir), signature_keys=list(TFLITE_SIGNATURES)
+    )
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if variant != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if variant == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if variant == "int8":
+        converter.representative_dataset = representative_dataset(representative)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    content = converter.convert()
+    flex = non_builtin_ops(content)
+    if flex:
+        raise RuntimeError(f"TFLite {variant} model needs non-builtin ops {flex}; it would not run on stock LiteRT")
+    return content
+
+
+def export_tflite(
+    savedmodel_dir: str | os.PathLike,
+    output: str | os.PathLike,
+    variants: Iterable[str] = TFLITE_VARIANTS,
+    representative: Iterable[np.ndarray] | None = None,
+    overwrite: bool = False,
+) -> dict[str, dict]:
+    """Write ``output/tflite/<name>_<variant>.tflite`` for each requested variant.
+
+    Args:
+        savedmodel_dir: a SavedModel written by :func:`attentiongan_tf.export.export_savedmodel`.
+        output: export root.
+        variants: any of ``float32``, ``float16``, ``dynamic_range``, ``int8``.
+        representative: uint8 (H, W, 3) real images, required for ``int8``.
+        overwrite: replace existing files.
+
+    Returns:
+        dict mapping each variant to ``{"path": str, "size_bytes": int, "ops": [str]}``.
+
+    Example:
+        >>> export_tflite("/tmp/out/savedmodel/attentiongan/1", "/tmp/out", ["float32"])  # doctest: +SKIP
+    """
+    variants = list(variants)
+    unknown = [v for v in variants if v not in TFLITE_VARIANTS]
+    if unknown:
+        raise ValueError(f"unknown TFLite variant(s) {unknown}; choose from {', '.join(TFLITE_VARIANTS)}")
+    name = Path(savedmodel_dir).parent.name or "attentiongan"
+    folder = Path(output) / "tflite"
+    paths = {v: folder / f"{name}_{v}.tflite" for v in variants}
+    for path in paths.values():
+        prepare_output(path, overwrite)
+    folder.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for variant, path in paths.items():
+        content = convert_variant(savedmodel_dir, variant, representative if variant == "int8" else None)
+        path.write_bytes(content)
+        results[variant] = {"path": str(path), "size_bytes": len(content), "ops": sorted(set(operator_names(content)))}
+    return results

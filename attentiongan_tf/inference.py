@@ -1,0 +1,216 @@
+"""Run a generator from a checkpoint or from ANY exported artifact on uint8 images of any size.
+
+Every runner takes a list of (H, W, 3) uint8 images and returns, per image, a
+dict with ``image`` (H, W, 3) uint8, ``attention`` (H, W, n) float32 in [0, 1]
+(last mask = background) and ``content`` (H, W, k, 3) float32 in [-1, 1]. The
+exported artifacts do the reflection padding to a valid size themselves
+(``translate_float`` signature); the Keras runner applies the same function.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from attentiongan_tf.export.serving import FLOAT_SIGNATURE, translate_any_size
+
+OUTPUT_KEYS = ("image", "attention", "content")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TFJS_NODE_SCRIPT = REPO_ROOT / "tools" / "tfjs_node_run.mjs"
+
+
+def to_model_input(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 -> (1, H, W, 3) float32 in [-1, 1]."""
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
+        raise ValueError(f"expected a (H, W, 3) uint8 image, got {image.dtype} {image.shape}")
+    return (image.astype(np.float32) / 127.5 - 1.0)[np.newaxis]
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """float [-1, 1] -> uint8 [0, 255] (rounded, clipped), as the ``serving_default`` signature does."""
+    return np.round(np.clip((image + 1.0) * 127.5, 0.0, 255.0)).astype(np.uint8)
+
+
+class Runner:
+    """Base of the runners: ``run_raw`` gives the float outputs, ``run`` the uint8 image with float masks."""
+
+    kind = "base"
+
+    def run_raw(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        """Per image: ``image`` (H, W, 3) in [-1, 1], ``attention`` (H, W, n), ``content`` (H, W, k, 3)."""
+        return [{key: np.asarray(value, np.float32)[0] for key, value in self._call(i).items()} for i in images]
+
+    def _call(self, image: np.ndarray) -> dict:
+        raise NotImplementedError(f"{type(self).__name__} must implement _call or run_raw")
+
+    def run(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        """Per image: ``image`` (H, W, 3) uint8, ``attention`` (H, W, n) float32, ``content`` (H, W, k, 3)."""
+        return [{**raw, "image": to_uint8(raw["image"])} for raw in self.run_raw(images)]
+
+
+class KerasRunner(Runner):
+    """Runs a Keras generator (in a ``tf.function``) with the export's pad -> generator -> crop function.
+
+    Args:
+        model: an AttentionGAN generator.
+
+    Example:
+        >>> runner = KerasRunner(build_generator(ngf=4, n_blocks=1))  # doctest: +SKIP
+        >>> runner.run([np.zeros((5, 7, 3), np.uint8)])[0]["image"].shape  # doctest: +SKIP
+        (5, 7, 3)
+    """
+
+    kind = "keras"
+
+    def __init__(self, model):
+        self.model = model
+        self._translate = tf.function(lambda images: translate_any_size(model, images), reduce_retracing=True)
+
+    def _call(self, image: np.ndarray) -> dict:
+        return {key: value.numpy() for key, value in self._translate(to_model_input(image)).items()}
+
+
+class SavedModelRunner(Runner):
+    """Runs the ``translate_float`` signature of an exported SavedModel (``OUT/savedmodel/<name>/<version>``).
+
+    Args:
+        path: the SavedModel directory (holding ``saved_model.pb``).
+    """
+
+    kind = "savedmodel"
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        loaded = tf.saved_model.load(str(self.path))
+        if FLOAT_SIGNATURE not in loaded.signatures:
+            raise ValueError(f"{self.path} has no {FLOAT_SIGNATURE!r} signature; was it written by export.py?")
+        self._loaded = loaded
+        self._signature = loaded.signatures[FLOAT_SIGNATURE]
+
+    def _call(self, image: np.ndarray) -> dict:
+        return self._signature(images=tf.constant(to_model_input(image)))
+
+
+class TFLiteRunner(Runner):
+    """Runs a ``.tflite`` export with the LiteRT interpreter (``ai_edge_litert``), any input size.
+
+    The signature runner resizes the input tensor (``ResizeInputTensor``) and
+    re-allocates whenever the image size changes.
+
+    Args:
+        path: the ``.tflite`` file.
+        num_threads: CPU threads for the interpreter.
+    """
+
+    kind = "tflite"
+
+    def __init__(self, path: str | os.PathLike, num_threads: int | None = None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.path = Path(path)
+        self.interpreter = Interpreter(model_path=str(self.path), num_threads=num_threads)
+        if FLOAT_SIGNATURE not in self.interpreter.get_signature_list():
+            raise ValueError(f"{self.path} has no {FLOAT_SIGNATURE!r} signature; was it written by export.py?")
+        self._signature = self.interpreter.get_signature_runner(FLOAT_SIGNATURE)
+
+    def _call(self, image: np.ndarray) -> dict:
+        return self._signature(images=to_model_input(image))
+
+
+class TFJSNodeRunner(Runner):
+    """Runs a TF.js graph model in Node (``@tensorflow/tfjs`` + wasm backend) via ``tools/tfjs_node_run.mjs``.
+
+    One Node process handles every image of a ``run`` call. Needs ``node`` and ``npm ci`` at the repo root.
+
+    Args:
+        path: the TF.js model folder (holding ``model.json``) or the ``model.json`` file.
+    """
+
+    kind = "tfjs"
+
+    def __init__(self, path: str | os.PathLike):
+        path = Path(path)
+        self.path = path.parent if path.name == "model.json" else path
+        if not (self.path / "model.json").is_file():
+            raise FileNotFoundError(f"no model.json in {self.path}")
+        if shutil.which("node") is None:
+            raise RuntimeError("running a TF.js model needs Node.js (`node` not found on PATH)")
+        if not (REPO_ROOT / "node_modules" / "@tensorflow" / "tfjs-backend-wasm").is_dir():
+            raise RuntimeError(f"TF.js packages missing; run `npm ci` in {REPO_ROOT}")
+        self.last_timings_ms: list[float] = []
+
+    def run_raw(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        with tempfile.TemporaryDirectory(prefix="tfjs_run_") as tmp:
+            items = []
+            for index, image in enumerate(images):
+                batch = to_model_input(image)
+                batch.tofile(f"{tmp}/in{index}.f32")
+                items.append(
+                    {"input": f"{tmp}/in{index}.f32", "shape": list(batch.shape), "output_prefix": f"{tmp}/out{index}"}
+                )
+            Path(tmp, "manifest.json").write_text(json.dumps({"model_dir": str(self.path.resolve()), "items": items}))
+            done = subprocess.run(
+                ["node", str(TFJS_NODE_SCRIPT), f"{tmp}/manifest.json"], capture_output=True, text=True, cwd=REPO_ROOT
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"TF.js runner failed on {self.path}:\n{done.stderr[-3000:]}")
+            report = json.loads(done.stdout.strip().splitlines()[-1])
+            self.last_timings_ms = [entry["ms"] for entry in report["outputs"]]
+            results = []
+            for index, entry in enumerate(report["outputs"]):
+                results.append(
+                    {
+                        key: np.fromfile(f"{tmp}/out{index}.{key}.f32", np.float32).reshape(entry["shapes"][key][1:])
+                        for key in OUTPUT_KEYS
+                    }
+                )
+            return results
+
+
+def open_runner(
+    path: str | os.PathLike,
+    direction: str = "AtoB",
+    variant: str | None = None,
+    ngf: int | None = None,
+    n_blocks: int | None = None,
+    num_threads: int | None = None,
+):
+    """Pick the runner for ``path``: SavedModel dir, ``.tflite`` file, TF.js folder / ``model.json``, or any
+    checkpoint :func:`attentiongan_tf.model_io.load_generator_any` accepts (``.keras``, ``.pth``, training dir).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: ``path`` is none of the above.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"model or checkpoint not found: {path}")
+    if path.is_dir() and (path / "saved_model.pb").is_file():
+        return SavedModelRunner(path)
+    if path.suffix.lower() == ".tflite" and path.is_file():
+        return TFLiteRunner(path, num_threads=num_threads)
+    if path.name == "model.json" or (path.is_dir() and (path / "model.json").is_file()):
+        return TFJSNodeRunner(path)
+    from attentiongan_tf.model_io import load_generator_any
+
+    return KerasRunner(load_generator_any(path, direction=direction, variant=variant, ngf=ngf, n_blocks=n_blocks))
+
+
+def make_grid(image: np.ndarray, result: dict[str, np.ndarray], gap: int = 4) -> np.ndarray:
+    """Paper-style strip: input | output | every attention mask | every content image (uint8, white gaps)."""
+    height, width = image.shape[:2]
+    tiles = [image, result["image"]]
+    masks = np.moveaxis(result["attention"], -1, 0)
+    tiles += [np.repeat(to_uint8(mask * 2.0 - 1.0)[..., None], 3, axis=-1) for mask in masks]
+    tiles += [to_uint8(content) for content in np.moveaxis(result["content"], -2, 0)]
+    grid = np.full((height, len(tiles) * (width + gap) - gap, 3), 255, np.uint8)
+    for index, tile in enumerate(tiles):
+        grid[:, index * (width + gap) : index * (width + gap) + width] = tile
+    return grid

@@ -1,0 +1,67 @@
+"""Kernel Inception Distance (Bińkowski et al., 2018): unbiased MMD² with the kernel ``(x·y / d + 1)^3``.
+
+As in torch-fidelity and clean-fid, the estimate is averaged over ``num_subsets`` random subsets of
+``subset_size`` samples drawn without replacement from each set (``subset_size`` is capped at the smaller
+set). AttentionGAN and U-GAT-IT report KID × 100 as mean ± standard deviation over the subsets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def polynomial_mmd2_unbiased(features1: np.ndarray, features2: np.ndarray) -> float:
+    """Unbiased MMD² between two equally sized (m, D) samples with the cubic polynomial kernel."""
+    x, y = np.asarray(features1, np.float64), np.asarray(features2, np.float64)
+    if x.shape != y.shape or x.ndim != 2 or x.shape[0] < 2:
+        raise ValueError(f"KID subsets must both be (m >= 2, D), got {x.shape} and {y.shape}")
+    m, dim = x.shape
+    k_xx = (x @ x.T / dim + 1) ** 3
+    k_yy = (y @ y.T / dim + 1) ** 3
+    k_xy = (x @ y.T / dim + 1) ** 3
+    within = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
+    return float(within - 2 * k_xy.sum() / (m * m))
+
+
+def kernel_inception_distance(
+    features1: np.ndarray,
+    features2: np.ndarray,
+    num_subsets: int = 100,
+    subset_size: int = 1000,
+    seed: int = 0,
+) -> dict[str, float]:
+    """KID between two feature sets; returns ``{"mean", "std", "mean_x100", "std_x100", "subset_size", "num_subsets"}``.
+
+    Args:
+        features1: (N1, D) features.
+        features2: (N2, D) features.
+        num_subsets: number of random subsets averaged.
+        subset_size: samples per subset, capped at min(N1, N2).
+        seed: seed of the subset sampling, so reports are reproducible.
+    """
+    x, y = np.asarray(features1, np.float64), np.asarray(features2, np.float64)
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
+        raise ValueError(f"KID needs (N, D) features with equal D, got {x.shape} and {y.shape}")
+    if num_subsets < 1:
+        raise ValueError(f"num_subsets must be >= 1, got {num_subsets}")
+    size = min(x.shape[0], y.shape[0], subset_size)
+    if size < 2:
+        raise ValueError(f"KID needs at least 2 samples in each set, got {x.shape[0]} and {y.shape[0]}")
+    rng = np.random.default_rng(seed)
+    values = np.array(
+        [
+            polynomial_mmd2_unbiased(
+                x[rng.choice(x.shape[0], size, replace=False)], y[rng.choice(y.shape[0], size, replace=False)]
+            )
+            for _ in range(num_subsets)
+        ]
+    )
+    mean, std = float(values.mean()), float(values.std())
+    return {
+        "mean": mean,
+        "std": std,
+        "mean_x100": 100 * mean,
+        "std_x100": 100 * std,
+        "subset_size": int(size),
+        "num_subsets": int(num_subsets),
+    }

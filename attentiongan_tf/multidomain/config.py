@@ -1,0 +1,197 @@
+"""Settings of a multi-domain run: one flat dataclass, saved as ``config.json`` next to the checkpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+from attentiongan_tf.multidomain.losses import CLASSIFICATION_MODES, GAN_MODES
+
+LAYOUTS = ("auto", "folders", "csv")
+
+
+@dataclasses.dataclass
+class MultiDomainConfig:
+    """Every setting of :func:`attentiongan_tf.multidomain.train_multidomain` (StarGAN defaults).
+
+    Args:
+        output_dir: run folder (config.json, checkpoints/, samples/, metrics.jsonl).
+        dataroot: folder-per-domain root or image root of ``labels_csv``; ``None`` writes and uses the demo.
+        layout: ``folders`` (one sub-folder per domain), ``csv`` (``labels_csv``) or ``auto``.
+        labels_csv: CSV (``filename,attr1,...``) or CelebA ``list_attr_celeba.txt`` attribute file.
+        attributes: columns of ``labels_csv`` to use (StarGAN ``--selected_attrs``); ``None`` = all.
+        classification: ``auto`` (one-hot labels → ``single_label``, else ``multi_label``) or either mode.
+        image_size: training resolution (images are resized to it).
+        batch_size: global batch size.
+        flip: random horizontal flips.
+        ngf / n_blocks / n_masks: generator width, ResNet blocks, attention masks (background included).
+        ndf / n_layers_d: discriminator width and stride-2 convs (``image_size`` divisible by ``2**n_layers_d``).
+        gan_mode: ``wgan-gp`` (StarGAN) or ``lsgan``.
+        lambda_cls / lambda_rec / lambda_gp: StarGAN weights 1, 10, 10.
+        lambda_tv: attention total-variation weight (paper Eq. 7).
+        lambda_attention_l1: weight of the mean foreground attention (keeps masks small).
+        g_learning_rate / d_learning_rate / beta_1 / beta_2: Adam settings (StarGAN 1e-4, 1e-4, 0.5, 0.999).
+        n_critic: discriminator steps per generator step.
+        steps: total discriminator steps; decay_steps: linear learning-rate decay over the last steps.
+        seed: seed of weights, data order and target labels.
+        log_every / sample_every / checkpoint_every / keep_checkpoints: intervals (steps) and retention.
+        demo_images: training images per domain of the procedural demo.
+
+    Example:
+        >>> MultiDomainConfig(output_dir="/tmp/run", image_size=32, ngf=8).validate()
+    """
+
+    output_dir: str = "runs/multidomain"
+    dataroot: str | None = None
+    layout: str = "auto"
+    labels_csv: str | None = None
+    attributes: list[str] | None = None
+    classification: str = "auto"
+    image_size: int = 128
+    batch_size: int = 16
+    flip: bool = True
+    ngf: int = 64
+    n_blocks: int = 6
+    n_masks: int = 10
+    ndf: int = 64
+    n_layers_d: int = 6
+    gan_mode: str = "wgan-gp"
+    lambda_cls: float = 1.0
+    lambda_rec: float = 10.0
+    lambda_gp: float = 10.0
+    lambda_tv: float = 1e-6
+    lambda_attention_l1: float = 0.0
+    g_learning_rate: float = 1e-4
+    d_learning_rate: float = 1e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    n_critic: int = 5
+    steps: int = 200_000
+    decay_steps: int = 100_000
+    seed: int = 0
+    log_every: int = 100
+    sample_every: int = 1000
+    checkpoint_every: int = 10_000
+    keep_checkpoints: int = 3
+    demo_images: int = 64
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first invalid setting (as its command-line flag)."""
+        choices = {"layout": LAYOUTS, "gan_mode": GAN_MODES, "classification": ("auto", *CLASSIFICATION_MODES)}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"--{name.replace('_', '-')} must be one of {allowed}, got {getattr(self, name)!r}")
+        positive = (
+            "image_size",
+            "batch_size",
+            "ngf",
+            "ndf",
+            "n_layers_d",
+            "n_critic",
+            "steps",
+            "log_every",
+            "sample_every",
+            "checkpoint_every",
+            "keep_checkpoints",
+            "demo_images",
+        )
+        for name in positive:
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(self, name)}")
+        if self.n_masks < 2:
+            raise ValueError(f"--n-masks must be at least 2 (foreground and background), got {self.n_masks}")
+        if self.image_size % 4 or self.image_size % 2**self.n_layers_d:
+            raise ValueError(
+                f"--image-size {self.image_size} must be divisible by 4 and by 2**n_layers_d = {2**self.n_layers_d}"
+            )
+        if self.n_blocks < 0 or self.decay_steps < 0 or self.decay_steps > self.steps:
+            raise ValueError(
+                f"need n_blocks >= 0 and 0 <= decay_steps <= steps, got {self.n_blocks}, "
+                f"{self.decay_steps}, {self.steps}"
+            )
+        if self.layout == "csv" and not self.labels_csv:
+            raise ValueError("--layout csv needs --labels-csv")
+        for name in ("lambda_cls", "lambda_rec", "lambda_gp", "lambda_tv", "lambda_attention_l1"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> MultiDomainConfig:
+        """Build from a dict, refusing unknown keys (typos in a config file)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown multi-domain setting(s) {unknown}")
+        return cls(**values)
+
+    def save(self, path: str | os.PathLike, **extra) -> None:
+        """Write ``{"preset": "multidomain", "config": {...}, **extra}`` (extra: resolved domains, mode)."""
+        Path(path).write_text(json.dumps({"preset": "multidomain", "config": self.to_dict(), **extra}, indent=2))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> MultiDomainConfig:
+        """Read a ``config.json`` written by :meth:`save`."""
+        values = json.loads(Path(path).read_text())
+        if values.get("preset") != "multidomain":
+            raise ValueError(f"{path} is not the config of a multi-domain run")
+        return cls.from_dict(values["config"])
+
+
+#: ``multidomain``: StarGAN's CelebA settings (128 px, WGAN-GP, n_critic 5). ``multidomain_demo``: a tiny model
+#: that learns the procedural demo on a CPU in about a minute (the settings of the learning test).
+PRESETS = {
+    "multidomain": MultiDomainConfig(),
+    "multidomain_demo": MultiDomainConfig(
+        output_dir="runs/multidomain_demo",
+        image_size=32,
+        batch_size=8,
+        ngf=8,
+        n_blocks=1,
+        n_masks=3,
+        ndf=16,
+        n_layers_d=3,
+        gan_mode="lsgan",
+        n_critic=1,
+        steps=400,
+        decay_steps=0,
+        g_learning_rate=1e-3,
+        d_learning_rate=1e-3,
+        lambda_rec=2.5,
+        demo_images=32,
+        log_every=50,
+        sample_every=100,
+        checkpoint_every=200,
+    ),
+}
+
+
+def config_from_flags(values: dict, preset: str = "multidomain") -> MultiDomainConfig:
+    """A validated config: ``PRESETS[preset]`` with every non-``None`` command-line value applied.
+
+    Args:
+        values: argparse destinations (``vars(args)`` minus ``preset``/``resume``); ``learning_rate`` sets both
+            the generator and discriminator rates unless they are given too.
+        preset: ``multidomain`` or ``multidomain_demo``.
+
+    Raises ``ValueError`` naming flags that have no multi-domain meaning (e.g. ``--pool-size``).
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"--preset must be one of {sorted(PRESETS)}, got {preset!r}")
+    given = {k: v for k, v in values.items() if v is not None}
+    if "learning_rate" in given:
+        rate = given.pop("learning_rate")
+        given.setdefault("g_learning_rate", rate)
+        given.setdefault("d_learning_rate", rate)
+    known = {f.name for f in dataclasses.fields(MultiDomainConfig)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
+        raise ValueError(f"{flags} do(es) not apply to --preset {preset}")
+    config = dataclasses.replace(PRESETS[preset], **given)
+    config.validate()
+    return config

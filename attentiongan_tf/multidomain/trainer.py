@@ -1,0 +1,185 @@
+"""The multi-domain train step (StarGAN order): a critic step every step, a generator step every ``n_critic``."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from attentiongan_tf.losses import foreground
+from attentiongan_tf.multidomain import losses as L
+from attentiongan_tf.multidomain.config import MultiDomainConfig
+from attentiongan_tf.multidomain.models import build_multidomain_discriminator, build_multidomain_generator
+from attentiongan_tf.schedules import ConstantThenLinearDecay
+
+_ALPHA_SALT = 15_485_863
+
+
+class MultiDomainTrainer(tf.Module):
+    """One conditional generator, one discriminator with a domain classifier, two Adam optimizers.
+
+    Critic step: ``adv(D(x), D(G(x, c'))) + λ_cls · cls(D_cls(x), c) [+ λ_gp · GP]``. Generator step:
+    ``adv(D(G(x, c'))) + λ_cls · cls(D_cls(G(x, c')), c') + λ_rec · |G(G(x, c'), c) − x|₁ + λ_tv · TV(A)
+    + λ_l1 · mean(A)`` with ``A`` the foreground attention of the translation. Losses are per-example values
+    averaged over the GLOBAL batch, and both steps run under ``strategy.run`` inside a ``tf.function``.
+
+    Args:
+        config: the run's :class:`MultiDomainConfig`.
+        n_domains: label length.
+        classification: ``single_label`` or ``multi_label`` (the resolved mode).
+        strategy: a ``tf.distribute.Strategy`` (default: the current one).
+
+    Example:
+        >>> config = MultiDomainConfig(image_size=32, batch_size=2, ngf=4, n_blocks=1, n_masks=3, ndf=4, n_layers_d=3)
+        >>> trainer = MultiDomainTrainer(config, n_domains=3, classification="single_label")
+        >>> batch = {"image": tf.zeros([2, 32, 32, 3]), "label": tf.one_hot([0, 1], 3), "target": tf.one_hot([2, 0], 3)}
+        >>> "d_classification" in trainer.train_step(batch)
+        True
+    """
+
+    def __init__(
+        self,
+        config: MultiDomainConfig,
+        n_domains: int,
+        classification: str,
+        strategy: tf.distribute.Strategy | None = None,
+    ):
+        super().__init__(name="multidomain_trainer")
+        if classification not in L.CLASSIFICATION_MODES:
+            raise ValueError(f"classification must be one of {L.CLASSIFICATION_MODES}, got {classification!r}")
+        config.validate()
+        self.config = config
+        self.n_domains = n_domains
+        self.classification = classification
+        self.strategy = strategy or tf.distribute.get_strategy()
+        c = config
+        with self.strategy.scope():
+            keras.utils.set_random_seed(c.seed)
+            self.generator = build_multidomain_generator(
+                n_domains, ngf=c.ngf, n_blocks=c.n_blocks, n_masks=c.n_masks, name="generator"
+            )
+            self.discriminator = build_multidomain_discriminator(
+                n_domains, c.image_size, ndf=c.ndf, n_layers=c.n_layers_d, name="discriminator"
+            )
+            # The generator optimizer takes one step per n_critic critic steps: count its schedule in its steps.
+            g_schedule = ConstantThenLinearDecay(
+                c.g_learning_rate, (c.steps - c.decay_steps) // c.n_critic, c.decay_steps // c.n_critic
+            )
+            d_schedule = ConstantThenLinearDecay(c.d_learning_rate, c.steps - c.decay_steps, c.decay_steps)
+            self.generator_optimizer = keras.optimizers.Adam(g_schedule, c.beta_1, c.beta_2, name="g_optimizer")
+            self.discriminator_optimizer = keras.optimizers.Adam(d_schedule, c.beta_1, c.beta_2, name="d_optimizer")
+            self.generator_optimizer.build(self.generator.trainable_variables)
+            self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self._discriminator_step = tf.function(self._distributed(self._discriminator_replica_step))
+        self._generator_step = tf.function(self._distributed(self._generator_replica_step))
+
+    def _average(self, per_example: tf.Tensor) -> tf.Tensor:
+        return tf.nn.compute_average_loss(per_example, global_batch_size=self.config.batch_size)
+
+    def _distributed(self, replica_fn):
+        def run(batch):
+            per_replica = self.strategy.run(replica_fn, args=(batch,))
+            return {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
+
+        return run
+
+    def discriminator_losses(self, batch: dict) -> dict:
+        """Per-example critic terms (weighted) and the classifier accuracy on real images."""
+        c = self.config
+        real, label, target = batch["image"], batch["label"], batch["target"]
+        fake = tf.stop_gradient(self.generator({"image": real, "label": target})["image"])
+        out_real = self.discriminator(real)
+        out_fake = self.discriminator(fake)
+        terms = {
+            "d_adversarial": L.discriminator_adversarial_loss(out_real["logits"], out_fake["logits"], c.gan_mode),
+            "d_classification": c.lambda_cls
+            * L.domain_classification_loss(out_real["domain_logits"], label, self.classification),
+        }
+        if c.gan_mode == "wgan-gp":
+            replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+            key = tf.stack([tf.cast(c.seed + _ALPHA_SALT, tf.int64), self.step * 64 + tf.cast(replica, tf.int64)])
+            alpha = tf.random.stateless_uniform([tf.shape(real)[0], 1, 1, 1], key)
+            penalty = L.gradient_penalty(lambda x: self.discriminator(x)["logits"], real, fake, alpha)
+            terms["d_gradient_penalty"] = c.lambda_gp * penalty
+        accuracy = L.domain_accuracy(out_real["domain_logits"], label, self.classification)
+        return {"terms": terms, "accuracy": accuracy}
+
+    def _discriminator_replica_step(self, batch: dict) -> dict:
+        with tf.GradientTape() as tape:
+            result = self.discriminator_losses(batch)
+            total = self._average(tf.add_n(list(result["terms"].values())))
+        variables = self.discriminator.trainable_variables
+        self.discriminator_optimizer.apply(tape.gradient(total, variables), variables)
+        summary = {k: self._average(v) for k, v in result["terms"].items()}
+        return {**summary, "d_total": total, "d_real_accuracy": self._average(result["accuracy"])}
+
+    def generator_losses(self, batch: dict) -> dict:
+        """Per-example generator terms (weighted) and the classifier accuracy on the translations."""
+        c = self.config
+        real, label, target = batch["image"], batch["label"], batch["target"]
+        out = self.generator({"image": real, "label": target})
+        judged = self.discriminator(out["image"])
+        reconstruction = self.generator({"image": out["image"], "label": label})["image"]
+        fg = foreground(out["attention"])
+        terms = {
+            "g_adversarial": L.generator_adversarial_loss(judged["logits"], c.gan_mode),
+            "g_classification": c.lambda_cls
+            * L.domain_classification_loss(judged["domain_logits"], target, self.classification),
+            "g_reconstruction": c.lambda_rec * L.reconstruction_loss(reconstruction, real),
+        }
+        if c.lambda_tv > 0:
+            terms["g_attention_tv"] = c.lambda_tv * L.total_variation_loss(fg)
+        if c.lambda_attention_l1 > 0:
+            terms["g_attention_l1"] = c.lambda_attention_l1 * L.attention_l1_loss(out["attention"])
+        accuracy = L.domain_accuracy(judged["domain_logits"], target, self.classification)
+        return {"terms": terms, "accuracy": accuracy, "foreground": fg}
+
+    def _generator_replica_step(self, batch: dict) -> dict:
+        with tf.GradientTape() as tape:
+            result = self.generator_losses(batch)
+            total = self._average(tf.add_n(list(result["terms"].values())))
+        variables = self.generator.trainable_variables
+        self.generator_optimizer.apply(tape.gradient(total, variables), variables)
+        summary = {k: self._average(v) for k, v in result["terms"].items()}
+        foreground_mean = self._average(tf.reduce_mean(result["foreground"], axis=[1, 2, 3]))
+        return {
+            **summary,
+            "g_total": total,
+            "g_fake_accuracy": self._average(result["accuracy"]),
+            "foreground_mean": foreground_mean,
+        }
+
+    def train_step(self, batch: dict) -> dict:
+        """One critic step, plus a generator step when ``step + 1`` is a multiple of ``n_critic``; float losses."""
+        losses = self._discriminator_step(batch)
+        if (int(self.step.numpy()) + 1) % self.config.n_critic == 0:
+            losses = {**losses, **self._generator_step(batch)}
+        self.step.assign_add(1)
+        return {k: float(v) for k, v in losses.items()}
+
+    def translate(self, images, labels) -> dict:
+        """Run the generator on (B, H, W, 3) images in [-1, 1] towards (B, c) labels; returns its output dict."""
+        return self.generator(
+            {"image": tf.convert_to_tensor(images, tf.float32), "label": tf.convert_to_tensor(labels, tf.float32)}
+        )
+
+    def translated_accuracy(self, images, labels) -> float:
+        """Auxiliary-classifier accuracy on translations of ``images`` to every OTHER domain (single-label) or
+        to each label with one attribute flipped (multi-label): how often D sees the requested domain."""
+        images, labels = np.asarray(images, np.float32), np.asarray(labels, np.float32)
+        hits = []
+        for column in range(self.n_domains):
+            if self.classification == "single_label":
+                keep = labels[:, column] == 0
+                targets = np.tile(np.eye(self.n_domains, dtype=np.float32)[column], (int(keep.sum()), 1))
+            else:
+                keep = np.ones(len(labels), bool)
+                targets = labels.copy()
+                targets[:, column] = 1.0 - targets[:, column]
+            if not keep.any():
+                continue
+            fakes = self.translate(images[keep], targets)["image"]
+            logits = self.discriminator(fakes)["domain_logits"]
+            hits.append(L.domain_accuracy(logits, targets, self.classification).numpy())
+        return float(np.mean(np.concatenate(hits)))

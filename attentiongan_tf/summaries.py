@@ -1,0 +1,98 @@
+"""Sample grids, TensorBoard summaries and mask-collapse detection."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+COLLAPSE_THRESHOLD = 0.01
+
+
+def _to_uint8(images: np.ndarray) -> np.ndarray:
+    return np.round((np.clip(images, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+
+
+def grid_row(inputs: np.ndarray, outputs: dict) -> np.ndarray:
+    """(B, H, n_tiles·W, 3) uint8 rows: input | output | each attention mask (grey) | each content image."""
+    inputs = np.asarray(inputs)
+    attention = np.asarray(outputs["attention"])
+    content = np.asarray(outputs["content"])
+    tiles = [_to_uint8(inputs), _to_uint8(np.asarray(outputs["image"]))]
+    masks = np.round(attention * 255).astype(np.uint8)
+    tiles += [np.repeat(masks[..., i : i + 1], 3, -1) for i in range(masks.shape[-1])]
+    tiles += [_to_uint8(content[..., k, :]) for k in range(content.shape[-2])]
+    return np.concatenate(tiles, axis=2)
+
+
+def make_grid(rows: list[np.ndarray]) -> np.ndarray:
+    """Stack rows from ``grid_row`` (possibly of different widths, e.g. A→B and B→A) into one uint8 image."""
+    flat = [r.reshape(-1, *r.shape[2:]) for r in rows]
+    width = max(f.shape[1] for f in flat)
+    padded = [np.pad(f, ((0, 0), (0, width - f.shape[1]), (0, 0)), constant_values=255) for f in flat]
+    return np.concatenate(padded, axis=0)
+
+
+def save_grid(grid: np.ndarray, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(grid).save(path)
+    return path
+
+
+def collapse_warning(background_mean: float, direction: str) -> str | None:
+    """A warning when the masks are (almost) all background or all foreground, else ``None``."""
+    if background_mean > 1.0 - COLLAPSE_THRESHOLD:
+        state = "all background (the generator copies its input)"
+    elif background_mean < COLLAPSE_THRESHOLD:
+        state = "all foreground (the background is not preserved)"
+    else:
+        return None
+    return (
+        f"attention masks of {direction} collapsed to {state}: mean background weight {background_mean:.4f}. "
+        "See docs/qa.md (mask collapse)."
+    )
+
+
+class TrainingSummaries:
+    """TensorBoard writer for losses, learning rate, throughput, mask statistics and sample grids.
+
+    Args:
+        log_dir: TensorBoard folder; ``None`` writes nothing (non-chief workers).
+
+    Example:
+        >>> summaries = TrainingSummaries(None)
+        >>> summaries.scalars({"cycle_a": 1.0}, step=0)
+        []
+    """
+
+    def __init__(self, log_dir: str | os.PathLike | None):
+        self.log_dir = log_dir
+        self.writer = tf.summary.create_file_writer(str(log_dir)) if log_dir else tf.summary.create_noop_writer()
+        self.warned: set[str] = set()
+
+    def scalars(self, values: dict, step: int) -> list[str]:
+        """Write every value under ``loss/``, ``masks/`` or ``train/``; return new mask-collapse warnings."""
+        warnings = []
+        with self.writer.as_default(step=step):
+            for name, value in values.items():
+                group = "masks" if ("background" in name or "entropy" in name) else "loss"
+                group = "train" if name in ("learning_rate", "images_per_second") else group
+                tf.summary.scalar(f"{group}/{name}", float(value))
+            for direction in ("ab", "ba"):
+                key = f"background_mean_{direction}"
+                message = collapse_warning(float(values[key]), direction) if key in values else None
+                if message and direction not in self.warned:
+                    self.warned.add(direction)
+                    tf.summary.text("warnings/mask_collapse", message)
+                    warnings.append(message)
+        self.writer.flush()
+        return warnings
+
+    def image(self, name: str, grid: np.ndarray, step: int) -> None:
+        with self.writer.as_default(step=step):
+            tf.summary.image(name, grid[np.newaxis], max_outputs=1)
+        self.writer.flush()

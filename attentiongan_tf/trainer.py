@@ -1,0 +1,242 @@
+"""One AttentionGAN training step, in the official order, for any ``tf.distribute`` strategy."""
+
+from __future__ import annotations
+
+import contextlib
+
+import keras
+import tensorflow as tf
+
+from attentiongan_tf import losses as L
+from attentiongan_tf.config import Config
+from attentiongan_tf.discriminators import build_discriminator
+from attentiongan_tf.generators import build_generator
+from attentiongan_tf.image_pool import ImagePool
+from attentiongan_tf.schedules import ConstantThenLinearDecay
+
+_POOL_SEED_SALT = 1_000_003
+
+
+def policy_name(mixed_precision: bool | str) -> str:
+    """Keras dtype policy for ``train.mixed_precision``: off, ``float16`` (``True``) or ``bfloat16``."""
+    if mixed_precision in (False, None, "off"):
+        return "float32"
+    return "mixed_bfloat16" if mixed_precision == "bfloat16" else "mixed_float16"
+
+
+@contextlib.contextmanager
+def dtype_policy(mixed_precision: bool | str):
+    """Build models under the mixed policy when asked, restoring the previous global policy afterwards."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy_name(mixed_precision))
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+class AttentionGANTrainer(tf.Module):
+    """Two generators, their discriminators, two optimizers, two image pools and the train step.
+
+    Naming: ``generator_ab`` maps A→B (official ``netG_A``), ``generator_ba`` maps B→A (``netG_B``);
+    ``discriminator_b`` judges domain B, i.e. real B vs ``generator_ab`` fakes (official ``netD_A``), and
+    ``discriminator_a`` judges domain A (``netD_B``). With ``model.attention_discriminator`` the paper's
+    attention-guided discriminators ``attention_discriminator_{a,b}`` (Eq. 6) judge ``[foreground, image]``.
+
+    ``train_step`` runs ``strategy.run`` on the per-replica step; every loss is a sum of per-example values
+    divided by the GLOBAL batch size, and the Keras optimizers sum gradients over replicas, so results do
+    not depend on the number of replicas. Create the trainer inside no particular scope: it enters
+    ``strategy.scope()`` itself.
+
+    Args:
+        config: the resolved training ``Config``.
+        strategy: a ``tf.distribute.Strategy`` (default: the current one).
+
+    Example:
+        >>> trainer = AttentionGANTrainer(preset("demo"))
+        >>> batch = {"A": tf.zeros([4, 32, 32, 3]), "B": tf.zeros([4, 32, 32, 3])}
+        >>> sorted(trainer.train_step(batch))[:3]
+        ['cycle_a', 'cycle_b', 'discriminator_a']
+    """
+
+    def __init__(self, config: Config, strategy: tf.distribute.Strategy | None = None):
+        super().__init__(name="attentiongan_trainer")
+        self.config = config
+        self.strategy = strategy or tf.distribute.get_strategy()
+        m, t = config.model, config.train
+        self.global_batch_size = config.data.batch_size
+        self.use_attention_discriminator = m.attention_discriminator
+        with self.strategy.scope(), dtype_policy(t.mixed_precision):
+            keras.utils.set_random_seed(t.seed)
+            gen = dict(variant=m.variant, ngf=m.ngf, n_blocks=m.n_blocks, n_masks=config.n_masks)
+            self.generator_ab = build_generator(**gen, name="generator_ab")
+            self.generator_ba = build_generator(**gen, name="generator_ba")
+            self.discriminator_a = build_discriminator(m.ndf, m.n_layers_d, name="discriminator_a")
+            self.discriminator_b = build_discriminator(m.ndf, m.n_layers_d, name="discriminator_b")
+            self.discriminators = [self.discriminator_a, self.discriminator_b]
+            if m.attention_discriminator:
+                self.attention_discriminator_a = build_discriminator(m.ndf, m.n_layers_d, 1, name="att_disc_a")
+                self.attention_discriminator_b = build_discriminator(m.ndf, m.n_layers_d, 1, name="att_disc_b")
+                self.discriminators += [self.attention_discriminator_a, self.attention_discriminator_b]
+            self.schedule = ConstantThenLinearDecay(t.learning_rate, config.lr_constant_steps, config.lr_decay_steps)
+            self.generator_optimizer = self._make_optimizer("generator_optimizer")
+            self.discriminator_optimizer = self._make_optimizer("discriminator_optimizer")
+            self.generator_variables = self.generator_ab.trainable_variables + self.generator_ba.trainable_variables
+            self.discriminator_variables = [v for d in self.discriminators for v in d.trainable_variables]
+            # Keras 3 creates slots lazily; build them now so a restore before the first step is exact.
+            self.generator_optimizer.build(self.generator_variables)
+            self.discriminator_optimizer.build(self.discriminator_variables)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            channels = 3 + (1 if m.attention_discriminator else 0)
+            shape = (config.data.crop_size, config.data.crop_size, channels)
+            self.pool_a = ImagePool(t.pool_size, shape, name="pool_a")
+            self.pool_b = ImagePool(t.pool_size, shape, name="pool_b")
+        self._generator_gradients_fn = tf.function(self._generator_gradients, jit_compile=t.xla)
+        self._discriminator_gradients_fn = tf.function(self._discriminator_gradients, jit_compile=t.xla)
+        self.train_step = tf.function(self._train_step)
+
+    def _make_optimizer(self, name: str) -> keras.optimizers.Optimizer:
+        t = self.config.train
+        optimizer = keras.optimizers.Adam(self.schedule, beta_1=t.beta_1, beta_2=t.beta_2, name=name)
+        if policy_name(t.mixed_precision) == "mixed_float16":  # bfloat16 has float32's range: no loss scaling
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
+        return optimizer
+
+    def _average(self, per_example: tf.Tensor) -> tf.Tensor:
+        return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch_size)
+
+    def generator_losses(self, real_a: tf.Tensor, real_b: tf.Tensor, step: tf.Tensor) -> dict:
+        """Forward both cycles and return ``{"losses": {name: per-example}, "outputs": {...}}``."""
+        lo = self.config.loss
+        gan = self.config.loss.gan_mode
+        out_ab = self.generator_ab(real_a)
+        out_ba = self.generator_ba(real_b)
+        fake_b, fake_a = out_ab["image"], out_ba["image"]
+        fg_ab, fg_ba = L.foreground(out_ab["attention"]), L.foreground(out_ba["attention"])
+        terms = {
+            "generator_ab": L.adversarial_loss(self.discriminator_b(fake_b), True, gan),
+            "generator_ba": L.adversarial_loss(self.discriminator_a(fake_a), True, gan),
+            "cycle_a": lo.lambda_cycle_a * L.cycle_loss(self.generator_ba(fake_b)["image"], real_a),
+            "cycle_b": lo.lambda_cycle_b * L.cycle_loss(self.generator_ab(fake_a)["image"], real_b),
+        }
+        if lo.lambda_identity > 0:
+            weight_b, weight_a = lo.lambda_cycle_b * lo.lambda_identity, lo.lambda_cycle_a * lo.lambda_identity
+            terms["identity_ab"] = weight_b * L.identity_loss(self.generator_ab(real_b)["image"], real_b)
+            terms["identity_ba"] = weight_a * L.identity_loss(self.generator_ba(real_a)["image"], real_a)
+        if self.use_attention_discriminator and lo.lambda_attention_gan > 0:
+            fake_pair_b = {"image": fake_b, "attention": fg_ab}
+            fake_pair_a = {"image": fake_a, "attention": fg_ba}
+            terms["attention_gan_ab"] = lo.lambda_attention_gan * L.adversarial_loss(
+                self.attention_discriminator_b(fake_pair_b), True, gan
+            )
+            terms["attention_gan_ba"] = lo.lambda_attention_gan * L.adversarial_loss(
+                self.attention_discriminator_a(fake_pair_a), True, gan
+            )
+        if lo.lambda_pixel > 0:
+            r = L.curriculum_weight(step, lo.curriculum_switch_step, lo.curriculum_early, lo.curriculum_late)
+            terms["pixel_ab"] = lo.lambda_pixel * r * L.pixel_loss(fake_b, real_a)
+            terms["pixel_ba"] = lo.lambda_pixel * r * L.pixel_loss(fake_a, real_b)
+        if lo.lambda_tv > 0:
+            terms["tv_ab"] = lo.lambda_tv * L.total_variation_loss(fg_ab)
+            terms["tv_ba"] = lo.lambda_tv * L.total_variation_loss(fg_ba)
+        return {"losses": terms, "outputs": {"ab": out_ab, "ba": out_ba, "fg_ab": fg_ab, "fg_ba": fg_ba}}
+
+    def _generator_gradients(self, real_a, real_b, step):
+        with tf.GradientTape() as tape:
+            result = self.generator_losses(real_a, real_b, step)
+            total = self._average(tf.add_n(list(result["losses"].values())))
+            scaled = self.generator_optimizer.scale_loss(total)
+        gradients = tape.gradient(scaled, self.generator_variables)
+        outputs = result["outputs"]
+        summary = {name: self._average(value) for name, value in result["losses"].items()}
+        summary["generator_total"] = total
+        # The cyclegan ablation has no attention: no mask statistics (and so no collapse warnings).
+        for direction in () if self.config.model.variant == "cyclegan" else ("ab", "ba"):
+            stats = L.mask_statistics(outputs[direction]["attention"])
+            summary[f"background_mean_{direction}"] = stats["background_mean"] / self.strategy.num_replicas_in_sync
+            summary[f"mask_entropy_{direction}"] = stats["entropy"] / self.strategy.num_replicas_in_sync
+        return {
+            "gradients": gradients,
+            "losses": summary,
+            "fakes": {
+                "fake_b": outputs["ab"]["image"],
+                "fake_a": outputs["ba"]["image"],
+                "fg_ab": outputs["fg_ab"],
+                "fg_ba": outputs["fg_ba"],
+            },
+        }
+
+    def _discriminator_gradients(self, real_a, real_b, pooled_a, pooled_b, real_fg_a, real_fg_b):
+        gan = self.config.loss.gan_mode
+        with tf.GradientTape() as tape:
+            terms = {
+                "discriminator_b": L.discriminator_loss(
+                    self.discriminator_b(real_b), self.discriminator_b(pooled_b[..., :3]), gan
+                ),
+                "discriminator_a": L.discriminator_loss(
+                    self.discriminator_a(real_a), self.discriminator_a(pooled_a[..., :3]), gan
+                ),
+            }
+            if self.use_attention_discriminator:
+                # Real pairs use the attention the OTHER generator puts on the real image (paper Eq. 6).
+                terms["attention_discriminator_b"] = L.discriminator_loss(
+                    self.attention_discriminator_b({"image": real_b, "attention": real_fg_b}),
+                    self.attention_discriminator_b({"image": pooled_b[..., :3], "attention": pooled_b[..., 3:]}),
+                    gan,
+                )
+                terms["attention_discriminator_a"] = L.discriminator_loss(
+                    self.attention_discriminator_a({"image": real_a, "attention": real_fg_a}),
+                    self.attention_discriminator_a({"image": pooled_a[..., :3], "attention": pooled_a[..., 3:]}),
+                    gan,
+                )
+            total = self._average(tf.add_n(list(terms.values())))
+            scaled = self.discriminator_optimizer.scale_loss(total)
+        gradients = tape.gradient(scaled, self.discriminator_variables)
+        summary = {name: self._average(value) for name, value in terms.items()}
+        summary["discriminator_total"] = total
+        return {"gradients": gradients, "losses": summary}
+
+    def _pool_seed(self, step: tf.Tensor, which: int) -> tf.Tensor:
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        counter = tf.cast(step, tf.int32) * 256 + tf.cast(replica, tf.int32) * 4 + 2 * which
+        return tf.stack([tf.constant(self.config.train.seed + _POOL_SEED_SALT, tf.int32), counter])
+
+    def _replica_step(self, real_a: tf.Tensor, real_b: tf.Tensor) -> dict:
+        step = self.step.read_value()
+        real_a, real_b = tf.cast(real_a, tf.float32), tf.cast(real_b, tf.float32)
+
+        # 1-2. Forward both cycles and compute the generator losses (discriminators are not updated).
+        g = self._generator_gradients_fn(real_a, real_b, step)
+
+        # 3. Generator update (Adam over both generators; gradients are summed over replicas).
+        self.generator_optimizer.apply(g["gradients"], self.generator_variables)
+
+        # 4. Image pools: the discriminators see a mix of new and past fakes.
+        fakes = {k: tf.stop_gradient(v) for k, v in g["fakes"].items()}
+        if self.use_attention_discriminator:
+            new_b = tf.concat([fakes["fake_b"], fakes["fg_ab"]], axis=-1)
+            new_a = tf.concat([fakes["fake_a"], fakes["fg_ba"]], axis=-1)
+        else:
+            new_b, new_a = fakes["fake_b"], fakes["fake_a"]
+        pooled_b = self.pool_b.query(new_b, self._pool_seed(step, 0))
+        pooled_a = self.pool_a.query(new_a, self._pool_seed(step, 1))
+
+        # 5. Discriminator losses, halved as in the official code (real_fg_x: attention on the real image x
+        #    from the generator that translates x, used only by the attention-guided discriminators).
+        d = self._discriminator_gradients_fn(real_a, real_b, pooled_a, pooled_b, fakes["fg_ab"], fakes["fg_ba"])
+
+        # 6. Discriminator update.
+        self.discriminator_optimizer.apply(d["gradients"], self.discriminator_variables)
+        return {**g["losses"], **d["losses"]}
+
+    def _train_step(self, batch: dict) -> dict:
+        per_replica = self.strategy.run(self._replica_step, args=(batch["A"], batch["B"]))
+        losses = {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
+        losses["learning_rate"] = self.schedule(self.step)
+        self.step.assign_add(1)
+        return losses
+
+    def translate(self, images: tf.Tensor, direction: str = "AtoB") -> dict:
+        """Run one generator (``AtoB`` or ``BtoA``) on a batch; returns its output dict."""
+        generator = {"AtoB": self.generator_ab, "BtoA": self.generator_ba}[direction]
+        return generator(tf.convert_to_tensor(images, tf.float32))

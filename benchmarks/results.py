@@ -1,0 +1,71 @@
+"""Shared helpers of the benchmarks: machine description, load, peak memory and RESULTS.md sections."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+RESULTS_JSON = Path(__file__).resolve().parent / "results.json"
+HEADER = (
+    "# Benchmark results\n\n"
+    "Each section is written by the script named in it; rerun the script to refresh it. Numbers taken on a\n"
+    "shared machine record the load average at the start: a load above the core count means they were taken\n"
+    "under load from other processes and are pessimistic.\n"
+)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine_description() -> str:
+    """One line: CPU model, usable cores, RAM, OS, Python, date and the 1/5/15-minute load averages."""
+    try:
+        memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        memory_gib = float("nan")
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"{cpu_model()}, {cores} usable cores, {memory_gib:.0f} GiB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; {now}; load average at start {load}"
+    )
+
+
+def peak_rss_gib() -> float:
+    """Peak resident set size of this process so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def update_section(name: str, markdown: str, path: Path = RESULTS) -> None:
+    """Replace (or append) the ``name`` section of RESULTS.md, leaving the other sections untouched."""
+    text = path.read_text() if path.exists() else HEADER
+    block = f"<!-- BEGIN {name} -->\n{markdown.rstrip()}\n<!-- END {name} -->"
+    pattern = re.compile(rf"<!-- BEGIN {re.escape(name)} -->.*?<!-- END {re.escape(name)} -->", re.S)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else f"{text.rstrip()}\n\n{block}\n"
+    path.write_text(text)
+
+
+def save_data(name: str, data: dict, path: Path = RESULTS_JSON) -> None:
+    """Store the raw numbers of section ``name`` in results.json (other benchmarks read them back)."""
+    everything = json.loads(path.read_text()) if path.exists() else {}
+    everything[name] = data
+    path.write_text(json.dumps(everything, indent=2) + "\n")
+
+
+def load_data(name: str, path: Path = RESULTS_JSON) -> dict | None:
+    """The raw numbers saved by :func:`save_data`, or None when that benchmark has not run yet."""
+    return json.loads(path.read_text()).get(name) if path.exists() else None

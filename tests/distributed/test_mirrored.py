@@ -1,0 +1,23 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_two_replicas_match_one_replica_with_same_global_batch():
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("mirrored_worker.py")), "3"],
+        capture_output=True, text=True, timeout=300, env=env, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["replicas"] == [1, 2]
+    assert report["max_loss_diff"] < 1e-4
+    assert report["max_weight_diff"] < 2e-5

@@ -1,0 +1,40 @@
+"""Shared helpers of the export e2e tests: a tiny generator, real (or synthetic) images, a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED_TEST_IMAGES = REPO_ROOT / ".." / "shared" / "data" / "horse2zebra_128" / "testA"
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def run_cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run a repo-root script (``export.py``, ``translate.py``...) with the current Python."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, env=ENV
+    )
+
+
+def representative_folder(tmp_path: Path, count: int = 4) -> Path:
+    """Real horse photos from ../shared/data when present, else smooth synthetic images (for CI without data)."""
+    if SHARED_TEST_IMAGES.is_dir():
+        return SHARED_TEST_IMAGES
+    folder = tmp_path / "representative"
+    folder.mkdir()
+    grid = np.linspace(0, 1, 48)
+    for i in range(count):
+        channels = [np.outer(np.sin(grid * (i + c + 1) * 3), np.cos(grid * (c + 2))) for c in range(3)]
+        image = ((np.stack(channels, -1) + 1) * 127.5).astype(np.uint8)
+        Image.fromarray(image).save(folder / f"r{i}.png")
+    return folder
+
+
+def random_uint8(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)

@@ -1,0 +1,83 @@
+"""translate.py on a folder with a .keras checkpoint and with an exported SavedModel and .tflite: same outputs,
+grids, unreadable files skipped, nothing overwritten without --overwrite, clear errors."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from attentiongan_tf import build_generator
+from attentiongan_tf.export import export_savedmodel
+from attentiongan_tf.export.tflite import export_tflite
+from attentiongan_tf.inference import KerasRunner
+from tests.e2e.export_helpers import random_uint8, run_cli
+
+pytestmark = pytest.mark.slow
+N_MASKS = 3
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("translate")
+    tf.keras.utils.set_random_seed(3)
+    model = build_generator(ngf=4, n_blocks=1, n_masks=N_MASKS)
+    model.save(root / "g.keras")
+    saved = export_savedmodel(model, root / "export")["path"]
+    tflite = export_tflite(saved, root / "export", ["float32"])["float32"]["path"]
+    images = root / "images"
+    images.mkdir()
+    inputs = {"odd": random_uint8((250, 333, 3), 0), "tiny": random_uint8((5, 7, 3), 1)}
+    for name, array in inputs.items():
+        Image.fromarray(array).save(images / f"{name}.png")
+    Image.fromarray(random_uint8((40, 40), 2)).save(images / "gray.jpg", quality=95)
+    (images / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    inputs["gray"] = np.asarray(Image.open(images / "gray.jpg").convert("RGB"))
+    expected = dict(zip(inputs, KerasRunner(model).run(list(inputs.values())), strict=True))
+    return {
+        "root": root,
+        "images": images,
+        "inputs": inputs,
+        "expected": expected,
+        "savedmodel": saved,
+        "tflite": tflite,
+    }
+
+
+@pytest.mark.parametrize("kind", ["keras", "savedmodel", "tflite"])
+def test_translate_folder(setup, kind):
+    model = {"keras": setup["root"] / "g.keras", "savedmodel": setup["savedmodel"], "tflite": setup["tflite"]}[kind]
+    out = setup["root"] / f"out_{kind}"
+    done = run_cli(
+        "translate.py", "--model", str(model), "--input", str(setup["images"]), "--output", str(out), "--grid"
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "broken.png" in done.stderr + done.stdout and "skipped 1 unreadable" in done.stdout
+    assert f"translate ({kind})" in done.stderr  # the progress bar
+    for name, image in setup["inputs"].items():
+        result = np.asarray(Image.open(out / f"{name}.png")).astype(int)
+        assert result.shape == image.shape
+        assert np.abs(result - setup["expected"][name]["image"]).max() <= 1
+        grid = np.asarray(Image.open(out / f"{name}_grid.png"))
+        tiles = 2 + N_MASKS + (N_MASKS - 1)  # input, output, every mask, every content image
+        assert grid.shape == (image.shape[0], tiles * image.shape[1] + (tiles - 1) * 4, 3)
+        np.testing.assert_array_equal(grid[:, : image.shape[1]], image)
+    assert not (out / "broken.png").exists()
+
+
+def test_translate_refuses_to_overwrite_and_validates(setup):
+    out = setup["root"] / "out_single"
+    args = ["translate.py", "--model", str(setup["root"] / "g.keras"), "--input", str(setup["images"] / "odd.png")]
+    assert run_cli(*args, "--output", str(out)).returncode == 0
+    first = (out / "odd.png").read_bytes()
+    (out / "odd.png").write_bytes(b"user data")
+    refused = run_cli(*args, "--output", str(out))
+    assert refused.returncode != 0 and "--overwrite" in refused.stderr
+    assert (out / "odd.png").read_bytes() == b"user data"
+    assert run_cli(*args, "--output", str(out), "--overwrite").returncode == 0
+    assert (out / "odd.png").read_bytes() == first
+
+    missing = run_cli("translate.py", "--model", str(setup["root"] / "nope.keras"), "--input", str(setup["images"]),
+                      "--output", str(out / "x"))  # fmt: skip
+    assert missing.returncode != 0 and "nope.keras" in missing.stderr
+    no_input = run_cli(*args[:3], "--input", str(setup["root"] / "missing_dir"), "--output", str(out / "y"))
+    assert no_input.returncode != 0 and "missing_dir" in no_input.stderr

@@ -1,0 +1,81 @@
+import json
+
+import pytest
+
+from attentiongan_tf.config import PRESETS, Config, preset
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_presets_round_trip_json(name, tmp_path):
+    config = preset(name)
+    config.save(tmp_path / "config.json")
+    assert Config.load(tmp_path / "config.json") == config
+
+
+def test_official_preset_matches_official_code():
+    c = preset("official")
+    assert (c.model.variant, c.model.ngf, c.model.n_blocks, c.model.n_masks) == ("scheme2", 64, 9, 10)
+    lo = c.loss
+    assert (lo.gan_mode, lo.lambda_cycle_a, lo.lambda_cycle_b, lo.lambda_identity) == ("lsgan", 10, 10, 0.5)
+    assert (c.train.learning_rate, c.train.beta_1, c.train.beta_2, c.train.pool_size) == (2e-4, 0.5, 0.999, 50)
+    assert (c.data.load_size, c.data.crop_size, c.data.batch_size) == (286, 256, 1)
+    assert c.lr_constant_steps == c.lr_decay_steps
+
+
+def test_paper_scheme1_preset():
+    c = preset("paper-scheme1")
+    assert c.model.variant == "scheme1" and c.model.attention_discriminator and c.n_masks == 2
+    assert c.loss.lambda_pixel > 0 and c.loss.lambda_tv > 0 and c.loss.lambda_attention_gan > 0
+    assert (c.loss.curriculum_early, c.loss.curriculum_late) == (0.01, 0.5)
+
+
+def test_unknown_keys_are_rejected():
+    values = preset("demo").to_dict()
+    values["model"]["width"] = 3
+    with pytest.raises(ValueError, match="width"):
+        Config.from_dict(values)
+    with pytest.raises(ValueError, match="extra"):
+        Config.from_dict({"extra": {}})
+
+
+@pytest.mark.parametrize(
+    "section, key, value, message",
+    [
+        ("data", "crop_size", 30, "image-size"),
+        ("data", "load_size", 16, "load_size"),
+        ("train", "steps", 0, "steps"),
+        ("train", "strategy", "gpu", "strategy"),
+        ("model", "variant", "scheme3", "variant"),
+        ("loss", "gan_mode", "hinge", "gan_mode"),
+    ],
+)
+def test_invalid_values_name_the_field(section, key, value, message):
+    values = json.loads(preset("demo").to_json())
+    values[section][key] = value
+    with pytest.raises(ValueError, match=message):
+        Config.from_dict(values)
+
+
+def test_unknown_preset():
+    with pytest.raises(ValueError, match="unknown preset"):
+        preset("fast")
+
+
+def test_cli_flags_map_onto_the_preset():
+    import train
+
+    config = train.build_config(train.parse_args(["--preset", "official", "--image-size", "128", "--steps", "7"]))
+    assert (config.data.crop_size, config.data.load_size, config.train.steps) == (128, 143, 7)
+    assert train.build_config(train.parse_args([])).preset == "demo"
+
+
+def test_cli_resume_keeps_the_saved_architecture(tmp_path):
+    import train
+
+    preset("demo").save(tmp_path / "config.json")
+    args = ["--output-dir", str(tmp_path), "--resume"]
+    assert train.build_config(train.parse_args([*args, "--steps", "5"])).train.steps == 5
+    with pytest.raises(ValueError, match="--ngf"):
+        train.build_config(train.parse_args([*args, "--ngf", "16"]))
+    with pytest.raises(ValueError, match="dataroot"):
+        train.build_config(train.parse_args(["--dataroot", str(tmp_path / "none")]))

@@ -1,0 +1,50 @@
+"""inference.py: runner selection by artifact kind, the Keras runner at odd sizes, and paper-style grids."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from attentiongan_tf import build_generator
+from attentiongan_tf.inference import KerasRunner, TFJSNodeRunner, make_grid, open_runner, to_model_input, to_uint8
+
+
+@pytest.fixture(scope="module")
+def saved_generator(tmp_path_factory):
+    tf.keras.utils.set_random_seed(0)
+    path = tmp_path_factory.mktemp("g") / "g.keras"
+    build_generator(ngf=4, n_blocks=1, n_masks=3).save(path)
+    return path
+
+
+def test_keras_runner_translates_any_size(saved_generator):
+    runner = open_runner(saved_generator)
+    assert isinstance(runner, KerasRunner)
+    image = np.random.default_rng(0).integers(0, 256, (7, 13, 3), dtype=np.uint8)
+    result = runner.run([image])[0]
+    assert result["image"].shape == (7, 13, 3) and result["image"].dtype == np.uint8
+    assert result["attention"].shape == (7, 13, 3) and result["content"].shape == (7, 13, 2, 3)
+    raw = runner.run_raw([image])[0]
+    np.testing.assert_array_equal(to_uint8(raw["image"]), result["image"])
+
+
+def test_make_grid_lays_out_input_output_masks_and_contents():
+    image = np.full((4, 5, 3), 10, np.uint8)
+    result = {
+        "image": np.full((4, 5, 3), 20, np.uint8),
+        "attention": np.stack([np.zeros((4, 5)), np.ones((4, 5))], -1).astype(np.float32),
+        "content": np.full((4, 5, 1, 3), -1.0, np.float32),
+    }
+    grid = make_grid(image, result, gap=2)
+    assert grid.shape == (4, 4 * 5 + 3 * 2, 3)
+    tiles = [grid[:, i * 7 : i * 7 + 5] for i in range(4)]
+    assert [int(t.mean()) for t in tiles] == [10, 20, 0, 255]
+    assert (grid[:, 5:7] == 255).all()
+
+
+def test_open_runner_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not found"):
+        open_runner(tmp_path / "missing.tflite")
+    with pytest.raises(FileNotFoundError, match="no model.json"):
+        TFJSNodeRunner(tmp_path)
+    with pytest.raises(ValueError, match="uint8"):
+        to_model_input(np.zeros((4, 4, 3), np.float32))

@@ -1,0 +1,121 @@
+"""Translate an image or a folder with a checkpoint or ANY exported artifact.
+
+Examples:
+    python translate.py --model runs/h2z --input photo.jpg --output out/
+    python translate.py --model latest_net_G_A.pth --input testA/ --output out/ --grid
+    python translate.py --model exports/h2z/savedmodel/attentiongan/1 --input testA/ --output out/
+    python translate.py --model exports/h2z/tflite/attentiongan_float16.tflite --input testA/ --output out/
+    python translate.py --model exports/h2z/tfjs/float32 --input testA/ --output out/   # runs in Node
+
+Writes ``OUTPUT/<stem>.png`` (the translation, same size as the input) and with
+``--grid`` ``OUTPUT/<stem>_grid.png`` (input | output | every attention mask |
+every content image). Unreadable files are reported and skipped. Existing
+outputs are never replaced without ``--overwrite``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--model",
+        "--checkpoint",
+        required=True,
+        help=".keras / official .pth / training dir / SavedModel dir / .tflite / TF.js folder",
+    )
+    parser.add_argument("--input", required=True, help="an image file or a folder of images")
+    parser.add_argument("--output", required=True, help="output folder")
+    parser.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB", help="for training dirs")
+    parser.add_argument("--variant", choices=("scheme2", "geo"), help="official .pth only (default scheme2)")
+    parser.add_argument("--ngf", type=int, help="official .pth only (default 64)")
+    parser.add_argument("--n-blocks", type=int, help="official .pth only (default 9)")
+    parser.add_argument("--grid", action="store_true", help="also write paper-style grids")
+    parser.add_argument("--threads", type=int, help="TFLite interpreter threads")
+    parser.add_argument("--chunk", type=int, default=8, help="images per runtime call (TF.js: per Node process)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    return parser.parse_args(argv)
+
+
+def collect_inputs(path: Path) -> list[Path]:
+    from attentiongan_tf.image_io import list_images
+
+    if path.is_dir():
+        return list_images(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"--input {path} does not exist")
+    return [path]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    for flag in ("ngf", "n_blocks", "threads", "chunk"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            sys.exit(f"error: --{flag.replace('_', '-')} must be a positive integer, got {value}")
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        sys.exit(f"error: --output {output} exists and is not a folder")
+    try:
+        inputs = collect_inputs(Path(args.input))
+    except (FileNotFoundError, ValueError) as error:
+        sys.exit(f"error: {error}")
+    stems = [p.stem for p in inputs]
+    duplicates = sorted({s for s in stems if stems.count(s) > 1})
+    if duplicates:
+        sys.exit(f"error: several inputs share the name stem(s) {duplicates[:5]}; outputs would collide")
+    targets = [output / f"{s}.png" for s in stems] + ([output / f"{s}_grid.png" for s in stems] if args.grid else [])
+    existing = [str(t) for t in targets if t.exists()]
+    if existing and not args.overwrite:
+        sys.exit(f"error: {len(existing)} output file(s) exist, e.g. {existing[0]}; pass --overwrite to replace them")
+
+    from PIL import Image
+    from tqdm import tqdm
+
+    from attentiongan_tf.image_io import read_image_rgb
+    from attentiongan_tf.inference import make_grid, open_runner
+
+    try:
+        runner = open_runner(
+            args.model,
+            args.direction,
+            variant=args.variant,
+            ngf=args.ngf,
+            n_blocks=args.n_blocks,
+            num_threads=args.threads,
+        )
+    except (FileNotFoundError, ValueError, RuntimeError) as error:
+        sys.exit(f"error: --model: {error}")
+    output.mkdir(parents=True, exist_ok=True)
+    skipped, written = [], 0
+    with tqdm(total=len(inputs), unit="img", desc=f"translate ({runner.kind})") as progress:
+        for start in range(0, len(inputs), args.chunk):
+            chunk, images = [], []
+            for path in inputs[start : start + args.chunk]:
+                try:
+                    images.append(read_image_rgb(path))
+                    chunk.append(path)
+                except (ValueError, OSError) as error:
+                    skipped.append(str(path))
+                    tqdm.write(f"skipped unreadable file: {error}")
+                    progress.update(1)
+            for path, image, result in zip(chunk, images, runner.run(images) if images else [], strict=True):
+                Image.fromarray(result["image"]).save(output / f"{path.stem}.png")
+                if args.grid:
+                    Image.fromarray(make_grid(image, result)).save(output / f"{path.stem}_grid.png")
+                written += 1
+                progress.update(1)
+    note = f"; skipped {len(skipped)} unreadable file(s)" if skipped else ""
+    print(f"wrote {written} translation(s) to {output}{note}")
+    return 0 if written else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
