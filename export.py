@@ -148,13 +148,22 @@ def main(argv: list[str] | None = None) -> int:
             representative = load_representative(
                 args.representative_data, args.representative_count, args.representative_size
             )
+        if hasattr(model, "n_domains") and representative is not None:
+            raise ValueError("the int8 TFLite variant is not available for multi-domain models (labels input)")
     except (ValueError, FileNotFoundError, ImportError) as error:
         sys.exit(f"error: --checkpoint {args.checkpoint}: {error}")
     output = Path(args.output)
     summary = {"checkpoint": str(args.checkpoint), "direction": args.direction}
     with tempfile.TemporaryDirectory(prefix="attentiongan_export_") as scratch:
         root = output if "savedmodel" in args.format else Path(scratch)
-        saved = export_savedmodel(model, root, args.name, args.version, overwrite=args.overwrite)
+        if hasattr(model, "n_domains"):  # multi-domain: the endpoints take a `labels` input too
+            from attentiongan_tf.multidomain.export import export_multidomain_savedmodel
+
+            saved = export_multidomain_savedmodel(
+                model, root, getattr(model, "domain_names", None), args.name, args.version, overwrite=args.overwrite
+            )
+        else:
+            saved = export_savedmodel(model, root, args.name, args.version, overwrite=args.overwrite)
         if "savedmodel" in args.format:
             summary["savedmodel"] = saved
         if "tflite" in args.format:

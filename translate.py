@@ -38,6 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ngf", type=int, help="official .pth only (default 64)")
     parser.add_argument("--n-blocks", type=int, help="official .pth only (default 9)")
     parser.add_argument("--grid", action="store_true", help="also write paper-style grids")
+    parser.add_argument(
+        "--target-domain", help="multi-domain models: target domain name, names joined by + or a vector like 0,1,0"
+    )
     parser.add_argument("--threads", type=int, help="TFLite interpreter threads")
     parser.add_argument("--chunk", type=int, default=8, help="images per runtime call (TF.js: per Node process)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -52,6 +55,21 @@ def collect_inputs(path: Path) -> list[Path]:
     if not path.is_file():
         raise FileNotFoundError(f"--input {path} does not exist")
     return [path]
+
+
+def open_multidomain_runner(args: argparse.Namespace):
+    """A runner for a multi-domain training run (``--target-domain`` required there, refused elsewhere)."""
+    from attentiongan_tf.multidomain.checkpoints import is_multidomain_run, load_multidomain_generator
+
+    if not (Path(args.model).is_dir() and is_multidomain_run(args.model)):
+        if args.target_domain:
+            raise ValueError("--target-domain only applies to multi-domain training runs")
+        return None
+    if not args.target_domain:
+        raise ValueError(f"{args.model} is a multi-domain model: choose the output with --target-domain")
+    from attentiongan_tf.multidomain.inference import DomainRunner
+
+    return DomainRunner(load_multidomain_generator(args.model), args.target_domain)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     from attentiongan_tf.inference import make_grid, open_runner
 
     try:
-        runner = open_runner(
+        runner = open_multidomain_runner(args) or open_runner(
             args.model,
             args.direction,
             variant=args.variant,

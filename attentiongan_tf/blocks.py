@@ -11,6 +11,7 @@ from attentiongan_tf.layers import (
     ReflectionPadding2D,
     ResnetBlock,
     TorchConvTranspose2D,
+    fresh_initializer,
 )
 
 ACTIVATIONS = ("tanh", "sigmoid", "softmax", "linear")
@@ -48,16 +49,26 @@ class ResnetEncoder(keras.layers.Layer):
         init = official_initializer(init_std)
         policy = self.dtype_policy
         self.pad_in = ReflectionPadding2D(3, name="pad_in")
-        self.conv_in = keras.layers.Conv2D(ngf, 7, kernel_initializer=init, name="conv_in", dtype=policy)
+        self.conv_in = keras.layers.Conv2D(
+            ngf, 7, kernel_initializer=fresh_initializer(init), name="conv_in", dtype=policy
+        )
         self.norm_in = InstanceNormalization(name="norm_in", dtype=self.variable_dtype)
         self.downs, self.down_norms = [], []
         for i, channels in enumerate((ngf * 2, ngf * 4)):
             self.downs.append(
-                keras.layers.Conv2D(channels, 3, strides=2, kernel_initializer=init, name=f"down{i + 1}", dtype=policy)
+                keras.layers.Conv2D(
+                    channels,
+                    3,
+                    strides=2,
+                    kernel_initializer=fresh_initializer(init),
+                    name=f"down{i + 1}",
+                    dtype=policy,
+                )
             )
             self.down_norms.append(InstanceNormalization(name=f"down{i + 1}_norm", dtype=self.variable_dtype))
         self.blocks = [
-            ResnetBlock(ngf * 4, kernel_initializer=init, name=f"block{i}", dtype=policy) for i in range(n_blocks)
+            ResnetBlock(ngf * 4, kernel_initializer=fresh_initializer(init), name=f"block{i}", dtype=policy)
+            for i in range(n_blocks)
         ]
 
     def build(self, input_shape):
@@ -124,8 +135,8 @@ class DecoderHead(keras.layers.Layer):
         init = official_initializer(init_std)
         policy = self.dtype_policy
         self.ups = [
-            TorchConvTranspose2D(ngf * 2, kernel_initializer=init, name="up1", dtype=policy),
-            TorchConvTranspose2D(ngf, kernel_initializer=init, name="up2", dtype=policy),
+            TorchConvTranspose2D(ngf * 2, kernel_initializer=fresh_initializer(init), name="up1", dtype=policy),
+            TorchConvTranspose2D(ngf, kernel_initializer=fresh_initializer(init), name="up2", dtype=policy),
         ]
         self.up_norms = [
             InstanceNormalization(name="up1_norm", dtype=self.variable_dtype),
@@ -133,7 +144,7 @@ class DecoderHead(keras.layers.Layer):
         ]
         self.pad_out = ReflectionPadding2D(kernel_size // 2, name="pad_out")
         self.conv_out = keras.layers.Conv2D(
-            out_channels, kernel_size, kernel_initializer=init, name="conv_out", dtype=policy
+            out_channels, kernel_size, kernel_initializer=fresh_initializer(init), name="conv_out", dtype=policy
         )
 
     def build(self, input_shape):

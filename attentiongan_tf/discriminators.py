@@ -8,7 +8,7 @@ import keras
 import tensorflow as tf
 
 from attentiongan_tf.blocks import official_initializer
-from attentiongan_tf.layers import PACKAGE, InstanceNormalization, base_model_config
+from attentiongan_tf.layers import PACKAGE, InstanceNormalization, base_model_config, fresh_initializer
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -44,7 +44,14 @@ class PatchGANDiscriminator(keras.Model):
         widths = [ndf * min(2**i, 8) for i in range(n_layers + 1)] + [1]
         strides = [2] * n_layers + [1, 1]
         self.convs = [
-            keras.layers.Conv2D(width, 4, strides=s, kernel_initializer=init, name=f"conv{i}", dtype=self.dtype_policy)
+            keras.layers.Conv2D(
+                width,
+                4,
+                strides=s,
+                kernel_initializer=fresh_initializer(init),
+                name=f"conv{i}",
+                dtype=self.dtype_policy,
+            )
             for i, (width, s) in enumerate(zip(widths, strides, strict=True))
         ]
         self.norms = [InstanceNormalization(name=f"norm{i}", dtype=self.variable_dtype) for i in range(1, n_layers + 1)]

@@ -120,8 +120,37 @@ class AttentionGANGenerator(keras.Model):
         }
 
 
+class SingleHeadGenerator(keras.Model):
+    """Encoder plus ONE decoder head (``HEAD_CHANNELS`` outputs, ``HEAD_ACTIVATION``); subclasses fuse its output."""
+
+    HEAD_CHANNELS = 3
+    HEAD_ACTIVATION = "tanh"
+    n_masks = 2
+
+    def __init__(self, ngf: int = 64, n_blocks: int = 9, init_std: float = 0.02, **kwargs):
+        super().__init__(**kwargs)
+        self.ngf = ngf
+        self.n_blocks = n_blocks
+        self.init_std = init_std
+        policy = self.dtype_policy
+        self.encoder = ResnetEncoder(ngf, n_blocks, init_std, name="encoder", dtype=policy)
+        self.head = DecoderHead(ngf, self.HEAD_CHANNELS, 7, self.HEAD_ACTIVATION, init_std, name="head", dtype=policy)
+
+    def build(self, input_shape):
+        self.encoder.build(input_shape)
+        self.head.build((None, None, None, self.ngf * 4))
+        self.built = True
+
+    def head_output(self, inputs: tf.Tensor) -> tf.Tensor:
+        check_spatial_size(inputs)
+        return self.head(self.encoder(inputs))
+
+    def get_config(self):
+        return {**base_model_config(self), "ngf": self.ngf, "n_blocks": self.n_blocks, "init_std": self.init_std}
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class SchemeIGenerator(keras.Model):
+class SchemeIGenerator(SingleHeadGenerator):
     """Scheme I generator (paper Eq. 1): one network, one content image, one attention mask.
 
     ``image = content · A + input · (1 − A)`` with ``A = sigmoid(·)`` and
@@ -141,25 +170,11 @@ class SchemeIGenerator(keras.Model):
         TensorShape([1, 16, 16, 2])
     """
 
-    n_masks = 2
-
-    def __init__(self, ngf: int = 64, n_blocks: int = 9, init_std: float = 0.02, **kwargs):
-        super().__init__(**kwargs)
-        self.ngf = ngf
-        self.n_blocks = n_blocks
-        self.init_std = init_std
-        policy = self.dtype_policy
-        self.encoder = ResnetEncoder(ngf, n_blocks, init_std, name="encoder", dtype=policy)
-        self.head = DecoderHead(ngf, 4, 7, "linear", init_std, name="head", dtype=policy)
-
-    def build(self, input_shape):
-        self.encoder.build(input_shape)
-        self.head.build((None, None, None, self.ngf * 4))
-        self.built = True
+    HEAD_CHANNELS = 4
+    HEAD_ACTIVATION = "linear"
 
     def call(self, inputs):
-        check_spatial_size(inputs)
-        logits = self.head(self.encoder(inputs))
+        logits = self.head_output(inputs)
         content = tf.tanh(logits[..., :3])
         mask = tf.sigmoid(logits[..., 3:])
         source = tf.cast(inputs[..., :3], self.variable_dtype)
@@ -170,17 +185,9 @@ class SchemeIGenerator(keras.Model):
             "content": content[:, :, :, tf.newaxis, :],
         }
 
-    def get_config(self):
-        return {
-            **base_model_config(self),
-            "ngf": self.ngf,
-            "n_blocks": self.n_blocks,
-            "init_std": self.init_std,
-        }
-
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class CycleGANGenerator(keras.Model):
+class CycleGANGenerator(SingleHeadGenerator):
     """The same encoder and decoder with attention disabled: the CycleGAN ablation of the paper's tables.
 
     One 7×7 head outputs the image directly (``tanh``). For compatibility with
@@ -199,34 +206,14 @@ class CycleGANGenerator(keras.Model):
         TensorShape([1, 16, 16, 3])
     """
 
-    n_masks = 2
-
-    def __init__(self, ngf: int = 64, n_blocks: int = 9, init_std: float = 0.02, **kwargs):
-        super().__init__(**kwargs)
-        self.ngf = ngf
-        self.n_blocks = n_blocks
-        self.init_std = init_std
-        policy = self.dtype_policy
-        self.encoder = ResnetEncoder(ngf, n_blocks, init_std, name="encoder", dtype=policy)
-        self.head = DecoderHead(ngf, 3, 7, "tanh", init_std, name="head", dtype=policy)
-
-    def build(self, input_shape):
-        self.encoder.build(input_shape)
-        self.head.build((None, None, None, self.ngf * 4))
-        self.built = True
-
     def call(self, inputs):
-        check_spatial_size(inputs)
-        image = self.head(self.encoder(inputs))
+        image = self.head_output(inputs)
         foreground = tf.ones_like(image[..., :1])
         return {
             "image": image,
             "attention": tf.concat([foreground, tf.zeros_like(foreground)], axis=-1),
             "content": image[:, :, :, tf.newaxis, :],
         }
-
-    def get_config(self):
-        return {**base_model_config(self), "ngf": self.ngf, "n_blocks": self.n_blocks, "init_std": self.init_std}
 
 
 def build_generator(

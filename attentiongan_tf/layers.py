@@ -14,6 +14,20 @@ import tensorflow as tf
 PACKAGE = "attentiongan_tf"
 
 
+def fresh_initializer(initializer) -> keras.initializers.Initializer:
+    """A copy of an unseeded initializer with a seed of its own, for one layer.
+
+    A Keras 3 initializer instance draws its seed once: sharing one unseeded
+    instance between layers gives them identical weights (same shape) or
+    correlated ones (other shapes). Seeded initializers are returned as they are.
+    """
+    initializer = keras.initializers.get(initializer)
+    config = initializer.get_config()
+    if "seed" in config and config["seed"] is None:
+        return initializer.__class__.from_config(config)
+    return initializer
+
+
 def base_model_config(model: keras.Model) -> dict:
     """The config keys every subclassed model of this package shares (name, trainable, dtype)."""
     return {
@@ -147,7 +161,7 @@ class TorchConvTranspose2D(keras.layers.Layer):
             kernel_size,
             strides=strides,
             padding="valid",
-            kernel_initializer=self.kernel_initializer,
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
             name="deconv",
             dtype=self.dtype_policy,
         )
@@ -203,11 +217,19 @@ class ResnetBlock(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.pad = ReflectionPadding2D(1, name="pad")
         self.conv1 = keras.layers.Conv2D(
-            channels, 3, kernel_initializer=self.kernel_initializer, name="conv1", dtype=self.dtype_policy
+            channels,
+            3,
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
+            name="conv1",
+            dtype=self.dtype_policy,
         )
         self.norm1 = InstanceNormalization(name="norm1", dtype=self.variable_dtype)
         self.conv2 = keras.layers.Conv2D(
-            channels, 3, kernel_initializer=self.kernel_initializer, name="conv2", dtype=self.dtype_policy
+            channels,
+            3,
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
+            name="conv2",
+            dtype=self.dtype_policy,
         )
         self.norm2 = InstanceNormalization(name="norm2", dtype=self.variable_dtype)
 

@@ -57,6 +57,7 @@ def load_generator_any(
             raise ValueError(f"{path}: {', '.join(given)} only apply to official .pth checkpoints")
     if path.is_file() and suffix == ".keras":
         import attentiongan_tf  # noqa: F401  (registers the custom classes for deserialization)
+        import attentiongan_tf.multidomain.models  # noqa: F401
 
         model = keras.saving.load_model(path, compile=False)
         if not hasattr(model, "n_masks"):
@@ -73,6 +74,10 @@ def load_generator_any(
         )
     if path.is_dir() and _is_training_dir(path):
         from attentiongan_tf.checkpoints import load_generator
+        from attentiongan_tf.multidomain.checkpoints import is_multidomain_run, load_multidomain_generator
+
+        if is_multidomain_run(path):
+            return load_multidomain_generator(path)  # one generator for every target domain
 
         return load_generator(path, direction=direction)
     raise ValueError(

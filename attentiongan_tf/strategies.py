@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from pathlib import Path
 
 import tensorflow as tf
 
@@ -19,7 +20,8 @@ def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
     - ``multi_worker``: ``MultiWorkerMirroredStrategy``; the cluster comes from the ``TF_CONFIG`` variable.
     - ``tpu``: ``TPUStrategy`` on the TPU found by ``TPUClusterResolver`` (Colab / Cloud TPU VM).
     - ``auto``: ``multi_worker`` when ``TF_CONFIG`` names a cluster, ``tpu`` when a TPU is configured
-      (``TPU_NAME`` or ``COLAB_TPU_ADDR``), ``mirrored`` with more than one GPU, else ``default``.
+      (``TPU_NAME``, ``COLAB_TPU_ADDR``, or a TPU VM's local chips: ``tpu="local"``), ``mirrored`` with more
+      than one GPU, else ``default``.
     """
     if name == "auto":
         name = _auto_name()
@@ -36,18 +38,25 @@ def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
             raise ValueError("--strategy multi_worker needs the TF_CONFIG environment variable (cluster and task)")
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "tpu":
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=os.environ.get("TPU_NAME", ""))
+        # TPU VMs (Colab's current TPU runtimes, Cloud TPU VMs) attach the chips locally: tpu="local".
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=os.environ.get("TPU_NAME") or _local_tpu())
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
         return tf.distribute.TPUStrategy(resolver)
     raise ValueError(f"--strategy must be auto, default, mirrored, multi_worker or tpu, got {name!r}")
 
 
+def _local_tpu() -> str:
+    """``"local"`` on a TPU VM (chips at /dev/accel*, or ``TPU_ACCELERATOR_TYPE`` set), else ``""``."""
+    found = any(Path("/dev").glob("accel*")) or os.environ.get("TPU_ACCELERATOR_TYPE")
+    return "local" if found else ""
+
+
 def _auto_name() -> str:
     cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
     if sum(len(v) for v in cluster.values()) > 1:
         return "multi_worker"
-    if os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR"):
+    if os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR") or _local_tpu():
         return "tpu"
     if len(tf.config.list_physical_devices("GPU")) > 1:
         return "mirrored"

@@ -58,3 +58,28 @@ class DomainTranslator:
         label = target_vector(self.model, target, self.domains)
         outputs = self._translate(tf.constant(image[np.newaxis]), tf.constant(label[np.newaxis]))
         return {"image": outputs["image"][0].numpy(), "attention": outputs["attention"][0].numpy()}
+
+
+class DomainRunner:
+    """The ``translate.py`` runner interface (``kind``, ``run(images)``) for one target domain.
+
+    Args:
+        model: a :class:`ConditionalAttentionGenerator`.
+        target: the target domain: a name, ``"A+B"`` or a label vector ``"0,1,0"`` (see :func:`target_vector`).
+    """
+
+    kind = "multidomain"
+
+    def __init__(self, model: keras.Model, target: str | Sequence[float]):
+        self.translator = DomainTranslator(model)
+        self.target = target
+        target_vector(model, target, self.translator.domains)  # fail early on an unknown domain
+
+    def run(self, images: Sequence[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        """uint8 (H, W, 3) images -> ``{"image", "attention", "content"}`` (no content images are returned)."""
+        results = []
+        for image in images:
+            result = self.translator(image, self.target)
+            height, width = result["image"].shape[:2]
+            results.append({**result, "content": np.zeros((height, width, 0, 3), np.float32)})
+        return results

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from attentiongan_tf.blocks import DecoderHead, ResnetEncoder, official_initializer
 from attentiongan_tf.generators import check_spatial_size, split_channels
-from attentiongan_tf.layers import PACKAGE, base_model_config
+from attentiongan_tf.layers import PACKAGE, base_model_config, fresh_initializer
 
 
 def split_inputs(inputs: Mapping[str, tf.Tensor] | Sequence[tf.Tensor]) -> dict[str, tf.Tensor]:
@@ -59,8 +59,12 @@ class LabelConditioning(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         policy = self.dtype_policy
         init = self.kernel_initializer
-        self.mix = keras.layers.Conv2D(channels, 1, kernel_initializer=init, name="mix", dtype=policy)
-        self.out = keras.layers.Conv2D(channels, 1, kernel_initializer=init, name="out", dtype=policy)
+        self.mix = keras.layers.Conv2D(
+            channels, 1, kernel_initializer=fresh_initializer(init), name="mix", dtype=policy
+        )
+        self.out = keras.layers.Conv2D(
+            channels, 1, kernel_initializer=fresh_initializer(init), name="out", dtype=policy
+        )
 
     def build(self, features_shape, label_shape=None):
         n_domains = 0 if label_shape is None else label_shape[-1]
@@ -126,7 +130,7 @@ class ConditionalAttentionGenerator(keras.Model):
         policy = self.dtype_policy
         init = official_initializer(init_std)
         self.encoder = ResnetEncoder(ngf, n_blocks, init_std, name="encoder", dtype=policy)
-        self.conditioning = LabelConditioning(ngf * 4, init, name="conditioning", dtype=policy)
+        self.conditioning = LabelConditioning(ngf * 4, fresh_initializer(init), name="conditioning", dtype=policy)
         self.content_head = DecoderHead(ngf, 3 * self.n_content, 7, "tanh", init_std, name="content_head", dtype=policy)
         self.attention_head = DecoderHead(ngf, n_masks, 1, "softmax", init_std, name="attention_head", dtype=policy)
 
@@ -205,12 +209,21 @@ class MultiDomainDiscriminator(keras.Model):
         init = official_initializer(init_std)
         policy = self.dtype_policy
         self.convs = [
-            keras.layers.Conv2D(ndf * 2**i, 4, strides=2, kernel_initializer=init, name=f"conv{i}", dtype=policy)
+            keras.layers.Conv2D(
+                ndf * 2**i, 4, strides=2, kernel_initializer=fresh_initializer(init), name=f"conv{i}", dtype=policy
+            )
             for i in range(n_layers)
         ]
-        self.source_conv = keras.layers.Conv2D(1, 3, use_bias=False, kernel_initializer=init, name="src", dtype=policy)
+        self.source_conv = keras.layers.Conv2D(
+            1, 3, use_bias=False, kernel_initializer=fresh_initializer(init), name="src", dtype=policy
+        )
         self.domain_conv = keras.layers.Conv2D(
-            n_domains, image_size // 2**n_layers, use_bias=False, kernel_initializer=init, name="cls", dtype=policy
+            n_domains,
+            image_size // 2**n_layers,
+            use_bias=False,
+            kernel_initializer=fresh_initializer(init),
+            name="cls",
+            dtype=policy,
         )
 
     def build(self, input_shape):

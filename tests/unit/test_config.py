@@ -79,3 +79,17 @@ def test_cli_resume_keeps_the_saved_architecture(tmp_path):
         train.build_config(train.parse_args([*args, "--ngf", "16"]))
     with pytest.raises(ValueError, match="dataroot"):
         train.build_config(train.parse_args(["--dataroot", str(tmp_path / "none")]))
+
+
+def test_auto_strategy_detects_a_local_tpu_vm(monkeypatch):
+    from attentiongan_tf import strategies
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.setenv("TPU_ACCELERATOR_TYPE", "v2-8")
+    assert strategies._local_tpu() == "local"
+    assert strategies._auto_name() == "tpu"
+    monkeypatch.delenv("TPU_ACCELERATOR_TYPE")
+    monkeypatch.delenv("TPU_NAME", raising=False)
+    monkeypatch.delenv("COLAB_TPU_ADDR", raising=False)
+    if not list(__import__("pathlib").Path("/dev").glob("accel*")):
+        assert strategies._auto_name() in ("default", "mirrored")

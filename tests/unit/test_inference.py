@@ -35,9 +35,9 @@ def test_make_grid_lays_out_input_output_masks_and_contents():
         "content": np.full((4, 5, 1, 3), -1.0, np.float32),
     }
     grid = make_grid(image, result, gap=2)
-    assert grid.shape == (4, 4 * 5 + 3 * 2, 3)
-    tiles = [grid[:, i * 7 : i * 7 + 5] for i in range(4)]
-    assert [int(t.mean()) for t in tiles] == [10, 20, 0, 255]
+    assert grid.shape == (4, 5 * 5 + 4 * 2, 3)
+    tiles = [grid[:, i * 7 : i * 7 + 5] for i in range(5)]
+    assert [int(t.mean()) for t in tiles] == [10, 20, 0, 255, 0]
     assert (grid[:, 5:7] == 255).all()
 
 

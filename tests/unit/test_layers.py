@@ -91,3 +91,20 @@ def test_resnet_block_is_residual_and_serialisable():
     # With zero convs both instance norms output zeros, so the block is the identity.
     np.testing.assert_allclose(block(x).numpy(), x.numpy(), atol=1e-6)
     assert ResnetBlock.from_config(block.get_config()).channels == 4
+
+
+def test_layers_sharing_an_unseeded_initializer_get_distinct_weights():
+    from attentiongan_tf import build_discriminator, build_generator
+
+    block = ResnetBlock(4, kernel_initializer=keras.initializers.RandomNormal(stddev=0.02))
+    block.build((None, 8, 8, 4))
+    assert not np.allclose(block.conv1.kernel.numpy(), block.conv2.kernel.numpy())
+    generator = build_generator("scheme2", ngf=4, n_blocks=3)
+    kernels = [b.conv1.kernel.numpy() for b in generator.encoder.blocks]
+    assert not np.allclose(kernels[0], kernels[1]) and not np.allclose(kernels[1], kernels[2])
+    heads = generator.content_head.ups[0].deconv.kernel.numpy(), generator.attention_head.ups[0].deconv.kernel.numpy()
+    assert not np.allclose(*heads)
+    convs = build_discriminator(ndf=4).convs
+    first = [c.kernel.numpy().ravel()[:16] for c in convs]
+    assert not np.allclose(first[1], first[2])  # different shapes must not share a random stream either
+    np.testing.assert_allclose(np.std(generator.encoder.blocks[0].conv1.kernel.numpy()), 0.02, rtol=0.3)
