@@ -1,8 +1,9 @@
 """Training throughput: seconds per full iteration (both G updates, both D updates, official losses).
 
-Batch 1, scheme II, ngf 64, 9 blocks (the ``official`` preset), default graph vs ``--xla`` vs ``--mixed-precision bfloat16``, at 128² and 256²,
-with the peak RSS of each configuration (each runs in its own process). With ``--official-dir`` the official
-PyTorch code (see ``benchmarks/official/run_official.py``) is timed in the same run and the ratio reported::
+Batch 1, scheme II, ngf 64, 9 blocks (the ``official`` preset), default graph vs ``--xla`` vs
+``--mixed-precision bfloat16``, at 128² and 256², with the peak RSS of each configuration (each runs in its
+own process). With ``--official-dir`` the official PyTorch code (see ``benchmarks/official/run_official.py``)
+is timed in the same run and the ratio reported::
 
     python benchmarks/train_speed.py --official-dir /tmp/official
 

@@ -51,7 +51,7 @@ def start_server(model_dir: str | Path, port: int = 0) -> http.server.ThreadingH
     """Start the demo server on 127.0.0.1 in a daemon thread; ``port=0`` picks a free port (``server.server_port``)."""
     model_dir = Path(model_dir).resolve()
     if not (model_dir / "model.json").is_file():
-        raise FileNotFoundError(f"--model {model_dir}: no model.json (pass a folder written by export.py --format tfjs)")
+        raise FileNotFoundError(f"--model {model_dir}: no model.json (use a folder written by export.py --format tfjs)")
     missing = [str(d) for d in VENDOR_DIRS if not d.is_dir()]
     if missing:
         raise FileNotFoundError(f"TF.js bundles missing ({missing[0]}); run `npm ci` in {ROOT}")

@@ -32,7 +32,7 @@ def make_multidomain_endpoints(model: keras.Model) -> dict[str, dict]:
 
     - ``serving_default``: ``images`` uint8 (B, H, W, 3), ``labels`` -> ``image`` uint8, ``attention`` float32.
     - ``translate_float``: ``images`` float32 in [-1, 1], ``labels`` -> ``image``, ``attention``, ``content``.
-    - ``translate_encoded``: ``image_bytes`` string (B,) of JPEG/PNG files, ``labels`` -> ``image_png`` (B,).
+    - ``translate_encoded``: ``image_bytes`` string (B,) of JPEG/PNG files, ``labels`` -> ``png_bytes`` (B,).
 
     Returns:
         dict mapping each endpoint name to ``{"fn": callable, "input_signature": [tf.TensorSpec, ...]}``.
@@ -54,7 +54,7 @@ def make_multidomain_endpoints(model: keras.Model) -> dict[str, dict]:
             return tf.io.encode_png(translated)
 
         pngs = tf.map_fn(one, (image_bytes, labels), fn_output_signature=tf.TensorSpec([], tf.string))
-        return {"image_png": pngs}
+        return {"png_bytes": pngs}
 
     return {
         UINT8_SIGNATURE: {

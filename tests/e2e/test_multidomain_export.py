@@ -113,7 +113,7 @@ def test_savedmodel_encoded_signature_and_label_effect(exported):
     png = tf.io.encode_png(exported["images"][0])
     labels = tf.constant(exported["labels"][:1])
     decoded = tf.io.decode_png(
-        loaded.signatures["translate_encoded"](image_bytes=tf.stack([png]), labels=labels)["image_png"][0]
+        loaded.signatures["translate_encoded"](image_bytes=tf.stack([png]), labels=labels)["png_bytes"][0]
     )
     direct = loaded.signatures["serving_default"](images=exported["images"][:1], labels=labels)["image"][0]
     np.testing.assert_array_equal(decoded.numpy(), direct.numpy())
