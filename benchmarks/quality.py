@@ -114,7 +114,13 @@ def main() -> None:
             f"| {r['background_l1']:.4f} | {r['background_psnr']:.2f} | {r['foreground_change']:.4f} | {iou} "
             f"| {r['train_seconds']:.0f} |"
         )
-    lines += ["", f"Sample grids (input | output | attention masks | content images): `{args.work_dir}/samples_*.png`."]
+    lines += [
+        "",
+        "The ablation has no attention: its 'attention' is all foreground, so its IoU is the trivial baseline "
+        "(the mask's share of the image), not a learned localisation.",
+        "",
+        f"Sample grids (input | output | attention masks | content images): `{args.work_dir}/samples_*.png`.",
+    ]
     update_section("quality", "\n".join(lines))
     save_data("quality", {"machine": machine, "size": args.size, "steps": args.steps, "arms": results})
 
