@@ -66,6 +66,23 @@ def export_savedmodel(
         >>> export_savedmodel(build_generator(ngf=4, n_blocks=1), "/tmp/out")["path"]  # doctest: +SKIP
         '/tmp/out/savedmodel/attentiongan/1'
     """
+    return write_savedmodel(model, make_endpoints(model), output, name, version, overwrite, model_metadata(model))
+
+
+def write_savedmodel(
+    model: keras.Model,
+    endpoints: dict[str, dict],
+    output: str | os.PathLike,
+    name: str,
+    version: int,
+    overwrite: bool,
+    metadata: dict,
+) -> dict:
+    """Write ``endpoints`` ({name: {"fn", "input_signature"}}) of ``model`` with ExportArchive in TF Serving layout.
+
+    ``metadata`` goes to ``assets.extra/`` (ignored by TF Serving, read by :func:`read_metadata`). Returns
+    ``{"path", "size_bytes", "signatures"}``.
+    """
     if not isinstance(version, int) or version < 1:
         raise ValueError(f"version must be a positive integer, got {version!r}")
     if not name or "/" in name or name.startswith("."):
@@ -74,12 +91,11 @@ def export_savedmodel(
     prepare_output(path, overwrite)
     archive = keras.export.ExportArchive()
     archive.track(model)
-    endpoints = make_endpoints(model)
     for endpoint, spec in endpoints.items():
         archive.add_endpoint(name=endpoint, fn=spec["fn"], input_signature=spec["input_signature"])
     archive.write_out(str(path), verbose=False)
     (path / "assets.extra").mkdir(exist_ok=True)
-    (path / "assets.extra" / METADATA_FILE).write_text(json.dumps(model_metadata(model), indent=2))
+    (path / "assets.extra" / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     return {"path": str(path), "size_bytes": size, "signatures": list(endpoints)}
 

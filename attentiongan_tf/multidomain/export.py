@@ -8,15 +8,13 @@ Images of any size are reflect-padded to a valid size and the outputs cropped ba
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import keras
 import tensorflow as tf
 
-from attentiongan_tf.export.savedmodel import METADATA_FILE, model_metadata, prepare_output
+from attentiongan_tf.export.savedmodel import model_metadata, write_savedmodel
 from attentiongan_tf.export.serving import (
     ENCODED_SIGNATURE,
     FLOAT_SIGNATURE,
@@ -102,23 +100,10 @@ def export_multidomain_savedmodel(
     """
     if not hasattr(model, "n_domains"):
         raise ValueError(f"{type(model).__name__} is not a multi-domain generator (it has no n_domains)")
-    if not isinstance(version, int) or version < 1:
-        raise ValueError(f"version must be a positive integer, got {version!r}")
-    if not name or "/" in name or name.startswith("."):
-        raise ValueError(f"invalid model name {name!r}")
     domains = list(domains or getattr(model, "domain_names", None) or [f"domain_{i}" for i in range(model.n_domains)])
     if len(domains) != model.n_domains:
         raise ValueError(f"{len(domains)} domain names given for a generator with {model.n_domains} label entries")
-    path = Path(output) / "savedmodel" / name / str(version)
-    prepare_output(path, overwrite)
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    endpoints = make_multidomain_endpoints(model)
-    for endpoint, spec in endpoints.items():
-        archive.add_endpoint(name=endpoint, fn=spec["fn"], input_signature=spec["input_signature"])
-    archive.write_out(str(path), verbose=False)
     metadata = {**model_metadata(model), "domains": domains, "label_input": "labels"}
-    (path / "assets.extra").mkdir(exist_ok=True)
-    (path / "assets.extra" / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
-    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-    return {"path": str(path), "size_bytes": size, "signatures": list(endpoints), "domains": domains}
+    endpoints = make_multidomain_endpoints(model)
+    written = write_savedmodel(model, endpoints, output, name, version, overwrite, metadata)
+    return {**written, "domains": domains}
