@@ -5,12 +5,12 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from attentiongan_tf.conv_transpose import TorchConvTranspose2D
 from attentiongan_tf.layers import (
     PACKAGE,
     InstanceNormalization,
     ReflectionPadding2D,
     ResnetBlock,
-    TorchConvTranspose2D,
     fresh_initializer,
 )
 

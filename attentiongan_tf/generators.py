@@ -35,6 +35,13 @@ def check_spatial_size(inputs: tf.Tensor, multiple: int = 4) -> None:
             )
 
 
+def source_image(inputs: tf.Tensor, dtype: str) -> tf.Tensor:
+    """The RGB channels of the generator input (conditional inputs carry extra channels) in ``dtype``."""
+    if inputs.shape[-1] != 3:
+        inputs = tf.split(inputs, [3, inputs.shape[-1] - 3], axis=-1)[0]
+    return tf.cast(inputs, dtype)
+
+
 def split_channels(tensor: tf.Tensor, parts: int) -> tf.Tensor:
     """(B, H, W, parts*3) -> (B, H, W, parts, 3): the official channel order, image i = channels 3i..3i+2."""
     shape = tf.shape(tensor)
@@ -102,11 +109,14 @@ class AttentionGANGenerator(keras.Model):
         content = self.content_head(features)
         attention = self.attention_head(features)
         # Fusion in float32 with 4D slices only (5D broadcasts lose precision in TF.js).
-        source = tf.cast(inputs[..., :3], self.variable_dtype)
-        background = content[..., -3:] if self.variant == "geo" else source
-        image = background * attention[..., -1:]
+        # tf.split rather than slices: the gradient of a split is a concat, a slice's is a zero-filled scatter.
+        attention_parts = tf.split(attention, self.n_masks, axis=-1)
+        content_parts = tf.split(content, self.n_content, axis=-1)
+        source = source_image(inputs, self.variable_dtype)
+        background = content_parts[-1] if self.variant == "geo" else source
+        image = background * attention_parts[-1]
         for i in range(self.n_masks - 1):
-            image += content[..., 3 * i : 3 * i + 3] * attention[..., i : i + 1]
+            image += content_parts[i] * attention_parts[i]
         return {"image": image, "attention": attention, "content": split_channels(content, self.n_content)}
 
     def get_config(self):
@@ -175,9 +185,10 @@ class SchemeIGenerator(SingleHeadGenerator):
 
     def call(self, inputs):
         logits = self.head_output(inputs)
-        content = tf.tanh(logits[..., :3])
-        mask = tf.sigmoid(logits[..., 3:])
-        source = tf.cast(inputs[..., :3], self.variable_dtype)
+        content_logits, mask_logits = tf.split(logits, [3, 1], axis=-1)
+        content = tf.tanh(content_logits)
+        mask = tf.sigmoid(mask_logits)
+        source = source_image(inputs, self.variable_dtype)
         image = content * mask + source * (1.0 - mask)
         return {
             "image": image,

@@ -109,28 +109,28 @@ class AttentionGANTrainer(tf.Module):
         """Forward both cycles and return ``{"losses": {name: per-example}, "outputs": {...}}``."""
         lo = self.config.loss
         gan = self.config.loss.gan_mode
-        out_ab = self.generator_ab(real_a)
-        out_ba = self.generator_ba(real_b)
+        out_ab = self.generator_ab(real_a, training=True)
+        out_ba = self.generator_ba(real_b, training=True)
         fake_b, fake_a = out_ab["image"], out_ba["image"]
         fg_ab, fg_ba = L.foreground(out_ab["attention"]), L.foreground(out_ba["attention"])
         terms = {
-            "generator_ab": L.adversarial_loss(self.discriminator_b(fake_b), True, gan),
-            "generator_ba": L.adversarial_loss(self.discriminator_a(fake_a), True, gan),
-            "cycle_a": lo.lambda_cycle_a * L.cycle_loss(self.generator_ba(fake_b)["image"], real_a),
-            "cycle_b": lo.lambda_cycle_b * L.cycle_loss(self.generator_ab(fake_a)["image"], real_b),
+            "generator_ab": L.adversarial_loss(self.discriminator_b(fake_b, training=True), True, gan),
+            "generator_ba": L.adversarial_loss(self.discriminator_a(fake_a, training=True), True, gan),
+            "cycle_a": lo.lambda_cycle_a * L.cycle_loss(self.generator_ba(fake_b, training=True)["image"], real_a),
+            "cycle_b": lo.lambda_cycle_b * L.cycle_loss(self.generator_ab(fake_a, training=True)["image"], real_b),
         }
         if lo.lambda_identity > 0:
             weight_b, weight_a = lo.lambda_cycle_b * lo.lambda_identity, lo.lambda_cycle_a * lo.lambda_identity
-            terms["identity_ab"] = weight_b * L.identity_loss(self.generator_ab(real_b)["image"], real_b)
-            terms["identity_ba"] = weight_a * L.identity_loss(self.generator_ba(real_a)["image"], real_a)
+            terms["identity_ab"] = weight_b * L.identity_loss(self.generator_ab(real_b, training=True)["image"], real_b)
+            terms["identity_ba"] = weight_a * L.identity_loss(self.generator_ba(real_a, training=True)["image"], real_a)
         if self.use_attention_discriminator and lo.lambda_attention_gan > 0:
             fake_pair_b = {"image": fake_b, "attention": fg_ab}
             fake_pair_a = {"image": fake_a, "attention": fg_ba}
             terms["attention_gan_ab"] = lo.lambda_attention_gan * L.adversarial_loss(
-                self.attention_discriminator_b(fake_pair_b), True, gan
+                self.attention_discriminator_b(fake_pair_b, training=True), True, gan
             )
             terms["attention_gan_ba"] = lo.lambda_attention_gan * L.adversarial_loss(
-                self.attention_discriminator_a(fake_pair_a), True, gan
+                self.attention_discriminator_a(fake_pair_a, training=True), True, gan
             )
         if lo.lambda_pixel > 0:
             r = L.curriculum_weight(step, lo.curriculum_switch_step, lo.curriculum_early, lo.curriculum_late)
@@ -171,22 +171,30 @@ class AttentionGANTrainer(tf.Module):
         with tf.GradientTape() as tape:
             terms = {
                 "discriminator_b": L.discriminator_loss(
-                    self.discriminator_b(real_b), self.discriminator_b(pooled_b[..., :3]), gan
+                    self.discriminator_b(real_b, training=True),
+                    self.discriminator_b(pooled_b[..., :3], training=True),
+                    gan,
                 ),
                 "discriminator_a": L.discriminator_loss(
-                    self.discriminator_a(real_a), self.discriminator_a(pooled_a[..., :3]), gan
+                    self.discriminator_a(real_a, training=True),
+                    self.discriminator_a(pooled_a[..., :3], training=True),
+                    gan,
                 ),
             }
             if self.use_attention_discriminator:
                 # Real pairs use the attention the OTHER generator puts on the real image (paper Eq. 6).
                 terms["attention_discriminator_b"] = L.discriminator_loss(
-                    self.attention_discriminator_b({"image": real_b, "attention": real_fg_b}),
-                    self.attention_discriminator_b({"image": pooled_b[..., :3], "attention": pooled_b[..., 3:]}),
+                    self.attention_discriminator_b({"image": real_b, "attention": real_fg_b}, training=True),
+                    self.attention_discriminator_b(
+                        {"image": pooled_b[..., :3], "attention": pooled_b[..., 3:]}, training=True
+                    ),
                     gan,
                 )
                 terms["attention_discriminator_a"] = L.discriminator_loss(
-                    self.attention_discriminator_a({"image": real_a, "attention": real_fg_a}),
-                    self.attention_discriminator_a({"image": pooled_a[..., :3], "attention": pooled_a[..., 3:]}),
+                    self.attention_discriminator_a({"image": real_a, "attention": real_fg_a}, training=True),
+                    self.attention_discriminator_a(
+                        {"image": pooled_a[..., :3], "attention": pooled_a[..., 3:]}, training=True
+                    ),
                     gan,
                 )
             total = self._average(tf.add_n(list(terms.values())))

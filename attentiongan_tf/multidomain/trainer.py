@@ -88,9 +88,9 @@ class MultiDomainTrainer(tf.Module):
         """Per-example critic terms (weighted) and the classifier accuracy on real images."""
         c = self.config
         real, label, target = batch["image"], batch["label"], batch["target"]
-        fake = tf.stop_gradient(self.generator({"image": real, "label": target})["image"])
-        out_real = self.discriminator(real)
-        out_fake = self.discriminator(fake)
+        fake = tf.stop_gradient(self.generator({"image": real, "label": target}, training=True)["image"])
+        out_real = self.discriminator(real, training=True)
+        out_fake = self.discriminator(fake, training=True)
         terms = {
             "d_adversarial": L.discriminator_adversarial_loss(out_real["logits"], out_fake["logits"], c.gan_mode),
             "d_classification": c.lambda_cls
@@ -100,7 +100,7 @@ class MultiDomainTrainer(tf.Module):
             replica = tf.distribute.get_replica_context().replica_id_in_sync_group
             key = tf.stack([tf.cast(c.seed + _ALPHA_SALT, tf.int64), self.step * 64 + tf.cast(replica, tf.int64)])
             alpha = tf.random.stateless_uniform([tf.shape(real)[0], 1, 1, 1], key)
-            penalty = L.gradient_penalty(lambda x: self.discriminator(x)["logits"], real, fake, alpha)
+            penalty = L.gradient_penalty(lambda x: self.discriminator(x, training=True)["logits"], real, fake, alpha)
             terms["d_gradient_penalty"] = c.lambda_gp * penalty
         accuracy = L.domain_accuracy(out_real["domain_logits"], label, self.classification)
         return {"terms": terms, "accuracy": accuracy}
@@ -118,9 +118,9 @@ class MultiDomainTrainer(tf.Module):
         """Per-example generator terms (weighted) and the classifier accuracy on the translations."""
         c = self.config
         real, label, target = batch["image"], batch["label"], batch["target"]
-        out = self.generator({"image": real, "label": target})
-        judged = self.discriminator(out["image"])
-        reconstruction = self.generator({"image": out["image"], "label": label})["image"]
+        out = self.generator({"image": real, "label": target}, training=True)
+        judged = self.discriminator(out["image"], training=True)
+        reconstruction = self.generator({"image": out["image"], "label": label}, training=True)["image"]
         fg = foreground(out["attention"])
         terms = {
             "g_adversarial": L.generator_adversarial_loss(judged["logits"], c.gan_mode),

@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from attentiongan_tf import build_generator
 from attentiongan_tf.export.serving import translate_any_size
-from attentiongan_tf.export.tflite import non_builtin_ops
+from attentiongan_tf.export.tflite import non_builtin_ops, operator_names
 from attentiongan_tf.inference import TFJSNodeRunner, TFLiteRunner
 from tests.e2e.export_helpers import ENV, REPO_ROOT, random_uint8, representative_folder, run_cli
 
@@ -76,9 +76,12 @@ def test_layout_sizes_and_shards(exported):
 def test_no_flex_or_custom_ops_in_any_graph(exported):
     for path in sorted((exported["out"] / "tflite").glob("*.tflite")):
         assert non_builtin_ops(path.read_bytes()) == [], path.name
+        # Sub-pixel upsampling: XNNPACK does not run a run-time-shaped TRANSPOSE_CONV (3x slower).
+        assert "TRANSPOSE_CONV" not in operator_names(path.read_bytes()), path.name
     for folder in sorted((exported["out"] / "tfjs").iterdir()):
         ops = {node["op"] for node in json.loads((folder / "model.json").read_text())["modelTopology"]["node"]}
         assert not any(op.startswith(("Flex", "Stateful", "PyFunc")) for op in ops), ops
+        assert "Conv2DBackpropInput" not in ops, folder.name
 
 
 def test_savedmodel_in_a_fresh_process(exported, tmp_path):
