@@ -26,14 +26,19 @@ def _torch_conv_transpose_reference(x: np.ndarray, kernel: np.ndarray, stride: i
     return full[:, padding : padding + out_h, padding : padding + out_w, :]
 
 
+def _assert_matches_reference(layer: TorchConvTranspose2D, x: tf.Tensor) -> np.ndarray:
+    y = layer(x).numpy()
+    kernel, bias = (w.numpy() for w in layer.deconv.weights)
+    expected = _torch_conv_transpose_reference(x.numpy(), kernel, layer.strides, layer.padding, layer.output_padding)
+    np.testing.assert_allclose(y, expected + bias, atol=1e-5)
+    return y
+
+
 def test_torch_conv_transpose_alignment_matches_pytorch_definition():
     layer = TorchConvTranspose2D(3, kernel_size=3, strides=2, padding=1, output_padding=1)
     x = tf.random.stateless_normal([2, 4, 5, 2], seed=[3, 4])
-    y = layer(x).numpy()
+    y = _assert_matches_reference(layer, x)
     assert y.shape == (2, 8, 10, 3)
-    kernel, bias = (w.numpy() for w in layer.deconv.weights)
-    expected = _torch_conv_transpose_reference(x.numpy(), kernel, 2, 1, 1) + bias
-    np.testing.assert_allclose(y, expected, atol=1e-5)
     # Keras 'same' keeps rows [0, 2n-1]: a different crop, so official weights would shift by one pixel.
     same = keras.layers.Conv2DTranspose(3, 3, strides=2, padding="same")
     same.build(x.shape)
@@ -64,19 +69,13 @@ def test_both_implementations_match_the_pytorch_definition(implementation, confi
     x = tf.random.stateless_normal([2, 4, 5, 2], seed=[k, s])
     layer(x)
     layer.deconv.bias.assign(tf.random.stateless_normal([3], seed=[1, 2]))
-    y = layer(x).numpy()
-    assert y.shape == (2, 4 * s, 5 * s, 3)
-    kernel, bias = (w.numpy() for w in layer.deconv.weights)
-    np.testing.assert_allclose(y, _torch_conv_transpose_reference(x.numpy(), kernel, s, p, op) + bias, atol=1e-5)
+    assert _assert_matches_reference(layer, x).shape == (2, 4 * s, 5 * s, 3)
 
 
 def test_transpose_implementation_handles_outputs_other_than_stride_times_n():
     layer = TorchConvTranspose2D(2, kernel_size=3, strides=2, padding=1, output_padding=0)
     x = tf.random.stateless_normal([1, 4, 3, 2], seed=[9, 9])
-    y = layer(x).numpy()
-    assert y.shape == (1, 7, 5, 2)
-    kernel, bias = (w.numpy() for w in layer.deconv.weights)
-    np.testing.assert_allclose(y, _torch_conv_transpose_reference(x.numpy(), kernel, 2, 1, 0) + bias, atol=1e-5)
+    assert _assert_matches_reference(layer, x).shape == (1, 7, 5, 2)
     assert not layer.supports_phases
     with pytest.raises(ValueError, match="phases"):
         TorchConvTranspose2D(2, 3, 2, 1, 0, implementation="phases")
