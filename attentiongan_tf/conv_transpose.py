@@ -105,6 +105,7 @@ class TorchConvTranspose2D(keras.layers.Layer):
         return self.kernel_size - 2 * self.padding + self.output_padding == self.strides
 
     def check_implementation(self, implementation: str) -> None:
+        """Raise ``ValueError`` unless this layer can compute with ``implementation``."""
         if implementation not in IMPLEMENTATIONS:
             raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}, got {implementation!r}")
         if implementation == "phases" and not self.supports_phases:

@@ -42,6 +42,23 @@ def source_image(inputs: tf.Tensor, dtype: str) -> tf.Tensor:
     return tf.cast(inputs, dtype)
 
 
+def attention_fusion(content: tf.Tensor, attention: tf.Tensor, background: tf.Tensor | None = None) -> tf.Tensor:
+    """``Σ_{i<n-1} content_i · attention_i + background · attention_{n-1}`` (paper Eq. 4).
+
+    ``content`` holds RGB images in consecutive channel triples, ``attention`` the n masks (background last).
+    ``background=None`` uses the n-th content image (the ``geo`` variant). Only 4D tensors are used (5D
+    broadcasts lose precision in TF.js), and channels are taken with ``tf.split``: its gradient is a concat,
+    a slice's is a zero-filled scatter per slice.
+    """
+    n_masks = attention.shape[-1]
+    attention_parts = tf.split(attention, n_masks, axis=-1)
+    content_parts = tf.split(content, content.shape[-1] // 3, axis=-1)
+    image = (content_parts[-1] if background is None else background) * attention_parts[-1]
+    for i in range(n_masks - 1):
+        image += content_parts[i] * attention_parts[i]
+    return image
+
+
 def split_channels(tensor: tf.Tensor, parts: int) -> tf.Tensor:
     """(B, H, W, parts*3) -> (B, H, W, parts, 3): the official channel order, image i = channels 3i..3i+2."""
     shape = tf.shape(tensor)
@@ -108,15 +125,8 @@ class AttentionGANGenerator(keras.Model):
         features = self.encoder(inputs)
         content = self.content_head(features)
         attention = self.attention_head(features)
-        # Fusion in float32 with 4D slices only (5D broadcasts lose precision in TF.js).
-        # tf.split rather than slices: the gradient of a split is a concat, a slice's is a zero-filled scatter.
-        attention_parts = tf.split(attention, self.n_masks, axis=-1)
-        content_parts = tf.split(content, self.n_content, axis=-1)
-        source = source_image(inputs, self.variable_dtype)
-        background = content_parts[-1] if self.variant == "geo" else source
-        image = background * attention_parts[-1]
-        for i in range(self.n_masks - 1):
-            image += content_parts[i] * attention_parts[i]
+        background = None if self.variant == "geo" else source_image(inputs, self.variable_dtype)
+        image = attention_fusion(content, attention, background)
         return {"image": image, "attention": attention, "content": split_channels(content, self.n_content)}
 
     def get_config(self):

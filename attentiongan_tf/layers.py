@@ -71,7 +71,7 @@ class InstanceNormalization(keras.layers.Layer):
             self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
 
     def call(self, inputs, training=None):
-        if training:
+        if training and inputs.dtype != tf.float64:  # the fused kernel has no float64 version
             return self._fused(inputs)
         mean = tf.reduce_mean(inputs, axis=[1, 2], keepdims=True)
         centered = inputs - mean
@@ -82,16 +82,16 @@ class InstanceNormalization(keras.layers.Layer):
         return outputs
 
     def _fused(self, inputs):
-        # Instance norm of (B, H, W, C) is batch norm of (1, H, W, B*C): the fused kernel and its gradient save
-        # half the time and a third of the activation memory of the composite ops. TFLite and TF.js have no
-        # FusedBatchNorm builtin, so inference graphs (training=False) keep the composite form.
+        # Instance norm of (B, H, W, C) is batch norm of (1, H, W, B*C): the fused kernel and its gradient take
+        # half the time of the composite ops and keep fewer activations for the backward pass. TFLite and TF.js
+        # have no FusedBatchNorm builtin, so inference graphs (training=False) keep the composite form.
         single = inputs.shape[0] == 1
         shape = tf.shape(inputs)
         batch, height, width, channels = shape[0], shape[1], shape[2], inputs.shape[-1]
         if not single:
             inputs = tf.reshape(tf.transpose(inputs, [1, 2, 0, 3]), tf.stack([1, height, width, batch * channels]))
-        scale = tf.tile(self.gamma, [batch]) if self.affine else tf.ones([batch * channels], inputs.dtype)
-        offset = tf.tile(self.beta, [batch]) if self.affine else tf.zeros([batch * channels], inputs.dtype)
+        scale = tf.tile(self.gamma, [batch]) if self.affine else tf.ones([batch * channels], tf.float32)
+        offset = tf.tile(self.beta, [batch]) if self.affine else tf.zeros([batch * channels], tf.float32)
         outputs, _, _ = tf.compat.v1.nn.fused_batch_norm(inputs, scale, offset, epsilon=self.epsilon, is_training=True)
         if single:
             return outputs

@@ -13,7 +13,7 @@ import keras
 import tensorflow as tf
 
 from attentiongan_tf.blocks import DecoderHead, ResnetEncoder, official_initializer
-from attentiongan_tf.generators import check_spatial_size, split_channels
+from attentiongan_tf.generators import attention_fusion, check_spatial_size, split_channels
 from attentiongan_tf.layers import PACKAGE, base_model_config, fresh_initializer
 
 
@@ -154,10 +154,7 @@ class ConditionalAttentionGenerator(keras.Model):
         features = self.conditioning(features, label)
         content = self.content_head(features)
         attention = self.attention_head(features)
-        # Float32 fusion with 4D slices only, as the two-domain generator (exact in TFLite and TF.js).
-        fused = tf.cast(image, self.variable_dtype) * attention[..., -1:]
-        for i in range(self.n_content):
-            fused += content[..., 3 * i : 3 * i + 3] * attention[..., i : i + 1]
+        fused = attention_fusion(content, attention, tf.cast(image, self.variable_dtype))
         return {"image": fused, "attention": attention, "content": split_channels(content, self.n_content)}
 
     def get_config(self):
