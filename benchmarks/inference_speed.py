@@ -14,8 +14,6 @@ Writes the "inference_speed" section of RESULTS.md.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,11 +22,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import machine_description, save_data, update_section  # noqa: E402
+from results import machine_description, official_worker_command, run_json, save_data, update_section  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
-OFFICIAL_SCRIPT = Path(__file__).resolve().parent / "official" / "run_official.py"
 
 
 def _median_latency(run, image: np.ndarray, repeats: int) -> float:
@@ -91,22 +88,10 @@ def main() -> None:
     machine = machine_description()
     official = None
     if args.official_dir is not None:
-        command = [
-            sys.executable,
-            str(OFFICIAL_SCRIPT),
-            "--official-dir",
-            str(args.official_dir),
-            "--worker",
-            str(args.size),
-            "--iterations",
-            "1",
-            "--forward-repeats",
-            str(args.repeats),
-            "--threads",
-            "2",
-        ]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        official = json.loads(output.strip().splitlines()[-1])["forward_s"]
+        command = official_worker_command(
+            args.official_dir, args.size, iterations=1, forward_repeats=args.repeats, threads=2
+        )
+        official = run_json(command)["forward_s"]
     results = measure(args.size, args.repeats, set(args.skip))
     lines = [
         f"## Inference latency, one {args.size}² image, scheme II ngf 64 / 9 blocks",

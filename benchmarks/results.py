@@ -8,9 +8,12 @@ import os
 import platform
 import re
 import resource
+import subprocess
+import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+OFFICIAL_SCRIPT = Path(__file__).resolve().parent / "official" / "run_official.py"
 RESULTS_JSON = Path(__file__).resolve().parent / "results.json"
 HEADER = (
     "# Benchmark results\n\n"
@@ -69,3 +72,17 @@ def save_data(name: str, data: dict, path: Path = RESULTS_JSON) -> None:
 def load_data(name: str, path: Path = RESULTS_JSON) -> dict | None:
     """The raw numbers saved by :func:`save_data`, or None when that benchmark has not run yet."""
     return json.loads(path.read_text()).get(name) if path.exists() else None
+
+
+def run_json(command: list[str], env: dict | None = None, cwd: Path | None = None) -> dict:
+    """Run a benchmark worker process and return the JSON object it prints on its last line."""
+    output = subprocess.run(command, check=True, capture_output=True, text=True, env=env, cwd=cwd).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def official_worker_command(official_dir: Path, size: int, **options: int) -> list[str]:
+    """Command line of one ``official/run_official.py`` worker; keyword ``options`` become ``--flags``."""
+    command = [sys.executable, str(OFFICIAL_SCRIPT), "--official-dir", str(official_dir), "--worker", str(size)]
+    for name, value in options.items():
+        command += [f"--{name.replace('_', '-')}", str(value)]
+    return command

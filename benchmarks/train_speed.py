@@ -15,16 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import machine_description, peak_rss_gib, save_data, update_section  # noqa: E402
+from results import machine_description, official_worker_command, peak_rss_gib, run_json, save_data, update_section  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-OFFICIAL_SCRIPT = Path(__file__).resolve().parent / "official" / "run_official.py"
 
 
 MODES = {"default": {}, "xla": {"xla": True}, "bfloat16": {"mixed_precision": "bfloat16"}}
@@ -64,19 +62,19 @@ def worker(size: int, mode: str, iterations: int, warmup: int) -> dict:
     }
 
 
-def _run_json(command: list[str]) -> dict:
-    output = subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO_ROOT).stdout
-    return json.loads(output.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
     parser.add_argument("--iterations", type=int, default=3, help="timed iterations (median reported)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed iterations (tracing, XLA compilation)")
     parser.add_argument("--official-dir", type=Path, help="official AttentionGAN code, to time it in the same run")
-    parser.add_argument("--modes", nargs="+", choices=tuple(MODES), default=list(MODES),
-                        help="default graph, --xla, --mixed-precision bfloat16 (fast on CPUs with AMX)")
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        choices=tuple(MODES),
+        default=list(MODES),
+        help="default graph, --xla, --mixed-precision bfloat16 (fast on CPUs with AMX)",
+    )
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -89,22 +87,11 @@ def main() -> None:
     for size in args.sizes:
         official = None
         if args.official_dir is not None:
-            official = _run_json(
-                [
-                    sys.executable,
-                    str(OFFICIAL_SCRIPT),
-                    "--official-dir",
-                    str(args.official_dir),
-                    "--worker",
-                    str(size),
-                    "--iterations",
-                    str(args.iterations),
-                    "--threads",
-                    "2",
-                ]
+            official = run_json(
+                official_worker_command(args.official_dir, size, iterations=args.iterations, threads=2), cwd=REPO_ROOT
             )
         for mode in args.modes:
-            row = _run_json(
+            row = run_json(
                 [
                     sys.executable,
                     __file__,
@@ -115,7 +102,8 @@ def main() -> None:
                     str(args.iterations),
                     "--warmup",
                     str(args.warmup),
-                ]
+                ],
+                cwd=REPO_ROOT,
             )
             row["official"] = official
             rows.append(row)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import keras
@@ -41,6 +42,15 @@ def prepare_output(path: Path, overwrite: bool) -> None:
         shutil.rmtree(path)
     else:
         path.unlink()
+
+
+def check_variants(variants: Iterable[str], allowed: tuple[str, ...], kind: str) -> list[str]:
+    """The requested ``variants`` as a list; ``ValueError`` naming any that ``kind`` (TFLite, TF.js) lacks."""
+    variants = list(variants)
+    unknown = [v for v in variants if v not in allowed]
+    if unknown:
+        raise ValueError(f"unknown {kind} variant(s) {unknown}; choose from {', '.join(allowed)}")
+    return variants
 
 
 def export_savedmodel(

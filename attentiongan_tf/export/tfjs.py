@@ -17,7 +17,7 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-from attentiongan_tf.export.savedmodel import prepare_output
+from attentiongan_tf.export.savedmodel import check_variants, prepare_output
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE
 
 TFJS_VARIANTS = ("float32", "float16", "uint8")
@@ -67,8 +67,7 @@ def convert_variant(
     savedmodel_dir: str | os.PathLike, folder: Path, variant: str, shard_bytes: int = DEFAULT_SHARD_BYTES
 ) -> None:
     """Run ``tensorflowjs_converter`` for one weight variant into ``folder``."""
-    if variant not in TFJS_VARIANTS:
-        raise ValueError(f"unknown TF.js variant {variant!r}; choose from {', '.join(TFJS_VARIANTS)}")
+    check_variants([variant], TFJS_VARIANTS, "TF.js")
     command = [
         converter_command(),
         "--input_format=tf_saved_model",
@@ -108,10 +107,7 @@ def export_tfjs(
     Example:
         >>> export_tfjs("/tmp/out/savedmodel/attentiongan/1", "/tmp/out", ["float16"])  # doctest: +SKIP
     """
-    variants = list(variants)
-    unknown = [v for v in variants if v not in TFJS_VARIANTS]
-    if unknown:
-        raise ValueError(f"unknown TF.js variant(s) {unknown}; choose from {', '.join(TFJS_VARIANTS)}")
+    variants = check_variants(variants, TFJS_VARIANTS, "TF.js")
     if shard_bytes < 1024:
         raise ValueError(f"shard_bytes must be at least 1024, got {shard_bytes}")
     folders = {v: Path(output) / "tfjs" / v for v in variants}

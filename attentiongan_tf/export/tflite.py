@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from attentiongan_tf.export.savedmodel import prepare_output
+from attentiongan_tf.export.savedmodel import check_variants, prepare_output
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE, UINT8_SIGNATURE
 
 TFLITE_VARIANTS = ("float32", "float16", "dynamic_range", "int8")
@@ -76,8 +76,7 @@ def convert_variant(
     savedmodel_dir: str | os.PathLike, variant: str, representative: Iterable[np.ndarray] | None = None
 ) -> bytes:
     """Convert the ``serving_default`` and ``translate_float`` signatures to one ``.tflite`` flatbuffer."""
-    if variant not in TFLITE_VARIANTS:
-        raise ValueError(f"unknown TFLite variant {variant!r}; choose from {', '.join(TFLITE_VARIANTS)}")
+    check_variants([variant], TFLITE_VARIANTS, "TFLite")
     if variant == "int8" and representative is None:
         raise ValueError("the int8 TFLite variant needs representative images (--representative-data)")
     converter = tf.lite.TFLiteConverter.from_saved_model(
@@ -120,10 +119,7 @@ def export_tflite(
     Example:
         >>> export_tflite("/tmp/out/savedmodel/attentiongan/1", "/tmp/out", ["float32"])  # doctest: +SKIP
     """
-    variants = list(variants)
-    unknown = [v for v in variants if v not in TFLITE_VARIANTS]
-    if unknown:
-        raise ValueError(f"unknown TFLite variant(s) {unknown}; choose from {', '.join(TFLITE_VARIANTS)}")
+    variants = check_variants(variants, TFLITE_VARIANTS, "TFLite")
     name = Path(savedmodel_dir).parent.name or "attentiongan"
     folder = Path(output) / "tflite"
     paths = {v: folder / f"{name}_{v}.tflite" for v in variants}

@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from argparse import Namespace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from results import machine_description, peak_rss_gib, save_data, update_section  # noqa: E402
+from results import machine_description, official_worker_command, peak_rss_gib, run_json, save_data, update_section  # noqa: E402
 
 OFFICIAL_OPTIONS = dict(
     isTrain=True, gpu_ids=[], checkpoints_dir="/tmp/official_benchmark_ckpt", name="bench", preprocess="none",
@@ -97,23 +96,11 @@ def main() -> None:
     machine = machine_description()
     rows = []
     for size in args.sizes:
-        command = [
-            sys.executable,
-            __file__,
-            "--official-dir",
-            str(args.official_dir),
-            "--worker",
-            str(size),
-            "--iterations",
-            str(args.iterations),
-            "--warmup",
-            str(args.warmup),
-            "--threads",
-            str(args.threads),
-        ]
+        command = official_worker_command(
+            args.official_dir, size, iterations=args.iterations, warmup=args.warmup, threads=args.threads
+        )
         env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
-        output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
-        rows.append(json.loads(output.strip().splitlines()[-1]))
+        rows.append(run_json(command, env=env))
         print(rows[-1])
     lines = [
         "## Official PyTorch AttentionGAN (scheme II), CPU",
