@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE, translate_any_size
+from attentiongan_tf.summaries import attention_tiles, to_uint8
 
 OUTPUT_KEYS = ("image", "attention", "content")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -31,11 +32,6 @@ def to_model_input(image: np.ndarray) -> np.ndarray:
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
         raise ValueError(f"expected a (H, W, 3) uint8 image, got {image.dtype} {image.shape}")
     return (image.astype(np.float32) / 127.5 - 1.0)[np.newaxis]
-
-
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """float [-1, 1] -> uint8 [0, 255] (rounded, clipped), as the ``serving_default`` signature does."""
-    return np.round(np.clip((image + 1.0) * 127.5, 0.0, 255.0)).astype(np.uint8)
 
 
 class Runner:
@@ -206,10 +202,7 @@ def open_runner(
 def make_grid(image: np.ndarray, result: dict[str, np.ndarray], gap: int = 4) -> np.ndarray:
     """Paper-style strip: input | output | every attention mask | every content image (uint8, white gaps)."""
     height, width = image.shape[:2]
-    tiles = [image, result["image"]]
-    masks = np.moveaxis(result["attention"], -1, 0)
-    tiles += [np.repeat(to_uint8(mask * 2.0 - 1.0)[..., None], 3, axis=-1) for mask in masks]
-    tiles += [to_uint8(content) for content in np.moveaxis(result["content"], -2, 0)]
+    tiles = attention_tiles(image, result["image"], result["attention"], result["content"])
     grid = np.full((height, len(tiles) * (width + gap) - gap, 3), 255, np.uint8)
     for index, tile in enumerate(tiles):
         grid[:, index * (width + gap) : index * (width + gap) + width] = tile

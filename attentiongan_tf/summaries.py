@@ -12,20 +12,30 @@ from PIL import Image
 COLLAPSE_THRESHOLD = 0.01
 
 
-def _to_uint8(images: np.ndarray) -> np.ndarray:
-    return np.round((np.clip(images, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """float [-1, 1] -> uint8 [0, 255] (rounded, clipped), as the ``serving_default`` signature does."""
+    return np.round(np.clip((np.asarray(image) + 1.0) * 127.5, 0.0, 255.0)).astype(np.uint8)
+
+
+def attention_tiles(
+    image: np.ndarray, output: np.ndarray, attention: np.ndarray, content: np.ndarray
+) -> list[np.ndarray]:
+    """uint8 tiles input | output | each attention mask (grey) | each content image; any leading (batch) dims.
+
+    ``image`` and ``output`` are uint8 already; ``attention`` is (..., n) in [0, 1], ``content`` (..., k, 3) in [-1, 1].
+    """
+    masks = np.round(np.asarray(attention) * 255).astype(np.uint8)
+    content = np.asarray(content)
+    tiles = [image, output]
+    tiles += [np.repeat(masks[..., i : i + 1], 3, -1) for i in range(masks.shape[-1])]
+    tiles += [to_uint8(content[..., k, :]) for k in range(content.shape[-2])]
+    return tiles
 
 
 def grid_row(inputs: np.ndarray, outputs: dict) -> np.ndarray:
     """(B, H, n_tiles·W, 3) uint8 rows: input | output | each attention mask (grey) | each content image."""
-    inputs = np.asarray(inputs)
-    attention = np.asarray(outputs["attention"])
-    content = np.asarray(outputs["content"])
-    tiles = [_to_uint8(inputs), _to_uint8(np.asarray(outputs["image"]))]
-    masks = np.round(attention * 255).astype(np.uint8)
-    tiles += [np.repeat(masks[..., i : i + 1], 3, -1) for i in range(masks.shape[-1])]
-    tiles += [_to_uint8(content[..., k, :]) for k in range(content.shape[-2])]
-    return np.concatenate(tiles, axis=2)
+    image, output = to_uint8(inputs), to_uint8(outputs["image"])
+    return np.concatenate(attention_tiles(image, output, outputs["attention"], outputs["content"]), axis=2)
 
 
 def make_grid(rows: list[np.ndarray]) -> np.ndarray:
