@@ -127,7 +127,8 @@ def main() -> None:
         "The ablation has no attention: its 'attention' is all foreground, so its IoU is the trivial baseline "
         "(the mask's share of the image), not a learned localisation.",
         "",
-        f"Sample grids (input | output | attention masks | content images): `{args.work_dir}/samples_*.png`.",
+        "Sample grids (input | output | attention masks | content images, 4 testA images per arm) are written to "
+        f"`{args.work_dir}/samples_*.png` and are not committed: they show the research-only dataset.",
     ]
     update_section("quality", "\n".join(lines))
     save_data(
