@@ -62,7 +62,8 @@ def _files(folder: str | os.PathLike, options: MetricOptions) -> list[Path]:
     return list_images(folder)[: options.max_images]
 
 
-def _resize(image: np.ndarray, size: int | None, resample=Image.BICUBIC) -> np.ndarray:
+def resize_square(image: np.ndarray, size: int | None, resample=Image.BICUBIC) -> np.ndarray:
+    """Resize an (H, W, C) uint8 image to ``size``×``size`` (bicubic), as the evaluation does; None keeps it."""
     if size is None or image.shape[:2] == (size, size):
         return image
     return np.asarray(Image.fromarray(image).resize((size, size), resample))
@@ -159,7 +160,7 @@ def evaluate_generator(
     runner = KerasRunner(generator)
     sources, fakes, attentions, masks = [], [], [], []
     for path in source_files:
-        source = _resize(read_image_rgb(path), options.image_size)
+        source = resize_square(read_image_rgb(path), options.image_size)
         result = runner.run([source])[0]
         sources.append(source)
         fakes.append(result["image"])

@@ -9,6 +9,7 @@ exported artifacts do the reflection padding to a valid size themselves
 
 from __future__ import annotations
 
+import abc
 import json
 import os
 import shutil
@@ -34,24 +35,32 @@ def to_model_input(image: np.ndarray) -> np.ndarray:
     return (image.astype(np.float32) / 127.5 - 1.0)[np.newaxis]
 
 
-class Runner:
+class Runner(abc.ABC):
     """Base of the runners: ``run_raw`` gives the float outputs, ``run`` the uint8 image with float masks."""
 
     kind = "base"
 
+    @abc.abstractmethod
     def run_raw(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
         """Per image: ``image`` (H, W, 3) in [-1, 1], ``attention`` (H, W, n), ``content`` (H, W, k, 3)."""
-        return [{key: np.asarray(value, np.float32)[0] for key, value in self._call(i).items()} for i in images]
-
-    def _call(self, image: np.ndarray) -> dict:
-        raise NotImplementedError(f"{type(self).__name__} must implement _call or run_raw")
 
     def run(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
         """Per image: ``image`` (H, W, 3) uint8, ``attention`` (H, W, n) float32, ``content`` (H, W, k, 3)."""
         return [{**raw, "image": to_uint8(raw["image"])} for raw in self.run_raw(images)]
 
 
-class KerasRunner(Runner):
+class PerImageRunner(Runner):
+    """A runner whose runtime is called once per image: subclasses implement ``_call``."""
+
+    def run_raw(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        return [{key: np.asarray(value, np.float32)[0] for key, value in self._call(i).items()} for i in images]
+
+    @abc.abstractmethod
+    def _call(self, image: np.ndarray) -> dict:
+        """One (H, W, 3) uint8 image -> the runtime's batched (1, ...) outputs by name."""
+
+
+class KerasRunner(PerImageRunner):
     """Runs a Keras generator (in a ``tf.function``) with the export's pad -> generator -> crop function.
 
     Args:
@@ -73,7 +82,7 @@ class KerasRunner(Runner):
         return {key: value.numpy() for key, value in self._translate(to_model_input(image)).items()}
 
 
-class SavedModelRunner(Runner):
+class SavedModelRunner(PerImageRunner):
     """Runs the ``translate_float`` signature of an exported SavedModel (``OUT/savedmodel/<name>/<version>``).
 
     Args:
@@ -94,7 +103,7 @@ class SavedModelRunner(Runner):
         return self._signature(images=tf.constant(to_model_input(image)))
 
 
-class TFLiteRunner(Runner):
+class TFLiteRunner(PerImageRunner):
     """Runs a ``.tflite`` export with the LiteRT interpreter (``ai_edge_litert``), any input size.
 
     The signature runner resizes the input tensor (``ResizeInputTensor``) and

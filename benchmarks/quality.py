@@ -6,9 +6,9 @@ against testB with ``attentiongan_tf.evaluation``: KID ×100, FID, background L1
 the testA masks, and attention IoU (AttentionGAN only). A third row scores the untranslated (resized) testA
 images: the reference that a generator whose attention collapsed to the background converges to. Sample grids
 (input | output | masks) go to ``--work-dir``, outside the project, because they show the research-only dataset.
-The ablation arm needs a
-generator variant without attention (``cyclegan`` in ``attentiongan_tf.config.GENERATOR_VARIANTS``); without
-it that arm is reported as not run. Skips cleanly when ``../shared/data`` is absent::
+The ablation arm needs a generator variant without attention (``cyclegan`` in
+``attentiongan_tf.config.GENERATOR_VARIANTS``); without it that arm is reported as not run. Skips cleanly when
+``../shared/data`` is absent::
 
     python benchmarks/quality.py --size 64 --steps 3000 --work-dir /tmp/quality
 
@@ -43,7 +43,7 @@ def run_arm(variant: str, args: argparse.Namespace) -> dict:
     from PIL import Image
 
     from attentiongan_tf.config import preset
-    from attentiongan_tf.evaluation import MetricOptions, evaluate_generator
+    from attentiongan_tf.evaluation import MetricOptions, evaluate_generator, resize_square
     from attentiongan_tf.image_io import list_images, read_image_rgb
     from attentiongan_tf.inference import KerasRunner, make_grid
     from attentiongan_tf.training_loop import train
@@ -66,7 +66,7 @@ def run_arm(variant: str, args: argparse.Namespace) -> dict:
     runner = KerasRunner(generator)
     rows = []
     for path in list_images(DATAROOT / "testA")[:4]:
-        image = np.asarray(Image.fromarray(read_image_rgb(path)).resize((args.size, args.size), Image.BICUBIC))
+        image = resize_square(read_image_rgb(path), args.size)
         rows.append(make_grid(image, runner.run([image])[0]))
     width = max(row.shape[1] for row in rows)
     grid = np.concatenate([np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows])
@@ -79,14 +79,13 @@ def run_identity(args: argparse.Namespace) -> dict:
     """The reference a collapsed generator converges to: testA, resized like the arms' inputs, scored as is."""
     from PIL import Image
 
-    from attentiongan_tf.evaluation import MetricOptions, evaluate_folders
+    from attentiongan_tf.evaluation import MetricOptions, evaluate_folders, resize_square
     from attentiongan_tf.image_io import list_images, read_image_rgb
 
     inputs = args.work_dir / "identity_inputs"
     inputs.mkdir(parents=True)
     for path in list_images(DATAROOT / "testA"):
-        image = Image.fromarray(read_image_rgb(path)).resize((args.size, args.size), Image.BICUBIC)
-        image.save(inputs / f"{path.stem}.png")
+        Image.fromarray(resize_square(read_image_rgb(path), args.size)).save(inputs / f"{path.stem}.png")
     options = MetricOptions(inception_weights=args.inception_weights)
     report = evaluate_folders(inputs, DATAROOT / "testB", inputs, DATAROOT / "testA_masks", options)
     return {"train_seconds": 0.0, **{k: report["summary"].get(k) for k in SUMMARY_KEYS}}
