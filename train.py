@@ -18,35 +18,71 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
 
 from attentiongan_tf.checkpoints import CONFIG_NAME  # noqa: E402
-from attentiongan_tf.config import GENERATOR_VARIANTS, PRESETS, STRATEGIES, Config, preset  # noqa: E402
+from attentiongan_tf.config import (  # noqa: E402
+    GAN_MODES,
+    GENERATOR_VARIANTS,
+    ON_COLLAPSE,
+    PRESETS,
+    STRATEGIES,
+    Config,
+    preset,
+)
 from attentiongan_tf.multidomain.config import PRESETS as MULTIDOMAIN_PRESETS  # noqa: E402
 
-# flag -> (config section, field); the CLI only maps flags onto the config.
+# flag -> the config fields it sets ("section.field"); the CLI only maps flags onto the config.
 FLAGS = {
-    "dataroot": ("data", "dataroot"),
-    "output_dir": ("train", "output_dir"),
-    "image_size": ("data", "crop_size"),
-    "load_size": ("data", "load_size"),
-    "batch_size": ("data", "batch_size"),
-    "steps": ("train", "steps"),
-    "seed": ("train", "seed"),
-    "learning_rate": ("train", "learning_rate"),
-    "pool_size": ("train", "pool_size"),
-    "strategy": ("train", "strategy"),
-    "xla": ("train", "xla"),
-    "mixed_precision": ("train", "mixed_precision"),
-    "deterministic": ("train", "deterministic"),
-    "checkpoint_every": ("train", "checkpoint_every"),
-    "sample_every": ("train", "sample_every"),
-    "log_every": ("train", "log_every"),
-    "variant": ("model", "variant"),
-    "ngf": ("model", "ngf"),
-    "n_blocks": ("model", "n_blocks"),
-    "n_masks": ("model", "n_masks"),
-    "gan_mode": ("loss", "gan_mode"),
+    "dataroot": ("data.dataroot",),
+    "output_dir": ("train.output_dir",),
+    "image_size": ("data.crop_size",),
+    "load_size": ("data.load_size",),
+    "batch_size": ("data.batch_size",),
+    "steps": ("train.steps",),
+    "epochs": ("train.epochs",),
+    "seed": ("train.seed",),
+    "learning_rate": ("train.learning_rate",),
+    "pool_size": ("train.pool_size",),
+    "strategy": ("train.strategy",),
+    "xla": ("train.xla",),
+    "mixed_precision": ("train.mixed_precision",),
+    "deterministic": ("train.deterministic",),
+    "checkpoint_every": ("train.checkpoint_every",),
+    "sample_every": ("train.sample_every",),
+    "log_every": ("train.log_every",),
+    "on_collapse": ("train.on_collapse",),
+    "variant": ("model.variant",),
+    "ngf": ("model.ngf",),
+    "n_blocks": ("model.n_blocks",),
+    "n_masks": ("model.n_masks",),
+    "ndf": ("model.ndf",),
+    "n_layers_d": ("model.n_layers_d",),
+    "attention_discriminator": ("model.attention_discriminator",),
+    "gan_mode": ("loss.gan_mode",),
+    "lambda_cycle": ("loss.lambda_cycle_a", "loss.lambda_cycle_b"),
+    "lambda_identity": ("loss.lambda_identity",),
+    "lambda_attention_gan": ("loss.lambda_attention_gan",),
+    "lambda_pixel": ("loss.lambda_pixel",),
+    "lambda_tv": ("loss.lambda_tv",),
+    "lambda_background": ("loss.lambda_background",),
+    "background_target": ("loss.background_target",),
 }
 # Flags that may change when resuming a run (everything else comes from its config.json).
-RESUMABLE = {"output_dir", "steps", "checkpoint_every", "sample_every", "log_every", "strategy", "xla"}
+RESUMABLE = {"output_dir", "steps", "epochs", "checkpoint_every", "sample_every", "log_every", "strategy", "xla",
+             "on_collapse"}  # fmt: skip
+# Flags of the attention machinery: meaningless for the attention-free CycleGAN ablation.
+ATTENTION_FLAGS = ("n_masks", "attention_discriminator", "lambda_attention_gan", "lambda_tv", "lambda_background",
+                   "background_target")  # fmt: skip
+MULTIDOMAIN_ONLY = ("layout", "labels_csv", "attributes", "classification", "lambda_cls", "lambda_rec", "lambda_gp",
+                    "lambda_attention_l1", "g_learning_rate", "d_learning_rate", "n_critic", "decay_steps")  # fmt: skip
+
+
+def _get(config: Config, field: str):
+    section, name = field.split(".")
+    return getattr(getattr(config, section), name)
+
+
+def _set(config: Config, field: str, value) -> None:
+    section, name = field.split(".")
+    setattr(getattr(config, section), name, value)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -60,7 +96,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--image-size", type=int, help="training crop size (multiple of 4); load size scales with it")
     p.add_argument("--load-size", type=int, help="resize size before the random crop")
     p.add_argument("--batch-size", type=int, help="GLOBAL batch size")
-    p.add_argument("--steps", type=int, help="total optimizer steps")
+    p.add_argument("--steps", type=int, help="total optimizer steps (replaces the preset's --epochs)")
+    p.add_argument("--epochs", type=float, help="schedule in epochs of max(|trainA|, |trainB|) images (official)")
     p.add_argument("--seed", type=int)
     p.add_argument("--learning-rate", type=float)
     p.add_argument("--pool-size", type=int, help="image pool size (0 disables)")
@@ -77,20 +114,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--checkpoint-every", type=int)
     p.add_argument("--sample-every", type=int)
     p.add_argument("--log-every", type=int)
+    p.add_argument("--on-collapse", choices=ON_COLLAPSE, help="when the attention collapses: warn (default) or "
+                   "stop (after saving a checkpoint)")  # fmt: skip
     p.add_argument("--variant", choices=GENERATOR_VARIANTS, help="cyclegan = attention disabled (ablation)")
     p.add_argument("--ngf", type=int)
     p.add_argument("--n-blocks", type=int)
     p.add_argument("--n-masks", type=int)
+    p.add_argument("--ndf", type=int)
+    p.add_argument("--n-layers-d", type=int)
     p.add_argument("--gan-mode", choices=("lsgan", "vanilla", "wgan-gp"), help="wgan-gp: multi-domain presets only")
+    p.add_argument("--lambda-tv", type=float, help="TV attention loss (paper Eq. 7)")
     p.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its last checkpoint")
+    two = p.add_argument_group("two-domain objective (every preset but the multi-domain ones); see docs/training.md")
+    two.add_argument("--lambda-cycle", type=float, help="cycle-consistency weight, both directions (official 10)")
+    two.add_argument("--lambda-identity", type=float, help="identity weight as a fraction of --lambda-cycle (0.5)")
+    two.add_argument("--attention-discriminator", action=argparse.BooleanOptionalAction,
+                     help="the paper's attention-guided discriminators (Eq. 6)")  # fmt: skip
+    two.add_argument("--lambda-attention-gan", type=float, help="weight of the attention-guided GAN loss")
+    two.add_argument("--lambda-pixel", type=float, help="pixel loss |G(x) - x| (Eq. 8) with the curriculum (Eq. 9)")
+    two.add_argument("--lambda-background", type=float, help="background prior against copying the input (robust)")
+    two.add_argument("--background-target", type=float, help="share of the image the background may take freely")
     md = p.add_argument_group("multi-domain presets (multidomain, multidomain_demo); see docs/multidomain.md")
     md.add_argument("--layout", choices=("auto", "folders", "csv"), help="folder per domain, or a labels CSV")
     md.add_argument("--labels-csv", help="CSV or CelebA list_attr_celeba.txt with the labels")
     md.add_argument("--attributes", nargs="+", help="attribute columns used as domains")
     md.add_argument("--classification", choices=("auto", "multi_label", "single_label"))
-    md.add_argument("--ndf", type=int)
-    md.add_argument("--n-layers-d", type=int)
-    for name in ("lambda-cls", "lambda-rec", "lambda-gp", "lambda-tv", "lambda-attention-l1"):
+    for name in ("lambda-cls", "lambda-rec", "lambda-gp", "lambda-attention-l1"):
         md.add_argument(f"--{name}", type=float)
     md.add_argument("--g-learning-rate", type=float)
     md.add_argument("--d-learning-rate", type=float)
@@ -135,18 +184,43 @@ def is_multidomain_request(args: argparse.Namespace) -> bool:
     return False
 
 
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_flags_apply(given: set[str], config: Config) -> None:
+    """Refuse flags that the chosen preset or model family would silently ignore."""
+    multidomain = sorted(given & set(MULTIDOMAIN_ONLY))
+    if multidomain:
+        raise ValueError(f"{', '.join(map(_flag, multidomain))} only apply to the multi-domain presets "
+                         f"(multidomain, multidomain_demo), not to --preset {config.preset}")  # fmt: skip
+    if config.model.variant == "cyclegan":
+        attention = sorted(given & set(ATTENTION_FLAGS))
+        if attention:
+            raise ValueError(f"{', '.join(map(_flag, attention))} do not apply to --variant cyclegan (no attention)")
+    if "lambda_attention_gan" in given and not config.model.attention_discriminator:
+        raise ValueError("--lambda-attention-gan needs --attention-discriminator (or a preset that has it)")
+    if "background_target" in given and config.loss.lambda_background == 0:
+        raise ValueError("--background-target needs --lambda-background > 0 (or --preset robust)")
+    if config.loss.gan_mode not in GAN_MODES:
+        raise ValueError(f"--gan-mode {config.loss.gan_mode} only applies to the multi-domain presets")
+    if {"steps", "epochs"} <= given:
+        raise ValueError("give --steps or --epochs, not both")
+
+
 def build_config(args: argparse.Namespace) -> Config:
     """Preset (or, with --resume, the run's config.json) + explicitly given flags."""
-    given = {k: v for k, v in vars(args).items() if k in FLAGS}
+    given = {k: v for k, v in vars(args).items() if k in FLAGS or k in MULTIDOMAIN_ONLY}
     output_dir = Path(given.get("output_dir", preset(args.preset).train.output_dir))
     saved = output_dir / CONFIG_NAME
     if getattr(args, "resume", False) and saved.is_file():
         config = Config.load(saved)
         fixed = sorted(
-            k for k in given if k not in RESUMABLE and getattr(getattr(config, FLAGS[k][0]), FLAGS[k][1]) != given[k]
-        )
+            k for k in given
+            if k in FLAGS and k not in RESUMABLE and any(_get(config, f) != given[k] for f in FLAGS[k])
+        )  # fmt: skip
         if fixed:
-            flags = ", ".join("--" + k.replace("_", "-") for k in fixed)
+            flags = ", ".join(map(_flag, fixed))
             raise ValueError(f"cannot change {flags} when resuming {output_dir}; they come from {saved}")
     else:
         config = preset(args.preset)
@@ -154,8 +228,11 @@ def build_config(args: argparse.Namespace) -> Config:
             ratio = config.data.load_size / config.data.crop_size
             given["load_size"] = int(round(given["image_size"] * ratio))
     for key, value in given.items():
-        section, name = FLAGS[key]
-        setattr(getattr(config, section), name, value)
+        for field in FLAGS.get(key, ()):
+            _set(config, field, value)
+    if "steps" in given:
+        config.train.epochs = None  # the schedule is now stated in steps
+    check_flags_apply(set(given), config)
     if config.data.dataroot is not None and not Path(config.data.dataroot).is_dir():
         raise ValueError(f"--dataroot {config.data.dataroot} does not exist")
     config.validate()
@@ -172,11 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from attentiongan_tf.training_loop import TrainingDivergedError, train
+    from attentiongan_tf.training_loop import MaskCollapseError, TrainingDivergedError, train
 
     try:
         result = train(config, resume=getattr(args, "resume", False))
-    except (FileExistsError, FileNotFoundError, ValueError, TrainingDivergedError) as error:
+    except (FileExistsError, FileNotFoundError, ValueError, TrainingDivergedError, MaskCollapseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     samples = sorted((result["output_dir"] / "samples").glob("step_*.png"))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from attentiongan_tf.losses import GAN_MODES
 
+ON_COLLAPSE = ("warn", "stop")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
-PRESETS = ("demo", "official", "paper-scheme1")
+PRESETS = ("demo", "official", "robust", "cyclegan-options", "paper-scheme1")
 GENERATOR_VARIANTS = ("scheme2", "geo", "scheme1", "cyclegan")
 
 
@@ -54,6 +56,9 @@ class LossConfig:
         curriculum_switch_step: step at which r goes from ``curriculum_early`` to ``curriculum_late`` (Eq. 9).
         curriculum_early: r before the switch (paper 0.01).
         curriculum_late: r after the switch (paper 0.5).
+        lambda_background: weight of the background prior (``losses.background_prior``): a penalty on
+            copying the input that keeps the attention from collapsing to the background (0 = official).
+        background_target: share of the image the background may take before the prior acts.
     """
 
     gan_mode: str = "lsgan"
@@ -66,6 +71,8 @@ class LossConfig:
     curriculum_switch_step: int = 0
     curriculum_early: float = 0.01
     curriculum_late: float = 0.5
+    lambda_background: float = 0.0
+    background_target: float = 0.0
 
 
 @dataclass
@@ -94,7 +101,10 @@ class TrainConfig:
     """Optimisation, runtime and output settings.
 
     Args:
-        steps: total optimizer steps.
+        steps: total optimizer steps (derived from ``epochs`` when that is set).
+        epochs: the schedule in epochs, as the official code states it; an epoch is max(|trainA|, |trainB|)
+            images (the official unaligned dataset's length), so ``steps = ceil(epochs · that / batch_size)``,
+            resolved once the dataset is scanned. ``None``: ``steps`` is the schedule.
         decay_fraction: fraction of ``steps`` with linear LR decay at the end (official 100+100 epochs: 0.5).
         learning_rate: Adam learning rate (official 2e-4).
         beta_1: Adam β1 (official 0.5).
@@ -112,9 +122,12 @@ class TrainConfig:
         sample_every: steps between sample grids (and one at the end).
         log_every: steps between TensorBoard scalar writes.
         keep_checkpoints: checkpoints kept by the CheckpointManager.
+        on_collapse: what a mask collapse does (see ``summaries.collapse_warning``): ``warn`` (log it and go on)
+            or ``stop`` (save a checkpoint and stop the run).
     """
 
     steps: int = 1000
+    epochs: float | None = None
     decay_fraction: float = 0.5
     learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -130,6 +143,7 @@ class TrainConfig:
     sample_every: int = 500
     log_every: int = 10
     keep_checkpoints: int = 3
+    on_collapse: str = "warn"
 
 
 @dataclass
@@ -198,12 +212,16 @@ class Config:
             (d.load_size >= d.crop_size, f"load_size {d.load_size} must be >= crop_size {d.crop_size}"),
             (d.batch_size > 0, f"--batch-size must be > 0, got {d.batch_size}"),
             (t.steps > 0, f"--steps must be > 0, got {t.steps}"),
+            (t.epochs is None or t.epochs > 0, f"--epochs must be > 0, got {t.epochs}"),
+            (lo.lambda_background >= 0, f"--lambda-background must be >= 0, got {lo.lambda_background}"),
+            (0 <= lo.background_target < 1, f"--background-target must be in [0, 1), got {lo.background_target}"),
             (
                 t.mixed_precision in (False, True, "off", "float16", "bfloat16"),
                 f"--mixed-precision must be float16 or bfloat16, got {t.mixed_precision!r}",
             ),
             (0.0 <= t.decay_fraction <= 1.0, f"train.decay_fraction must be in [0, 1], got {t.decay_fraction}"),
             (t.pool_size >= 0, f"train.pool_size must be >= 0, got {t.pool_size}"),
+            (t.on_collapse in ON_COLLAPSE, f"--on-collapse must be one of {ON_COLLAPSE}, got {t.on_collapse!r}"),
             (t.strategy in STRATEGIES, f"--strategy must be one of {STRATEGIES}, got {t.strategy!r}"),
             (min(t.checkpoint_every, t.sample_every, t.log_every, t.keep_checkpoints) > 0, "intervals must be > 0"),
             (self.preset in PRESETS, f"--preset must be one of {PRESETS}, got {self.preset!r}"),
@@ -211,6 +229,11 @@ class Config:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+
+    def resolve_epochs(self, domain_sizes: tuple[int, int]) -> None:
+        """Set ``train.steps`` from ``train.epochs`` (if set) for datasets of ``domain_sizes`` (|A|, |B|) images."""
+        if self.train.epochs is not None:
+            self.train.steps = max(1, math.ceil(self.train.epochs * max(domain_sizes) / self.data.batch_size))
 
     @property
     def lr_decay_steps(self) -> int:
@@ -224,14 +247,33 @@ class Config:
 def preset(name: str) -> Config:
     """Named configurations.
 
-    - ``official``: what the official code trains (scheme II, ngf 64, 9 blocks, 10 masks, LSGAN, λ_cycle 10,
-      identity 0.5, pool 50, 286 → 256, batch 1, Adam 2e-4, half constant / half decay).
+    - ``official``: what the official code trains (``scripts/train_attentiongan.sh``): scheme II, ngf 64,
+      9 blocks, 10 masks, LSGAN, λ_cycle 10, identity 0.5, pool 50, 286 → 256, batch 4, Adam 2e-4 β1 0.5,
+      60 epochs at a constant learning rate (``--niter 60 --niter_decay 0``).
+    - ``robust``: ``official`` plus what keeps the attention on the object at small budgets (measured in
+      benchmarks/RESULTS.md, "quality_race"): no identity loss and the background prior.
+    - ``cyclegan-options``: the CycleGAN option defaults the official code inherits but does not train with:
+      batch 1, 100 epochs constant + 100 epochs of linear decay.
     - ``paper-scheme1``: the paper's scheme I for faces: one mask, attention-guided discriminators (Eq. 6),
       pixel loss (Eq. 8) with curriculum r (Eq. 9) and TV attention loss (Eq. 7), no identity loss.
     - ``demo``: a tiny scheme II model on the procedural demo data, a few minutes on a CPU.
     """
+    long_run = dict(checkpoint_every=5000, sample_every=1000)
     if name == "official":
-        return Config(preset=name, train=TrainConfig(steps=200 * 1000, checkpoint_every=5000, sample_every=1000))
+        return Config(
+            preset=name,
+            data=DataConfig(batch_size=4),
+            train=TrainConfig(epochs=60, decay_fraction=0.0, **long_run),
+        )
+    if name == "robust":
+        config = preset("official")
+        config.preset = name
+        config.loss.lambda_identity = 0.0
+        config.loss.lambda_background = 1.0
+        config.loss.background_target = 0.6
+        return config
+    if name == "cyclegan-options":
+        return Config(preset=name, train=TrainConfig(epochs=200, decay_fraction=0.5, **long_run))
     if name == "paper-scheme1":
         return Config(
             preset=name,
@@ -244,7 +286,7 @@ def preset(name: str) -> Config:
                 curriculum_switch_step=10 * 1000,
             ),
             data=DataConfig(load_size=143, crop_size=128),
-            train=TrainConfig(steps=200 * 1000, checkpoint_every=5000, sample_every=1000),
+            train=TrainConfig(steps=200 * 1000, **long_run),
         )
     if name == "demo":
         return Config(

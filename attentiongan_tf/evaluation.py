@@ -77,7 +77,8 @@ def _find_masks(sources: list[Path], masks_dir: str | os.PathLike) -> dict[str, 
     return by_stem
 
 
-def _read_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
+def read_object_mask(path: str | os.PathLike, shape: tuple[int, int]) -> np.ndarray:
+    """An object mask image as (H, W) uint8 (first channel), resized with nearest neighbour to ``shape``."""
     mask = read_image_rgb(path)[..., 0]
     if mask.shape != shape:
         mask = np.asarray(Image.fromarray(mask).resize((shape[1], shape[0]), Image.NEAREST))
@@ -166,7 +167,7 @@ def evaluate_generator(
         fakes.append(result["image"])
         attentions.append(1.0 - result["attention"][..., -1])
         if mask_files is not None:
-            masks.append(_read_mask(mask_files[path.stem], source.shape[:2]))
+            masks.append(read_object_mask(mask_files[path.stem], source.shape[:2]))
         if images_dir is not None:
             Image.fromarray(result["image"]).save(images_dir / f"{path.stem}.png")
     reals = [read_image_rgb(path) for path in _files(target_dir, options)]
@@ -207,7 +208,8 @@ def evaluate_folders(
         sources = [read_image_rgb(by_stem[path.stem]) for path in fake_files]
         if masks_dir is not None:
             mask_files = _find_masks(fake_files, masks_dir)
-            masks = [_read_mask(mask_files[p.stem], s.shape[:2]) for p, s in zip(fake_files, sources, strict=True)]
+            pairs = zip(fake_files, sources, strict=True)
+            masks = [read_object_mask(mask_files[p.stem], s.shape[:2]) for p, s in pairs]
     reals = [read_image_rgb(path) for path in _files(real_dir, options)]
     report = _score(fakes, reals, [p.name for p in fake_files], sources, masks, None, options)
     report["settings"] = {

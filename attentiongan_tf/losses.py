@@ -73,6 +73,19 @@ def total_variation_loss(attention: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(dy, axis=[1, 2, 3]) + tf.reduce_sum(dx, axis=[1, 2, 3])
 
 
+def background_prior(attention: tf.Tensor, target: float = 0.0) -> tf.Tensor:
+    """Penalty on copying the input: ``max(0, mean background weight − target)`` per example.
+
+    The background mask passes the input through unchanged, and the cycle and identity losses are smallest
+    when it covers every pixel, so without a counterweight the attention collapses to "copy everything"
+    (GANimation, Pumarola et al. 2018, regularise their copy mask for the same reason). With ``target`` 0
+    this is GANimation's plain mean penalty; with ``target`` t it only acts once more than a share t of
+    the image is copied, leaving the remaining share to the adversarial loss.
+    """
+    background = tf.cast(attention[..., -1], tf.float32)
+    return tf.nn.relu(_per_example_mean(background) - target)
+
+
 def curriculum_weight(step: tf.Tensor, switch_step: int, early: float = 0.01, late: float = 0.5) -> tf.Tensor:
     """Curriculum weight r of paper Eq. 9: ``early`` before ``switch_step`` (10 epochs in the paper), then ``late``."""
     early, late = tf.constant(early, tf.float32), tf.constant(late, tf.float32)

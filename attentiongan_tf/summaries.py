@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-COLLAPSE_THRESHOLD = 0.01
+COLLAPSE_THRESHOLD = 0.05
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -57,13 +57,15 @@ def collapse_warning(background_mean: float, direction: str) -> str | None:
     """A warning when the masks are (almost) all background or all foreground, else ``None``."""
     if background_mean > 1.0 - COLLAPSE_THRESHOLD:
         state = "all background (the generator copies its input)"
+        advice = "Train with --preset robust (no identity loss, background prior)"
     elif background_mean < COLLAPSE_THRESHOLD:
         state = "all foreground (the background is not preserved)"
+        advice = "Raise --lambda-identity or --lambda-cycle"
     else:
         return None
     return (
         f"attention masks of {direction} collapsed to {state}: mean background weight {background_mean:.4f}. "
-        "See docs/qa.md (mask collapse)."
+        f"{advice}; --on-collapse stop ends such runs early. See docs/qa.md (mask collapse)."
     )
 
 
@@ -89,7 +91,7 @@ class TrainingSummaries:
         warnings = []
         with self.writer.as_default(step=step):
             for name, value in values.items():
-                group = "masks" if ("background" in name or "entropy" in name) else "loss"
+                group = "masks" if name.startswith(("background_mean", "mask_entropy")) else "loss"
                 group = "train" if name in ("learning_rate", "images_per_second") else group
                 tf.summary.scalar(f"{group}/{name}", float(value))
             for direction in ("ab", "ba"):

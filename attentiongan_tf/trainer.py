@@ -136,6 +136,10 @@ class AttentionGANTrainer(tf.Module):
             r = L.curriculum_weight(step, lo.curriculum_switch_step, lo.curriculum_early, lo.curriculum_late)
             terms["pixel_ab"] = lo.lambda_pixel * r * L.pixel_loss(fake_b, real_a)
             terms["pixel_ba"] = lo.lambda_pixel * r * L.pixel_loss(fake_a, real_b)
+        if lo.lambda_background > 0:
+            for direction, outputs in (("ab", out_ab), ("ba", out_ba)):
+                prior = L.background_prior(outputs["attention"], lo.background_target)
+                terms[f"background_prior_{direction}"] = lo.lambda_background * prior
         if lo.lambda_tv > 0:
             terms["tv_ab"] = lo.lambda_tv * L.total_variation_loss(fg_ab)
             terms["tv_ba"] = lo.lambda_tv * L.total_variation_loss(fg_ba)

@@ -26,6 +26,10 @@ class TrainingDivergedError(RuntimeError):
     """A loss became NaN or Inf; the message names the loss, the step and the last good checkpoint."""
 
 
+class MaskCollapseError(RuntimeError):
+    """``--on-collapse stop``: the attention collapsed; a checkpoint was saved and the run stopped."""
+
+
 class OutputDirError(FileExistsError):
     """The output dir holds a run that would be overwritten (use --resume or another --output-dir)."""
 
@@ -68,6 +72,7 @@ def train(config: Config, resume: bool = False, progress: bool = True) -> dict:
         config.data.dataroot = str(demo_root)
     folders = data.domain_folders(config.data.dataroot)
     files = {d: data.scan_domain(folder)["files"] for d, folder in folders.items()}
+    config.resolve_epochs((len(files["A"]), len(files["B"])))
     if chief:
         output_dir.mkdir(parents=True, exist_ok=True)
         config.save(output_dir / ckpt.CONFIG_NAME)
@@ -116,9 +121,15 @@ def train(config: Config, resume: bool = False, progress: bool = True) -> dict:
             tick, tick_step = now, done
             bar.set_postfix(G=f"{losses['generator_total']:.3f}", D=f"{losses['discriminator_total']:.3f}",
                             img_s=f"{losses['images_per_second']:.1f}")
-            for message in writer.scalars(losses, done):
+            collapses = writer.scalars(losses, done)
+            for message in collapses:
                 logger.warning(message)
                 tqdm.write(f"WARNING: {message}")
+            if collapses and t.on_collapse == "stop":
+                manager.save(checkpoint_number=done)
+                raise MaskCollapseError(
+                    f"stopped at step {done} (--on-collapse stop): {collapses[0]} Checkpoint saved in {directory}."
+                )
             if chief:
                 with metrics_path.open("a") as f:
                     f.write(json.dumps({"step": done, **losses}) + "\n")

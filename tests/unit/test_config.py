@@ -18,8 +18,34 @@ def test_official_preset_matches_official_code():
     lo = c.loss
     assert (lo.gan_mode, lo.lambda_cycle_a, lo.lambda_cycle_b, lo.lambda_identity) == ("lsgan", 10, 10, 0.5)
     assert (c.train.learning_rate, c.train.beta_1, c.train.beta_2, c.train.pool_size) == (2e-4, 0.5, 0.999, 50)
-    assert (c.data.load_size, c.data.crop_size, c.data.batch_size) == (286, 256, 1)
-    assert c.lr_constant_steps == c.lr_decay_steps
+    # scripts/train_attentiongan.sh: --batch_size 4 --niter 60 --niter_decay 0 --load_size 286 --crop_size 256
+    assert (c.data.load_size, c.data.crop_size, c.data.batch_size) == (286, 256, 4)
+    assert (c.train.epochs, c.train.decay_fraction) == (60, 0.0)
+    c.resolve_epochs((1067, 1334))  # horse2zebra: an epoch is max(|trainA|, |trainB|) images
+    assert c.train.steps == 60 * 1334 // 4 and c.lr_decay_steps == 0
+
+
+def test_cyclegan_options_preset_is_the_inherited_defaults():
+    c = preset("cyclegan-options")
+    assert (c.data.batch_size, c.train.epochs, c.train.decay_fraction) == (1, 200, 0.5)
+    c.resolve_epochs((10, 7))
+    assert c.train.steps == 2000 and c.lr_constant_steps == c.lr_decay_steps == 1000
+
+
+def test_epochs_round_up_to_whole_steps():
+    c = preset("demo")
+    c.train.epochs, c.data.batch_size = 1.5, 4
+    c.resolve_epochs((9, 3))
+    assert c.train.steps == 4  # ceil(1.5 * 9 / 4)
+    c.train.epochs = 0
+    with pytest.raises(ValueError, match="--epochs"):
+        c.validate()
+
+
+def test_robust_preset_is_official_plus_the_remedy():
+    official, robust = preset("official"), preset("robust")
+    assert robust.model == official.model and robust.data == official.data and robust.train == official.train
+    assert robust.loss.lambda_background > 0 and official.loss.lambda_background == 0
 
 
 def test_paper_scheme1_preset():

@@ -1,0 +1,126 @@
+"""Issue #12 §1/§5: the official recipe, epochs, every objective term as a flag, flags that do not apply."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import train
+from attentiongan_tf import losses as L
+from attentiongan_tf import summaries
+from attentiongan_tf.config import preset
+from attentiongan_tf.demo_data import write_demo_dataset
+from attentiongan_tf.trainer import AttentionGANTrainer
+from attentiongan_tf.training_loop import MaskCollapseError
+from attentiongan_tf.training_loop import train as run_training
+
+from ..unit.training_setup import tiny_config
+
+
+def config_for(*flags):
+    return train.build_config(train.parse_args(list(flags)))
+
+
+def test_every_objective_term_has_a_flag_that_reaches_the_config():
+    c = config_for("--preset", "official", "--lambda-cycle", "5", "--lambda-identity", "0", "--lambda-tv", "1e-6",
+                   "--lambda-pixel", "2", "--attention-discriminator", "--lambda-attention-gan", "0.5",
+                   "--lambda-background", "3", "--background-target", "0.4", "--ndf", "32", "--n-layers-d", "2")
+    lo = c.loss
+    assert (lo.lambda_cycle_a, lo.lambda_cycle_b, lo.lambda_identity, lo.lambda_tv, lo.lambda_pixel) == (5, 5, 0, 1e-6, 2)
+    assert (lo.lambda_attention_gan, lo.lambda_background, lo.background_target) == (0.5, 3, 0.4)
+    assert c.model.attention_discriminator and (c.model.ndf, c.model.n_layers_d) == (32, 2)
+    assert config_for("--preset", "paper-scheme1", "--no-attention-discriminator").model.attention_discriminator is False
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--preset", "official", "--layout", "csv"], "--layout only apply to the multi-domain presets"),
+        (["--preset", "official", "--lambda-cls", "1"], "--lambda-cls only apply"),
+        (["--variant", "cyclegan", "--lambda-tv", "1"], "--lambda-tv do not apply to --variant cyclegan"),
+        (["--variant", "cyclegan", "--attention-discriminator"], "--attention-discriminator do not apply"),
+        (["--lambda-attention-gan", "1"], "needs --attention-discriminator"),
+        (["--background-target", "0.5"], "needs --lambda-background"),
+        (["--gan-mode", "wgan-gp"], "only applies to the multi-domain presets"),
+        (["--preset", "official", "--steps", "3", "--epochs", "2"], "--steps or --epochs, not both"),
+        (["--lambda-background", "-1"], "--lambda-background must be >= 0"),
+        (["--lambda-background", "1", "--background-target", "1"], r"--background-target must be in \[0, 1\)"),
+    ],
+)
+def test_flags_that_do_not_apply_are_errors(flags, message):
+    with pytest.raises(ValueError, match=message):
+        config_for(*flags)
+
+
+def test_multidomain_presets_refuse_two_domain_flags():
+    from attentiongan_tf.multidomain.config import config_from_flags
+
+    with pytest.raises(ValueError, match="--lambda-cycle"):
+        config_from_flags({"lambda_cycle": 5.0}, preset="multidomain_demo")
+
+
+def test_steps_flag_replaces_the_presets_epochs_and_epochs_flag_sets_them():
+    assert config_for("--preset", "official", "--steps", "7").train.epochs is None
+    c = config_for("--preset", "official", "--epochs", "2")
+    assert c.train.epochs == 2
+    c.resolve_epochs((10, 14))
+    assert c.train.steps == 7  # ceil(2 * 14 / batch 4)
+
+
+def test_epochs_are_resolved_against_the_dataset_and_saved(tmp_path):
+    config = tiny_config(output_dir=str(tmp_path / "run"), checkpoint_every=100, sample_every=100)
+    config.data.dataroot = str(write_demo_dataset(tmp_path / "data", size=16, train=6, test=2))
+    config.train.epochs = 1.0
+    result = run_training(config, progress=False)
+    assert result["step"] == 3  # one epoch: 6 images of each domain at batch 2
+    assert train.Config.load(tmp_path / "run" / "config.json").train.steps == 3
+
+
+def test_background_prior_is_a_hinge_on_the_mean_background_weight():
+    attention = np.zeros((2, 4, 4, 3), np.float32)
+    attention[0, ..., -1] = 0.9  # copies 90 % of the image
+    attention[1, ..., -1] = 0.2
+    np.testing.assert_allclose(L.background_prior(tf.constant(attention), 0.6).numpy(), [0.3, 0.0], atol=1e-6)
+    np.testing.assert_allclose(L.background_prior(tf.constant(attention)).numpy(), [0.9, 0.2], atol=1e-6)
+
+
+def test_background_prior_pushes_the_background_down():
+    config = tiny_config()
+    config.loss.lambda_cycle_a = config.loss.lambda_cycle_b = 0.0
+    config.loss.lambda_identity, config.loss.lambda_background = 0.0, 1.0
+    trainer = AttentionGANTrainer(config)
+    images = tf.random.stateless_uniform([2, 16, 16, 3], [1, 2], -1, 1)
+    with tf.GradientTape() as tape:
+        terms = trainer.generator_losses(images, images, tf.constant(0))["losses"]
+        prior = tf.reduce_sum(terms["background_prior_ab"])
+    bias = trainer.generator_ab.attention_head.conv_out.bias
+    gradient = tape.gradient(prior, bias).numpy()
+    assert gradient[-1] > 0 and np.all(gradient[:-1] < 0)  # descent lowers the background logit only
+
+
+def test_collapse_message_says_what_to_try():
+    message = summaries.collapse_warning(0.97, "ab")
+    assert "--preset robust" in message and "--on-collapse stop" in message
+    assert summaries.collapse_warning(0.9, "ab") is None
+
+
+def test_on_collapse_stop_saves_and_stops(tmp_path, monkeypatch):
+    original = AttentionGANTrainer._train_step
+
+    def collapsed(self, batch):
+        losses = original(self, batch)
+        losses["background_mean_ab"] = tf.constant(0.999)
+        return losses
+
+    monkeypatch.setattr(AttentionGANTrainer, "_train_step", collapsed)
+    config = tiny_config(steps=6, log_every=2, on_collapse="stop", output_dir=str(tmp_path / "run"))
+    config.data.dataroot = str(write_demo_dataset(tmp_path / "data", size=16, train=4, test=2))
+    with pytest.raises(MaskCollapseError, match=r"step 2 .*--preset robust.*Checkpoint saved"):
+        run_training(config, progress=False)
+    from attentiongan_tf import checkpoints as ckpt
+
+    assert ckpt.latest_checkpoint(tmp_path / "run").endswith("ckpt-2")
+
+
+def test_official_preset_is_the_official_training_script():
+    c = preset("official")
+    assert (c.data.batch_size, c.train.epochs, c.lr_decay_steps, c.data.load_size, c.data.crop_size) == (4, 60, 0, 286, 256)
