@@ -20,9 +20,9 @@ logger = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 MAX_PIXELS_ENV = "ATTENTIONGAN_MAX_IMAGE_PIXELS"
-# 64 MP holds every camera photo (61 MP full-frame sensors, 48-50 MP phones) and is ~700 times a 256² training
-# image; decoding one costs at most ~0.5 GB (PIL's 4 bytes/pixel plus the uint8 RGB copy). PIL alone would decode
-# up to 179 MP (its error threshold), ~6 GB through the training pipeline.
+# 64 MP holds every camera photo (61 MP full-frame sensors, 48-50 MP phones) and is ~1000 times a 256² training
+# image. Reading costs up to ~10.5 bytes per pixel at peak (measured on a grayscale PNG: PIL's image, its RGB
+# conversion and the numpy copy), so ~0.7 GB at the limit. PIL alone decodes up to 179 MP (its error threshold).
 DEFAULT_MAX_IMAGE_PIXELS = 64_000_000
 
 # Our limit replaces PIL's DecompressionBombWarning (emitted at open time, before our check can refuse the file).

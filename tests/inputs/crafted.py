@@ -23,3 +23,29 @@ def write_bomb_png(path: Path, width: int, height: int) -> Path:
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b""))
     return path
+
+
+def write_foreign_savedmodel(path: Path, kind: str = "fitting") -> Path:
+    """A SavedModel someone else wrote (plain ``tf.Module``, no export marker).
+
+    ``kind``: ``fitting`` has our ``translate_float`` signature (images -> image, attention, content; it returns
+    the input unchanged), ``labels`` the same with a multi-domain ``labels`` input, ``unrelated`` only a
+    ``serving_default`` (x -> 2x).
+    """
+    import tensorflow as tf
+
+    images = tf.TensorSpec([None, None, None, 3], tf.float32, name="images")
+
+    def identity(images):
+        mask = tf.ones_like(images[..., :1])
+        return {"image": images, "attention": mask, "content": images[..., tf.newaxis, :]}
+
+    if kind == "fitting":
+        signatures = {"translate_float": tf.function(identity, input_signature=[images])}
+    elif kind == "labels":
+        labels = tf.TensorSpec([None, 3], tf.float32, name="labels")
+        signatures = {"translate_float": tf.function(lambda images, labels: identity(images), [images, labels])}
+    else:
+        signatures = {"serving_default": tf.function(lambda x: {"y": 2 * x}, [tf.TensorSpec([None], tf.float32)])}
+    tf.saved_model.save(tf.Module(), str(path), signatures=signatures)
+    return path

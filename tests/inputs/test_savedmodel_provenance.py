@@ -5,37 +5,21 @@ import logging
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from attentiongan_tf import __version__, build_generator
 from attentiongan_tf.export import export_savedmodel, read_metadata
 from attentiongan_tf.inference import SavedModelRunner, open_runner
-
-
-class _Foreign(tf.Module):
-    """A SavedModel someone else wrote, with our signature name and outputs (it returns the input)."""
-
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32, name="images")])
-    def translate_float(self, images):
-        mask = tf.ones_like(images[..., :1])
-        return {"image": images, "attention": mask, "content": images[..., tf.newaxis, :]}
-
-
-class _Unrelated(tf.Module):
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
-    def double(self, x):
-        return {"y": 2 * x}
+from tests.inputs.crafted import write_foreign_savedmodel
 
 
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory):
     root = tmp_path_factory.mktemp("provenance")
     ours = export_savedmodel(build_generator(ngf=4, n_blocks=1, n_masks=2), root / "ours")["path"]
-    foreign = _Foreign()
-    tf.saved_model.save(foreign, str(root / "foreign"), signatures={"translate_float": foreign.translate_float})
-    unrelated = _Unrelated()
-    tf.saved_model.save(unrelated, str(root / "unrelated"), signatures={"serving_default": unrelated.double})
-    return {"ours": ours, "foreign": root / "foreign", "unrelated": root / "unrelated"}
+    foreign = write_foreign_savedmodel(root / "foreign")
+    unrelated = write_foreign_savedmodel(root / "unrelated", kind="unrelated")
+    labels = write_foreign_savedmodel(root / "labels", kind="labels")
+    return {"ours": ours, "foreign": foreign, "unrelated": unrelated, "labels": labels}
 
 
 def _warnings(caplog):
@@ -63,9 +47,24 @@ def test_foreign_savedmodel_is_run_with_one_warning(exports, caplog):
     np.testing.assert_array_equal(runner.run([image])[0]["image"], image)
 
 
-def test_savedmodel_with_other_signatures_is_a_clear_error(exports):
+def test_savedmodel_with_other_signatures_is_a_clear_error(exports, tmp_path):
     with pytest.raises(ValueError, match=r"unrelated.*no 'translate_float' signature.*serving_default"):
         SavedModelRunner(exports["unrelated"])
+    with pytest.raises(ValueError, match=r"labels.*multi-domain SavedModel.*--target-domain"):
+        SavedModelRunner(exports["labels"])
+    (tmp_path / "saved_model.pb").write_bytes(b"\x00garbage\xff" * 10)
+    with pytest.raises(ValueError, match="saved_model.pb is not a readable SavedModel"):
+        SavedModelRunner(tmp_path)
+
+
+def test_multidomain_exports_are_marked_as_such():
+    from attentiongan_tf.export.savedmodel import export_marker
+    from attentiongan_tf.multidomain import build_multidomain_generator
+    from attentiongan_tf.multidomain.export import make_multidomain_endpoints
+
+    generator = build_multidomain_generator(3, ngf=4, n_blocks=1, n_masks=3)
+    marker = export_marker(make_multidomain_endpoints(generator))
+    assert marker["kind"] == "multidomain" and marker["signatures"][0] == "serving_default"
 
 
 def test_translate_help_says_to_trust_savedmodels(capsys):
