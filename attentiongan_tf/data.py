@@ -17,38 +17,46 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from attentiongan_tf.image_io import UnreadableImageError, list_images, read_image_rgb
+from attentiongan_tf.image_io import SkippedImages, UnreadableImageError, list_images, read_image_rgb
 
 logger = logging.getLogger(__name__)
 
 _DATA_SEED_SALT = 7919
 
 
-def scan_domain(folder: str | os.PathLike, workers: int = 8) -> dict:
-    """Decode every image of ``folder`` once; return ``{"files": [...readable], "skipped": [(path, reason)]}``.
+def check_images(files: list[Path], workers: int = 8) -> tuple[list[Path], SkippedImages]:
+    """Decode every file once (in ``workers`` threads); return the readable ones, in order, and the skipped ones."""
 
-    Unreadable files are skipped and reported ONCE here (a warning with their count and the first few
-    paths), so training never stops on them. Raises ``ValueError`` naming the folder when nothing is readable.
-    """
-    files = list_images(folder)
-
-    def check(path: Path) -> str | None:
+    def check(path: Path) -> UnreadableImageError | None:
         try:
             read_image_rgb(path)
         except UnreadableImageError as error:
-            return str(error)
+            return error
         return None
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        reasons = list(pool.map(check, files))
-    good = [f for f, r in zip(files, reasons, strict=True) if r is None]
-    skipped = [(f, r) for f, r in zip(files, reasons, strict=True) if r is not None]
-    if skipped:
-        examples = "; ".join(r for _, r in skipped[:3])
-        logger.warning("skipping %d unreadable image(s) in %s: %s", len(skipped), folder, examples)
+        errors = list(pool.map(check, files))
+    skipped = SkippedImages()
+    for path, error in zip(files, errors, strict=True):
+        if error is not None:
+            skipped.add(path, error)
+    return [f for f, e in zip(files, errors, strict=True) if e is None], skipped
+
+
+def scan_domain(folder: str | os.PathLike, workers: int = 8) -> dict:
+    """Decode every image of ``folder`` (and its sub-folders) once; return ``{"files": [...readable],
+    "skipped": [(path, reason)]}``.
+
+    Unreadable files and images over the pixel limit (``image_io.max_image_pixels``) are skipped and reported
+    ONCE here (one warning with their counts by reason and the first few), so training never stops on them.
+    Raises ``ValueError`` naming the folder when nothing is readable.
+    """
+    good, skipped = check_images(list_images(folder, recursive=True), workers)
+    if skipped.entries:
+        logger.warning("%s: %s", folder, skipped.summary())
     if not good:
-        raise ValueError(f"no readable images in folder {folder} ({len(skipped)} unreadable)")
-    return {"files": good, "skipped": skipped}
+        raise ValueError(f"no readable images in folder {folder} ({skipped.summary()})")
+    return {"files": good, "skipped": skipped.entries}
 
 
 def decode_file(path: tf.Tensor) -> tf.Tensor:
@@ -139,14 +147,14 @@ def sample_images(dataroot: str | os.PathLike, domain: str, count: int, size: in
     root = Path(dataroot)
     for folder in (root / f"test{domain}", root / f"train{domain}"):
         try:
-            files = list_images(folder)
+            files = list_images(folder, recursive=True)
         except (FileNotFoundError, ValueError):
             continue
         images = []
         for path in files:
             try:
                 images.append(read_image_rgb(path))
-            except UnreadableImageError:
+            except UnreadableImageError:  # over the pixel limit or unreadable: reported by scan_domain
                 continue
             if len(images) == count:
                 break

@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from attentiongan_tf.image_io import list_images, read_image_rgb
+from attentiongan_tf.image_io import SkippedImages, list_images, read_image_rgb, read_images
 from attentiongan_tf.metrics import fid_from_features, kernel_inception_distance, mask_metrics, psnr, ssim
 from attentiongan_tf.metrics.inception import build_fid_inception, inception_features
 
 PSNR_CAP_DB = 100.0
+GRID_SUFFIX = "_grid"  # translate.py --grid writes <stem>_grid.png next to <stem>.png
 
 
 @dataclass
@@ -62,6 +63,28 @@ def _files(folder: str | os.PathLike, options: MetricOptions) -> list[Path]:
     return list_images(folder)[: options.max_images]
 
 
+def without_grids(files: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Split off translate.py's ``<stem>_grid.png`` strips: files ending in ``_grid`` whose ``<stem>`` is there too.
+
+    Returns ``(kept, grids)``; a ``*_grid`` file without its translation is kept (it may be a real image name).
+    """
+    stems = {path.stem for path in files}
+    grids = [p for p in files if p.stem.endswith(GRID_SUFFIX) and p.stem[: -len(GRID_SUFFIX)] in stems]
+    return [p for p in files if p not in grids], grids
+
+
+def _kid_note(kid: dict, n_fake: int, n_real: int) -> str | None:
+    if kid["subset_size"] >= kid["requested_subset_size"]:
+        return None
+    note = (
+        f"only {n_fake} translated and {n_real} real images: KID subset size {kid['subset_size']} "
+        f"instead of {kid['requested_subset_size']}"
+    )
+    if kid["std"] is None:
+        return note + " (every image of both sets in one subset, so no std)"
+    return note + f", {kid['num_subsets']} subsets resampled from the larger set"
+
+
 def resize_square(image: np.ndarray, size: int | None, resample=Image.BICUBIC) -> np.ndarray:
     """Resize an (H, W, C) uint8 image to ``size``×``size`` (bicubic), as the evaluation does; None keeps it."""
     if size is None or image.shape[:2] == (size, size):
@@ -99,6 +122,7 @@ def _score(
     masks: list[np.ndarray] | None,
     attentions: list[np.ndarray] | None,
     options: MetricOptions,
+    skipped: SkippedImages,
 ) -> dict:
     if len(fakes) < 2 or len(reals) < 2:
         raise ValueError(f"FID/KID need at least 2 translated and 2 real images, got {len(fakes)} and {len(reals)}")
@@ -124,7 +148,9 @@ def _score(
             if key in per_image[0]:
                 summary_key = f"{key}_input_output" if key in ("psnr", "ssim") else key
                 summary[summary_key] = _mean([entry.get(key) for entry in per_image])
-    return {"summary": summary, "per_image": per_image, "counts": {"translated": len(fakes), "real": len(reals)}}
+    notes = [note for note in (skipped.summary(), _kid_note(summary["kid"], len(fakes), len(reals))) if note]
+    counts = {"translated": len(fakes), "real": len(reals), "skipped": skipped.counts()}
+    return {"summary": summary, "per_image": per_image, "counts": counts, "notes": notes}
 
 
 def evaluate_generator(
@@ -145,8 +171,10 @@ def evaluate_generator(
         options: metric settings.
         images_dir: when given, the translations are saved there as PNG (the folder must not exist yet).
 
+    Unreadable images and images over the pixel limit are skipped and counted (``counts["skipped"]``, ``notes``).
+
     Returns:
-        ``{"summary": {...}, "per_image": [...], "counts": {...}, "settings": {...}}``.
+        ``{"summary": {...}, "per_image": [...], "counts": {...}, "notes": [...], "settings": {...}}``.
     """
     from attentiongan_tf.inference import KerasRunner
 
@@ -159,10 +187,12 @@ def evaluate_generator(
             raise FileExistsError(f"{images_dir} already exists; choose another --output")
         images_dir.mkdir(parents=True)
     runner = KerasRunner(generator)
-    sources, fakes, attentions, masks = [], [], [], []
-    for path in source_files:
-        source = resize_square(read_image_rgb(path), options.image_size)
+    skipped = SkippedImages()
+    sources, fakes, attentions, masks, names = [], [], [], [], []
+    for path, image in read_images(source_files, skipped):
+        source = resize_square(image, options.image_size)
         result = runner.run([source])[0]
+        names.append(path.name)
         sources.append(source)
         fakes.append(result["image"])
         attentions.append(1.0 - result["attention"][..., -1])
@@ -170,9 +200,9 @@ def evaluate_generator(
             masks.append(read_object_mask(mask_files[path.stem], source.shape[:2]))
         if images_dir is not None:
             Image.fromarray(result["image"]).save(images_dir / f"{path.stem}.png")
-    reals = [read_image_rgb(path) for path in _files(target_dir, options)]
-    names = [path.name for path in source_files]
-    report = _score(fakes, reals, names, sources, masks if mask_files is not None else None, attentions, options)
+    reals = [image for _, image in read_images(_files(target_dir, options), skipped)]
+    masks = masks if mask_files is not None else None
+    report = _score(fakes, reals, names, sources, masks, attentions, options, skipped)
     report["settings"] = {
         "source": str(source_dir),
         "target": str(target_dir),
@@ -192,26 +222,40 @@ def evaluate_folders(
     """Score already translated images in ``fake_dir`` against real ``real_dir`` images.
 
     With ``source_dir`` each translation is matched to its source by file stem for PSNR/SSIM and, with
-    ``masks_dir``, the mask metrics (no attention IoU: folders carry no attention maps).
+    ``masks_dir``, the mask metrics (no attention IoU: folders carry no attention maps). translate.py's
+    ``<stem>_grid.png`` strips next to their ``<stem>.png`` are not translations: they are left out and
+    counted (``counts["ignored_grids"]`` and a note). Unreadable images and images over the pixel limit are
+    skipped (with their pair) and counted in ``counts["skipped"]`` and ``notes``.
     """
     options = options or MetricOptions()
     if masks_dir is not None and source_dir is None:
         raise ValueError("--masks needs --source in folder mode (the masks describe the source images)")
-    fake_files = _files(fake_dir, options)
-    fakes = [read_image_rgb(path) for path in fake_files]
+    fake_files, grids = without_grids(list_images(fake_dir))
+    fake_files = fake_files[: options.max_images]
+    skipped = SkippedImages()
+    pairs = read_images(fake_files, skipped)
     sources = masks = None
     if source_dir is not None:
         by_stem = {path.stem: path for path in list_images(source_dir)}
         missing = [path.name for path in fake_files if path.stem not in by_stem]
         if missing:
             raise ValueError(f"--source {source_dir}: no source image for {missing[:5]} ({len(missing)} missing)")
-        sources = [read_image_rgb(by_stem[path.stem]) for path in fake_files]
+        read_sources = {p.stem: image for p, image in read_images([by_stem[p.stem] for p, _ in pairs], skipped)}
+        pairs = [(path, fake) for path, fake in pairs if path.stem in read_sources]  # both readable
+        sources = [read_sources[path.stem] for path, _ in pairs]
         if masks_dir is not None:
-            mask_files = _find_masks(fake_files, masks_dir)
-            pairs = zip(fake_files, sources, strict=True)
-            masks = [read_object_mask(mask_files[p.stem], s.shape[:2]) for p, s in pairs]
-    reals = [read_image_rgb(path) for path in _files(real_dir, options)]
-    report = _score(fakes, reals, [p.name for p in fake_files], sources, masks, None, options)
+            mask_files = _find_masks([path for path, _ in pairs], masks_dir)
+            matched = zip(pairs, sources, strict=True)
+            masks = [read_object_mask(mask_files[p.stem], s.shape[:2]) for (p, _), s in matched]
+    reals = [image for _, image in read_images(_files(real_dir, options), skipped)]
+    fakes, names = [fake for _, fake in pairs], [path.name for path, _ in pairs]
+    report = _score(fakes, reals, names, sources, masks, None, options, skipped)
+    report["counts"]["ignored_grids"] = len(grids)
+    if grids:
+        report["notes"].append(
+            f"ignored {len(grids)} translate.py grid strip(s) in --fake {fake_dir} (<stem>_grid.png next to "
+            f"<stem>.png, e.g. {grids[0].name})"
+        )
     report["settings"] = {
         "fake": str(fake_dir),
         "real": str(real_dir),

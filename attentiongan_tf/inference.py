@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -20,9 +21,11 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from attentiongan_tf.export.savedmodel import METADATA_FILE, PRODUCER
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE, translate_any_size
 from attentiongan_tf.summaries import attention_tiles, to_uint8
 
+logger = logging.getLogger(__name__)
 OUTPUT_KEYS = ("image", "attention", "content")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TFJS_NODE_SCRIPT = REPO_ROOT / "tools" / "tfjs_node_run.mjs"
@@ -82,8 +85,63 @@ class KerasRunner(PerImageRunner):
         return {key: value.numpy() for key, value in self._translate(to_model_input(image)).items()}
 
 
+def savedmodel_provenance(path: str | os.PathLike) -> str | None:
+    """None when the SavedModel at ``path`` carries export.py's marker, else a one-line warning to show.
+
+    The marker (``assets.extra/attentiongan_export.json``, ``producer``) only tells our exports from others:
+    it can be copied, so it does not make a SavedModel from an untrusted source safe.
+    """
+    file = Path(path) / "assets.extra" / METADATA_FILE
+    try:
+        marker = json.loads(file.read_text()).get("producer") if file.is_file() else None
+    except (OSError, ValueError, AttributeError):  # unreadable or malformed: no marker
+        marker = None
+    if isinstance(marker, dict) and marker.get("package") == PRODUCER:
+        return None
+    return (
+        f"{path} was not written by attentiongan_tf (no export marker in assets.extra/{METADATA_FILE}); a "
+        "SavedModel runs its own graph ops (they can read and write files): load only SavedModels you trust"
+    )
+
+
+def check_savedmodel_signature(path: str | os.PathLike) -> None:
+    """Check, from ``saved_model.pb`` and before loading anything, that ``translate_float`` fits this runner.
+
+    Raises ``ValueError`` naming ``path`` when the signature is missing, takes other inputs than ``images``
+    (a multi-domain export also takes ``labels``) or lacks the ``image``/``attention``/``content`` outputs.
+    """
+    from google.protobuf.message import DecodeError
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    try:
+        proto.ParseFromString((Path(path) / "saved_model.pb").read_bytes())
+    except (OSError, DecodeError) as error:
+        raise ValueError(f"{path}/saved_model.pb is not a readable SavedModel: {error}") from None
+    signatures = {name: sig for graph in proto.meta_graphs for name, sig in graph.signature_def.items()}
+    if FLOAT_SIGNATURE not in signatures:
+        raise ValueError(
+            f"{path} has no {FLOAT_SIGNATURE!r} signature (it has {sorted(signatures)}); "
+            "translate.py runs SavedModels written by export.py"
+        )
+    inputs, outputs = set(signatures[FLOAT_SIGNATURE].inputs), set(signatures[FLOAT_SIGNATURE].outputs)
+    if "labels" in inputs:
+        raise ValueError(
+            f"{path} is a multi-domain SavedModel ({FLOAT_SIGNATURE} also takes labels): serve it with TF Serving, "
+            "or translate from its training run with --target-domain"
+        )
+    if inputs != {"images"} or not set(OUTPUT_KEYS) <= outputs:
+        raise ValueError(
+            f"{path}: signature {FLOAT_SIGNATURE!r} takes {sorted(inputs)} and returns {sorted(outputs)}; "
+            f"expected images -> {', '.join(OUTPUT_KEYS)}"
+        )
+
+
 class SavedModelRunner(PerImageRunner):
     """Runs the ``translate_float`` signature of an exported SavedModel (``OUT/savedmodel/<name>/<version>``).
+
+    A SavedModel runs its own graph ops, so before loading it the signature is checked and a SavedModel
+    without export.py's marker is reported in one warning (``provenance_warning``, also logged).
 
     Args:
         path: the SavedModel directory (holding ``saved_model.pb``).
@@ -93,9 +151,11 @@ class SavedModelRunner(PerImageRunner):
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        check_savedmodel_signature(self.path)
+        self.provenance_warning = savedmodel_provenance(self.path)
+        if self.provenance_warning:
+            logger.warning(self.provenance_warning)
         loaded = tf.saved_model.load(str(self.path))
-        if FLOAT_SIGNATURE not in loaded.signatures:
-            raise ValueError(f"{self.path} has no {FLOAT_SIGNATURE!r} signature; was it written by export.py?")
         self._loaded = loaded
         self._signature = loaded.signatures[FLOAT_SIGNATURE]
 

@@ -15,10 +15,27 @@ from pathlib import Path
 
 import keras
 
+from attentiongan_tf import __version__
 from attentiongan_tf.conv_transpose import deploy_implementation
-from attentiongan_tf.export.serving import make_endpoints
+from attentiongan_tf.export.serving import FLOAT_SIGNATURE, make_endpoints
 
 METADATA_FILE = "attentiongan_export.json"
+PRODUCER = "attentiongan_tf"
+
+
+def export_marker(endpoints: dict[str, dict]) -> dict:
+    """The ``producer`` entry of the metadata: who wrote the SavedModel, which kind and which signatures.
+
+    It tells a project SavedModel from someone else's (``inference.savedmodel_provenance``); it is NOT a
+    signature: anyone can copy it, so it never makes an untrusted SavedModel safe to load.
+    """
+    float_inputs = [spec.name for spec in endpoints.get(FLOAT_SIGNATURE, {}).get("input_signature", [])]
+    return {
+        "package": PRODUCER,
+        "version": __version__,
+        "kind": "multidomain" if "labels" in float_inputs else "two_domain",
+        "signatures": list(endpoints),
+    }
 
 
 def model_metadata(model: keras.Model) -> dict:
@@ -91,8 +108,8 @@ def write_savedmodel(
 ) -> dict:
     """Write ``endpoints`` ({name: {"fn", "input_signature"}}) of ``model`` with ExportArchive in TF Serving layout.
 
-    ``metadata`` goes to ``assets.extra/`` (ignored by TF Serving, read by :func:`read_metadata`). Returns
-    ``{"path", "size_bytes", "signatures"}``.
+    ``metadata`` goes to ``assets.extra/`` (ignored by TF Serving, read by :func:`read_metadata`) with the
+    :func:`export_marker` added as ``producer``. Returns ``{"path", "size_bytes", "signatures"}``.
     """
     if not isinstance(version, int) or version < 1:
         raise ValueError(f"version must be a positive integer, got {version!r}")
@@ -109,6 +126,7 @@ def write_savedmodel(
             archive.add_endpoint(name=endpoint, fn=spec["fn"], input_signature=spec["input_signature"])
         archive.write_out(str(path), verbose=False)
     (path / "assets.extra").mkdir(exist_ok=True)
+    metadata = {**metadata, "producer": export_marker(endpoints)}
     (path / "assets.extra" / METADATA_FILE).write_text(json.dumps(metadata, indent=2))
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     return {"path": str(path), "size_bytes": size, "signatures": list(endpoints)}

@@ -2,7 +2,8 @@
 
 As in torch-fidelity and clean-fid, the estimate is averaged over ``num_subsets`` random subsets of
 ``subset_size`` samples drawn without replacement from each set (``subset_size`` is capped at the smaller
-set). AttentionGAN and U-GAT-IT report KID × 100 as mean ± standard deviation over the subsets.
+set; when that makes every subset the whole of both sets, KID is computed once and has no std).
+AttentionGAN and U-GAT-IT report KID × 100 as mean ± standard deviation over the subsets.
 """
 
 from __future__ import annotations
@@ -29,8 +30,13 @@ def kernel_inception_distance(
     num_subsets: int = 100,
     subset_size: int = 1000,
     seed: int = 0,
-) -> dict[str, float]:
-    """KID between two feature sets; returns ``{"mean", "std", "mean_x100", "std_x100", "subset_size", "num_subsets"}``.
+) -> dict[str, float | int | None]:
+    """KID between two feature sets.
+
+    Returns ``{"mean", "std", "mean_x100", "std_x100", "subset_size", "requested_subset_size", "num_subsets"}``.
+    When both sets have at most ``subset_size`` samples and the same count, every subset would be the whole of
+    both sets: KID is computed once (``num_subsets`` 1) and ``std`` / ``std_x100`` are None, as for a
+    single requested subset, rather than a spread of 0 over identical subsets.
 
     Args:
         features1: (N1, D) features.
@@ -47,21 +53,25 @@ def kernel_inception_distance(
     size = min(x.shape[0], y.shape[0], subset_size)
     if size < 2:
         raise ValueError(f"KID needs at least 2 samples in each set, got {x.shape[0]} and {y.shape[0]}")
-    rng = np.random.default_rng(seed)
-    values = np.array(
-        [
-            polynomial_mmd2_unbiased(
-                x[rng.choice(x.shape[0], size, replace=False)], y[rng.choice(y.shape[0], size, replace=False)]
-            )
-            for _ in range(num_subsets)
-        ]
-    )
-    mean, std = float(values.mean()), float(values.std())
+    if size == x.shape[0] == y.shape[0]:
+        # Every subset would be the whole of both sets: one value, and no spread to report.
+        values, num_subsets = np.array([polynomial_mmd2_unbiased(x, y)]), 1
+    else:
+        rng = np.random.default_rng(seed)
+        values = []
+        for _ in range(num_subsets):
+            rows_x = rng.choice(x.shape[0], size, replace=False)
+            rows_y = rng.choice(y.shape[0], size, replace=False)
+            values.append(polynomial_mmd2_unbiased(x[rows_x], y[rows_y]))
+        values = np.array(values)
+    mean = float(values.mean())
+    std = float(values.std()) if num_subsets > 1 else None
     return {
         "mean": mean,
         "std": std,
         "mean_x100": 100 * mean,
-        "std_x100": 100 * std,
+        "std_x100": None if std is None else 100 * std,
         "subset_size": int(size),
+        "requested_subset_size": int(subset_size),
         "num_subsets": int(num_subsets),
     }

@@ -33,7 +33,10 @@ def _finite_or_none(value: Any) -> Any:
 def _format_row(key: str, summary: dict, fmt: str | None) -> str | None:
     if key == "kid_x100":
         kid = summary.get("kid")
-        return None if kid is None else f"{kid['mean_x100']:.3f} ± {kid['std_x100']:.3f}"
+        if kid is None:
+            return None
+        spread = "(one subset: no std)" if kid.get("std_x100") is None else f"± {kid['std_x100']:.3f}"
+        return f"{kid['mean_x100']:.3f} {spread}"
     value = summary.get(key)
     if value is None:
         return None
@@ -51,13 +54,17 @@ def report_markdown(report: dict) -> str:
     lines += ["", "## Settings", ""]
     lines += [f"- {key}: `{value}`" for key, value in report["settings"].items()]
     kid = summary.get("kid")
-    if kid is not None:
+    if kid is not None and kid.get("std_x100") is None:
+        lines.append(f"- KID: one subset of {kid['subset_size']} images (every image of both sets), no std")
+    elif kid is not None:
         lines.append(f"- KID: mean ± std over {kid['num_subsets']} subsets of {kid['subset_size']} images")
     lines += [
         "- FID/KID features: FID Inception-v3 (2015-12-05 TF graph) pool_3, TF1 bilinear resize to 299.",
         "- Mask metrics use [0, 1] pixel values; per-image PSNR is capped at 100 dB when averaging.",
         "",
     ]
+    if report.get("notes"):
+        lines += ["## Notes", "", *[f"- {note}" for note in report["notes"]], ""]
     return "\n".join(lines)
 
 

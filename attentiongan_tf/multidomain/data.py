@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from attentiongan_tf.data import decode_file, epoch_order, preprocess, scan_domain
+from attentiongan_tf.data import check_images, decode_file, epoch_order, preprocess, scan_domain
 from attentiongan_tf.image_io import IMAGE_EXTENSIONS, read_image_rgb
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,8 @@ _TARGET_SALT = 104_729
 def folder_domains(root: str | os.PathLike) -> dict:
     """Scan ``root/<domain>/`` folders: ``{"files": [Path], "labels": (N, c) float32 one-hot, "domains": [str]}``.
 
-    Unreadable images are skipped with one warning per folder. Raises ``FileNotFoundError`` / ``ValueError``
+    Each domain folder is searched recursively; unreadable images and images over the pixel limit are skipped
+    with one warning per folder. Raises ``FileNotFoundError`` / ``ValueError``
     naming ``root`` when it is missing or has fewer than two domain folders.
     """
     root = Path(root)
@@ -69,8 +70,9 @@ def csv_domains(
         image_root: folder the file names are relative to (default: the label file's folder).
         attributes: columns to keep, in this order (default: every attribute column).
 
+    Unreadable images and images over the pixel limit are skipped with one warning (counts by reason).
     Raises ``FileNotFoundError`` or ``ValueError`` naming the file (and line) for a missing file, unknown
-    attribute, malformed row, value other than 0/1/-1 or images that do not exist.
+    attribute, malformed row, value other than 0/1/-1, images that do not exist or no readable image.
     """
     path = Path(labels_csv)
     if not path.is_file():
@@ -103,7 +105,14 @@ def csv_domains(
     bad_type = [str(f) for f in files if f.suffix.lower() not in IMAGE_EXTENSIONS]
     if bad_type:
         raise ValueError(f"{path} lists files that are not images ({', '.join(IMAGE_EXTENSIONS)}): {bad_type[:3]}")
-    return {"files": files, "labels": np.asarray(labels, np.float32), "domains": names}
+    good, skipped = check_images(files)
+    if skipped.entries:
+        logger.warning("%s: %s", path, skipped.summary())
+    if not good:
+        raise ValueError(f"no readable images listed in --labels-csv {path} ({skipped.summary()})")
+    keep = set(good)
+    rows = [i for i, f in enumerate(files) if f in keep]
+    return {"files": good, "labels": np.asarray(labels, np.float32)[rows], "domains": names}
 
 
 def load_labelled_images(

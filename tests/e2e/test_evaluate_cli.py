@@ -67,7 +67,9 @@ def test_generator_mode_with_masks_then_folder_mode(dataset, weights, tmp_path):
     report = json.loads((out / "report.json").read_text())
     summary = report["summary"]
     assert np.isfinite(summary["fid"]) and summary["fid"] > 0
-    assert summary["kid"]["subset_size"] == 3 and summary["kid"]["num_subsets"] == 5
+    # 3 translations and 3 real images: KID is one subset of all of them (no std), and the report says so.
+    assert summary["kid"]["subset_size"] == 3 and summary["kid"]["num_subsets"] == 1
+    assert summary["kid"]["std_x100"] is None and "KID subset size 3 instead of 1000" in result.stdout
     for key in ("psnr_input_output", "ssim_input_output", "background_l1", "background_psnr", "foreground_change"):
         assert np.isfinite(summary[key]), key
     assert 0.0 <= summary["attention_iou"] <= 1.0

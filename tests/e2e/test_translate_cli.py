@@ -11,6 +11,7 @@ from attentiongan_tf.export import export_savedmodel
 from attentiongan_tf.export.tflite import export_tflite
 from attentiongan_tf.inference import KerasRunner
 from tests.e2e.export_helpers import random_uint8, run_cli
+from tests.inputs.crafted import write_foreign_savedmodel
 
 pytestmark = pytest.mark.slow
 N_MASKS = 3
@@ -51,7 +52,9 @@ def test_translate_folder(setup, kind):
         "translate.py", "--model", str(model), "--input", str(setup["images"]), "--output", str(out), "--grid"
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "broken.png" in done.stderr + done.stdout and "skipped 1 unreadable" in done.stdout
+    assert "broken.png" in done.stderr + done.stdout
+    assert "1 image(s) skipped: 0 over the pixel limit, 1 unreadable" in done.stdout
+    assert "not written by attentiongan_tf" not in done.stderr  # our SavedModel carries the export marker
     assert f"translate ({kind})" in done.stderr  # the progress bar
     for name, image in setup["inputs"].items():
         result = np.asarray(Image.open(out / f"{name}.png")).astype(int)
@@ -81,3 +84,19 @@ def test_translate_refuses_to_overwrite_and_validates(setup):
     assert missing.returncode != 0 and "nope.keras" in missing.stderr
     no_input = run_cli(*args[:3], "--input", str(setup["root"] / "missing_dir"), "--output", str(out / "y"))
     assert no_input.returncode != 0 and "missing_dir" in no_input.stderr
+
+
+def test_translate_warns_once_on_a_foreign_savedmodel(setup):
+    foreign = write_foreign_savedmodel(setup["root"] / "foreign")
+    out = setup["root"] / "out_foreign"
+    done = run_cli("translate.py", "--model", str(foreign), "--input", str(setup["images"] / "odd.png"),
+                   "--output", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    warnings = [line for line in done.stderr.splitlines() if "not written by attentiongan_tf" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("WARNING: ") and "trust" in warnings[0]
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "odd.png")), setup["inputs"]["odd"])  # identity
+    unrelated = write_foreign_savedmodel(setup["root"] / "unrelated", kind="unrelated")
+    refused = run_cli("translate.py", "--model", str(unrelated), "--input", str(setup["images"]),
+                      "--output", str(setup["root"] / "out_unrelated"))  # fmt: skip
+    assert refused.returncode != 0 and "no 'translate_float' signature" in refused.stderr
+    assert "Traceback" not in refused.stderr
