@@ -12,6 +12,7 @@ from attentiongan_tf.config import Config
 from attentiongan_tf.discriminators import build_discriminator
 from attentiongan_tf.generators import build_generator
 from attentiongan_tf.image_pool import ImagePool
+from attentiongan_tf.optimizers import TorchAdam
 from attentiongan_tf.schedules import ConstantThenLinearDecay
 
 _POOL_SEED_SALT = 1_000_003
@@ -97,7 +98,7 @@ class AttentionGANTrainer(tf.Module):
 
     def _make_optimizer(self, name: str) -> keras.optimizers.Optimizer:
         t = self.config.train
-        optimizer = keras.optimizers.Adam(self.schedule, beta_1=t.beta_1, beta_2=t.beta_2, name=name)
+        optimizer = TorchAdam(self.schedule, beta_1=t.beta_1, beta_2=t.beta_2, name=name)
         if policy_name(t.mixed_precision) == "mixed_float16":  # bfloat16 has float32's range: no loss scaling
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
         return optimizer
