@@ -13,7 +13,7 @@ from attentiongan_tf.discriminators import build_discriminator
 from attentiongan_tf.generators import build_generator
 from attentiongan_tf.image_pool import ImagePool
 from attentiongan_tf.optimizers import TorchAdam
-from attentiongan_tf.schedules import ConstantThenLinearDecay
+from attentiongan_tf.schedules import EpochLinearDecay
 
 _POOL_SEED_SALT = 1_000_003
 
@@ -79,7 +79,8 @@ class AttentionGANTrainer(tf.Module):
                 self.attention_discriminator_a = build_discriminator(m.ndf, m.n_layers_d, 1, name="att_disc_a")
                 self.attention_discriminator_b = build_discriminator(m.ndf, m.n_layers_d, 1, name="att_disc_b")
                 self.discriminators += [self.attention_discriminator_a, self.attention_discriminator_b]
-            self.schedule = ConstantThenLinearDecay(t.learning_rate, config.lr_constant_steps, config.lr_decay_steps)
+            # The official per-epoch rule with one step per epoch (official code on a one-image dataset).
+            self.schedule = EpochLinearDecay(t.learning_rate, config.lr_constant_steps, config.lr_decay_steps)
             self.generator_optimizer = self._make_optimizer("generator_optimizer")
             self.discriminator_optimizer = self._make_optimizer("discriminator_optimizer")
             self.generator_variables = self.generator_ab.trainable_variables + self.generator_ba.trainable_variables

@@ -41,6 +41,7 @@ from attentiongan_tf.convert import (
     load_official_discriminator,
     load_official_generator,
 )
+from attentiongan_tf.schedules import EpochLinearDecay
 from attentiongan_tf.trainer import AttentionGANTrainer
 
 DATA = Path(__file__).resolve().parent / "data" / "train_step"
@@ -172,3 +173,23 @@ def test_updated_weights_match(run, step):
 def test_learning_rate_is_the_official_one_during_the_run(run):
     official_first_epoch = run["meta"]["official_schedule_per_epoch"][0]
     assert all(step["learning_rate"] == pytest.approx(official_first_epoch, rel=1e-7) for step in run["losses"])
+
+
+def test_trainer_schedule_is_the_official_rule_with_one_step_per_epoch():
+    """Official ``get_scheduler`` (linear, niter 3 + niter_decay 4) on a one-image dataset, batch 1."""
+    meta = json.loads((DATA / "reference.json").read_text())
+    official = meta["official_schedule_per_epoch"]
+    niter, niter_decay = meta["config"]["niter"], meta["config"]["niter_decay"]
+    config = _config(meta)
+    config.train.steps, config.train.decay_fraction = niter + niter_decay, niter_decay / (niter + niter_decay)
+    trainer = AttentionGANTrainer(config)
+    ours = [float(trainer.schedule(step)) for step in range(config.train.steps)]
+    np.testing.assert_allclose(ours, official, rtol=1e-7, atol=0)
+
+
+def test_epoch_schedule_is_the_official_staircase():
+    meta = json.loads((DATA / "reference.json").read_text())
+    official = meta["official_schedule_per_epoch"]
+    schedule = EpochLinearDecay(meta["config"]["lr"], meta["config"]["niter"], meta["config"]["niter_decay"], 5)
+    ours = [float(schedule(step)) for step in range(5 * len(official))]
+    np.testing.assert_allclose(ours, np.repeat(official, 5), rtol=1e-7, atol=0)
