@@ -2,32 +2,37 @@
 
 from __future__ import annotations
 
+import math
+
 import keras
 from keras import ops
 
 from attentiongan_tf.layers import PACKAGE
 
 
-def _float64(value):
-    # keras.ops.cast(python_float, "float64") goes through float32 and would round 0.999 first.
-    return ops.convert_to_tensor(value, dtype="float64") if isinstance(value, float) else ops.cast(value, "float64")
+def _bias_correction(beta, step):
+    """``1 − βᵗ`` without float32 cancellation: ``−expm1(t · log β)`` with ``log β`` taken in float64."""
+    if isinstance(beta, (int, float)):
+        return ops.ones_like(step) if beta == 0 else -ops.expm1(step * math.log(beta))
+    return 1.0 - ops.power(ops.cast(beta, step.dtype), step)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class TorchAdam(keras.optimizers.Adam):
     """``torch.optim.Adam`` (no weight decay) as a Keras optimizer, with the variables of ``keras.optimizers.Adam``.
 
-    Keras' Adam adds ``epsilon`` to the UNcorrected ``√v`` ("epsilon hat", default 1e-7), which equals
-    ``ε̂ = epsilon·√(1 − β₂ᵗ)`` in the corrected formula: 1e-7 grows to 3.2e-6 at step 1. PyTorch adds ``eps``
-    (default 1e-8) to the bias-corrected ``√v̂``, at every step::
+    Keras' Adam adds ``epsilon`` to the UNcorrected ``√v`` ("epsilon hat", default 1e-7), i.e.
+    ``epsilon / √(1 − β₂ᵗ)`` to the bias-corrected ``√v̂``: 3.2e-6 at step 1 with β₂ = 0.999. PyTorch adds
+    ``eps`` (default 1e-8) to ``√v̂`` at every step::
 
         m ← β₁ m + (1 − β₁) g          v ← β₂ v + (1 − β₂) g²
         θ ← θ − lr / (1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
 
-    The bias corrections are computed in float64 (PyTorch computes them in Python floats): in float32,
-    ``1 − 0.999`` is off by 1.3e-5 relatively. With ``amsgrad=True``, ``√v`` is replaced by the running
-    maximum ``√max(v)`` as in PyTorch. The moment variables ("momentum", "velocity", "velocity_hat") are
-    created by Keras' Adam, so checkpoints of a ``keras.optimizers.Adam`` restore into this optimizer.
+    PyTorch computes the bias corrections in Python floats; ``1 − 0.999`` in float32 would be off by 1.3e-5
+    relatively (0.999 itself rounds), so they are ``−expm1(t · log β)`` with ``log β`` taken in float64: float32
+    ops only (TPUs have no float64), within an ulp of PyTorch's. With ``amsgrad=True``, ``√v`` is replaced by
+    the running maximum ``√max(v)`` as in PyTorch. The moment variables ("momentum", "velocity",
+    "velocity_hat") are created by Keras' Adam, so checkpoints of a ``keras.optimizers.Adam`` restore into it.
 
     Args:
         learning_rate: a float or a ``LearningRateSchedule``.
@@ -52,13 +57,12 @@ class TorchAdam(keras.optimizers.Adam):
         super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad, **kwargs)
 
     def update_step(self, gradient, variable, learning_rate):
-        """One PyTorch Adam update of ``variable`` (float64 bias corrections, the rest in its dtype)."""
+        """One PyTorch Adam update of ``variable``, in its dtype."""
         dtype = variable.dtype
         gradient = ops.cast(gradient, dtype)
-        step = ops.cast(self.iterations + 1, "float64")
-        correction_1 = 1.0 - ops.power(_float64(self.beta_1), step)
-        correction_2_sqrt = ops.sqrt(1.0 - ops.power(_float64(self.beta_2), step))
-        step_size = ops.cast(ops.cast(learning_rate, "float64") / correction_1, dtype)
+        step = ops.cast(self.iterations + 1, dtype)
+        step_size = ops.cast(learning_rate, dtype) / _bias_correction(self.beta_1, step)
+        correction_2_sqrt = ops.sqrt(_bias_correction(self.beta_2, step))
 
         index = self._get_variable_index(variable)
         m, v = self._momentums[index], self._velocities[index]
@@ -68,5 +72,5 @@ class TorchAdam(keras.optimizers.Adam):
             v_hat = self._velocity_hats[index]
             self.assign(v_hat, ops.maximum(v_hat, v))
             v = v_hat
-        denominator = ops.add(ops.divide(ops.sqrt(v), ops.cast(correction_2_sqrt, dtype)), self.epsilon)
+        denominator = ops.add(ops.divide(ops.sqrt(v), correction_2_sqrt), self.epsilon)
         self.assign_sub(variable, ops.multiply(step_size, ops.divide(m, denominator)))

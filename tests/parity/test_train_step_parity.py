@@ -10,16 +10,16 @@ Tolerances, from float32 round-off (the reference also records the official code
 difference on the same run, ``float32_roundoff``). Measured on x86 CPUs with TorchAdam (Keras' Adam in brackets):
 
 - losses: |diff| ≤ 1e-6·|loss| (8.4 float32 ulps). Measured: ≤ 2 ulps, max 1.9e-6 on the total G loss of
-  16.4 (Keras Adam: 4.2e-5, 2.5e-5 relative on G_B at step 2: 25× over). Official float32 vs float64: 1.0e-6.
+  16.4 (Keras Adam: up to 4.2e-5 and 2.5e-5 relative from step 2 on: 25× over). Official float32 vs float64: 1.0e-6.
 - weights that change the function (every kernel, and the biases of the output convs of G and D):
-  |diff| ≤ 3e-7. Measured: 1.9e-8 after step 1, 4.8e-8 after step 3 (Keras Adam: 1.8e-4). One Adam step
+  |diff| ≤ 3e-7. Measured: 1.9e-8 after step 1, 5.4e-8 after step 3 (Keras Adam: 1.8e-4). One Adam step
   moves a weight by up to lr = 2e-4; official float32 vs float64 differ by ≤ 4e-9 on all weights but one
   element with a near-zero gradient (2.1e-7; Adam's first step there is ``lr·g/(|g| + eps)``).
 - biases of convs followed by instance norm: the norm subtracts them again, so their exact gradient is
   zero and Adam normalises round-off noise (official float32 vs float64: up to 3.1·lr after 3 steps; ours vs
-  official 2.0·lr after step 1). They do not affect any output, which the later steps' losses confirm, and are
-  only checked to stay within twice Adam's largest travel, 2·Σₜ lr·√(Σᵢ wᵢ²/uᵢ) (Cauchy–Schwarz bound of m̂/√v̂
-  with wᵢ, uᵢ the bias-corrected EMA weights of m̂ and v̂).
+  official 2.0·lr after step 1, 5.9·lr after step 3). They do not affect any output, which the later steps'
+  losses confirm, and are only checked to stay within twice Adam's largest travel, 2·Σₜ lr·√(Σᵢ wᵢ²/uᵢ)
+  (Cauchy–Schwarz bound of m̂/√v̂, wᵢ and uᵢ the bias-corrected EMA weights of m̂ and v̂).
 
 TF32 is disabled for the run: on Ampere+ GPUs TensorFlow would otherwise compute float32 convs in TF32.
 """

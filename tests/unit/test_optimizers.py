@@ -97,3 +97,16 @@ def test_restores_a_keras_adam_checkpoint(tmp_path):
     assert int(new.iterations.numpy()) == 2
     for name in ("_momentums", "_velocities", "_velocity_hats"):
         np.testing.assert_array_equal(getattr(new, name)[0].numpy(), getattr(old, name)[0].numpy())
+
+
+def test_float32_update_uses_no_float64_ops():
+    """TPUs have no float64: the float32 update must stay in float32 (bias corrections included)."""
+    variable = keras.Variable(np.zeros(4, np.float32))
+    optimizer = TorchAdam(ConstantThenLinearDecay(2e-4, 3, 5), beta_1=0.5, beta_2=0.999)
+    optimizer.build([variable])
+    step = tf.function(lambda g: optimizer.apply([g], [variable]))
+    graph = step.get_concrete_function(tf.TensorSpec([4], tf.float32)).graph.as_graph_def()
+    nodes = list(graph.node) + [n for f in graph.library.function for n in f.node_def]
+    attrs = [a for n in nodes for a in n.attr.values()]
+    dtypes = {a.type for a in attrs} | {t for a in attrs for t in a.list.type}
+    assert tf.float64.as_datatype_enum not in dtypes
