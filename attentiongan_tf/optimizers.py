@@ -51,7 +51,15 @@ class TorchAdam(keras.optimizers.Adam):
         0.9
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, amsgrad=False, **kwargs):
+    def __init__(
+        self,
+        learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        amsgrad: bool = False,
+        **kwargs,
+    ):
         if kwargs.get("weight_decay") is not None:
             raise ValueError("TorchAdam: weight_decay is not supported (PyTorch Adam's L2 term differs from Keras')")
         super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad, **kwargs)

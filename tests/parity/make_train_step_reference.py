@@ -10,15 +10,17 @@ mirror of Ha0Tang/AttentionGAN into a temporary folder at run time. Run it in an
 What it runs: the official ``AttentionGANModel.optimize_parameters`` (forward of both cycles, G_A + G_B
 update with LSGAN + cycle λ=10 + identity 0.5 while the Ds are frozen, then D_A + D_B update on the fakes of
 the same forward pass, halved LSGAN loss, Adam(2e-4, β=(0.5, 0.999))), pool disabled (``pool_size=0``), on
-a tiny scheme II model (ngf 4, 1 ResNet block, ndf 4, 3-layer PatchGAN, 32², batch 2) for ``STEPS`` steps,
-each on a new random batch. Writes:
+a tiny scheme II model (ngf 4, 1 ResNet block, ndf 4, 3-layer PatchGAN, 32², batch 2) for ``--steps``
+steps (3), each on a new random batch. Writes:
 
 - ``{G_A,G_B,D_A,D_B}.pth``: the initial state dicts (official init, seed 0), read by our converter;
-- ``reference.npz``: the inputs ``A``/``B`` (steps, batch, 3, H, W) and the weights after steps 1 and
-  ``STEPS`` (``step{k}/{net}/{param}``);
-- ``reference.json``: the configuration, every loss of every step, the official learning-rate schedule of a
-  small run (``get_scheduler``, ``lr_policy="linear"``), and the float32 round-off of the official code
-  itself: max |float32 − float64| of the losses and weights, from the same run in float64.
+- ``reference.npz``: the inputs ``A``/``B`` (steps, batch, 3, H, W) and the weights after the first and
+  the last step (``step{k}/{net}/{param}``);
+- ``reference.json``: the configuration, every loss of every step (also of the same run in float64), the
+  official learning-rate schedule of a small run (``get_scheduler``, ``lr_policy="linear"``), and the float32
+  round-off of the official code itself: max |float32 − float64| of the losses and of each weight.
+
+``--steps 200 --out /tmp/long`` writes a longer run for ``trajectory.py`` (trajectory comparison; not a test).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import numpy as np
 import torch
 
 OUT = Path(__file__).resolve().parent / "data" / "train_step"
-STEPS, BATCH, SIZE, N_BLOCKS = 3, 2, 32, 1
+BATCH, SIZE, N_BLOCKS = 2, 32, 1
 NETS = ("G_A", "G_B", "D_A", "D_B")
 LOSSES = ("G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "G", "D_A", "D_B")
 OPTIONS = dict(
@@ -68,14 +70,16 @@ def nets(model) -> dict:
 
 
 def run(model, inputs: dict, dtype: torch.dtype) -> tuple[list[dict], dict]:
-    """Train ``STEPS`` official iterations; returns the losses per step and the weights after steps 1 and N."""
+    """Train one official iteration per input batch; returns the losses per step and the weights after steps 1
+    and N."""
     losses, weights = [], {}
-    for step in range(STEPS):
+    steps = len(inputs["A"])
+    for step in range(steps):
         batch = {k: torch.from_numpy(inputs[k][step]).to(dtype) for k in ("A", "B")}
         model.set_input({**batch, "A_paths": ["a"] * BATCH, "B_paths": ["b"] * BATCH})
         model.optimize_parameters()
         losses.append({name: float(getattr(model, f"loss_{name}").detach()) for name in LOSSES})
-        if step + 1 in (1, STEPS):
+        if step + 1 in (1, steps):
             for net_name, net in nets(model).items():
                 for key, value in net.state_dict().items():
                     weights[f"step{step + 1}/{net_name}/{key}"] = value.detach().clone().double().numpy()
@@ -98,6 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--official-git-dir", type=Path, required=True, help="git dir of Ha0Tang/AttentionGAN")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--steps", type=int, default=3, help="iterations (the committed fixtures: 3)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as official_dir:
@@ -119,7 +124,7 @@ def main() -> None:
         nets(model64)[name].load_state_dict(copy.deepcopy(net.state_dict()))
         nets(model64)[name].double()  # in place: the optimizers keep pointing at the same parameters
     rng = np.random.default_rng(0)
-    inputs = {k: rng.uniform(-1, 1, (STEPS, BATCH, 3, SIZE, SIZE)).astype(np.float32) for k in ("A", "B")}
+    inputs = {k: rng.uniform(-1, 1, (args.steps, BATCH, 3, SIZE, SIZE)).astype(np.float32) for k in ("A", "B")}
 
     losses, weights = run(model, inputs, torch.float32)
     losses64, weights64 = run(model64, inputs, torch.float64)
@@ -129,25 +134,17 @@ def main() -> None:
     }
     np.savez_compressed(args.out / "reference.npz", **inputs, **{k: v.astype(np.float32) for k, v in weights.items()})
     meta = {
-        "config": {"steps": STEPS, "batch": BATCH, "size": SIZE, "n_blocks": N_BLOCKS, **{
+        "config": {"steps": args.steps, "batch": BATCH, "size": SIZE, "n_blocks": N_BLOCKS, **{
             k: OPTIONS[k] for k in ("ngf", "ndf", "n_layers_D", "pool_size", "gan_mode", "lambda_A", "lambda_B",
                                     "lambda_identity", "lr", "beta1", "niter", "niter_decay")}},
         "torch": torch.__version__,
         "losses": losses,
+        "losses_float64": losses64,
         "float32_roundoff": roundoff,
         "official_schedule_per_epoch": schedule,
     }  # fmt: skip
     (args.out / "reference.json").write_text(json.dumps(meta, indent=1) + "\n")
-    print(
-        json.dumps(
-            {
-                "losses": losses,
-                "roundoff_losses": roundoff["losses"],
-                "roundoff_weights": max(roundoff["weights"].values()),
-            },
-            indent=1,
-        )
-    )
+    print(json.dumps({"roundoff_losses": roundoff["losses"], "roundoff_weights": max(roundoff["weights"].values())}))
 
 
 if __name__ == "__main__":

@@ -71,10 +71,10 @@ def _config(meta: dict):
     return config
 
 
-def _load_official_weights(trainer: AttentionGANTrainer, meta: dict) -> None:
+def _load_official_weights(trainer: AttentionGANTrainer, meta: dict, data: Path) -> None:
     c = meta["config"]
     for official, ours in NETS.items():
-        path = DATA / f"{official}.pth"
+        path = data / f"{official}.pth"
         if official.startswith("G"):
             source = load_official_generator(path, "scheme2", ngf=c["ngf"], n_blocks=c["n_blocks"])
         else:
@@ -107,12 +107,12 @@ def _adam_travel_bound(steps: int, lr: float, beta_1: float, beta_2: float) -> f
     return total
 
 
-def train_on_the_reference() -> dict:
-    """Train our trainer on the reference batches; losses of every step, weights after steps 1 and N."""
-    meta = json.loads((DATA / "reference.json").read_text())
-    reference = np.load(DATA / "reference.npz")
+def train_on_the_reference(data: Path = DATA) -> dict:
+    """Train our trainer on the reference batches in ``data``; losses of every step, weights after steps 1 and N."""
+    meta = json.loads((data / "reference.json").read_text())
+    reference = np.load(data / "reference.npz")
     trainer = AttentionGANTrainer(_config(meta))
-    _load_official_weights(trainer, meta)
+    _load_official_weights(trainer, meta, data)
     steps = meta["config"]["steps"]
     losses, weights = [], {}
     for step in range(steps):
