@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf.config import preset
+from attentiongan_tf.config import Config, preset
 from attentiongan_tf.convert import (
     _discriminator_layers,
     _generator_layers,
@@ -56,17 +56,20 @@ LOSS_NAMES = {
 NETS = {"G_A": "generator_ab", "G_B": "generator_ba", "D_A": "discriminator_b", "D_B": "discriminator_a"}
 
 
-def _config(meta: dict):
+def _config(meta: dict) -> Config:
     c = meta["config"]
     config = preset("official")
     m, lo, d, t = config.model, config.loss, config.data, config.train
     m.variant, m.ngf, m.n_blocks, m.ndf, m.n_layers_d = "scheme2", c["ngf"], c["n_blocks"], c["ndf"], c["n_layers_D"]
+    m.n_masks, m.attention_discriminator = 10, False  # official ResnetGenerator_our: 9 content masks + background
+    lo.lambda_attention_gan = lo.lambda_pixel = lo.lambda_tv = 0.0
     lo.gan_mode, lo.lambda_cycle_a, lo.lambda_cycle_b = c["gan_mode"], c["lambda_A"], c["lambda_B"]
     lo.lambda_identity = c["lambda_identity"]
     d.load_size = d.crop_size = c["size"]
     d.batch_size = c["batch"]
     t.steps, t.decay_fraction, t.pool_size = c["steps"], 0.0, c["pool_size"]
     t.learning_rate, t.beta_1, t.beta_2 = c["lr"], c["beta1"], 0.999
+    t.mixed_precision, t.xla, t.strategy = False, False, "default"
     config.validate()
     return config
 
