@@ -12,7 +12,8 @@ from attentiongan_tf.config import Config
 from attentiongan_tf.discriminators import build_discriminator
 from attentiongan_tf.generators import build_generator
 from attentiongan_tf.image_pool import ImagePool
-from attentiongan_tf.schedules import ConstantThenLinearDecay
+from attentiongan_tf.optimizers import TorchAdam
+from attentiongan_tf.schedules import EpochLinearDecay
 
 _POOL_SEED_SALT = 1_000_003
 
@@ -78,7 +79,8 @@ class AttentionGANTrainer(tf.Module):
                 self.attention_discriminator_a = build_discriminator(m.ndf, m.n_layers_d, 1, name="att_disc_a")
                 self.attention_discriminator_b = build_discriminator(m.ndf, m.n_layers_d, 1, name="att_disc_b")
                 self.discriminators += [self.attention_discriminator_a, self.attention_discriminator_b]
-            self.schedule = ConstantThenLinearDecay(t.learning_rate, config.lr_constant_steps, config.lr_decay_steps)
+            # The official per-epoch rule with one step per epoch (official code on a one-image dataset).
+            self.schedule = EpochLinearDecay(t.learning_rate, config.lr_constant_steps, config.lr_decay_steps)
             self.generator_optimizer = self._make_optimizer("generator_optimizer")
             self.discriminator_optimizer = self._make_optimizer("discriminator_optimizer")
             self.generator_variables = self.generator_ab.trainable_variables + self.generator_ba.trainable_variables
@@ -97,7 +99,7 @@ class AttentionGANTrainer(tf.Module):
 
     def _make_optimizer(self, name: str) -> keras.optimizers.Optimizer:
         t = self.config.train
-        optimizer = keras.optimizers.Adam(self.schedule, beta_1=t.beta_1, beta_2=t.beta_2, name=name)
+        optimizer = TorchAdam(self.schedule, beta_1=t.beta_1, beta_2=t.beta_2, name=name)
         if policy_name(t.mixed_precision) == "mixed_float16":  # bfloat16 has float32's range: no loss scaling
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
         return optimizer

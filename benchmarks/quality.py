@@ -121,8 +121,9 @@ def main() -> None:
     budget_file.write_text(budget_json(budget))
     machine = machine_description()
     prepare_inputs(args.work_dir, budget, args.seeds)
-    jobs = [(ARMS_BY_NAME[n], s) for n in args.arms if ARMS_BY_NAME[n].kind != "identity"
-            for s in (args.seeds if ARMS_BY_NAME[n].seeded else args.seeds[:1])]  # fmt: skip
+    # Seed by seed, so that a first comparison of every arm is ready before the extra seeds.
+    jobs = [(ARMS_BY_NAME[n], s) for s in args.seeds for n in args.arms
+            if ARMS_BY_NAME[n].kind != "identity" and (ARMS_BY_NAME[n].seeded or s == args.seeds[0])]  # fmt: skip
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         for status in pool.map(lambda job: run_arm(*job, args, budget), jobs):
             print(status, flush=True)

@@ -72,6 +72,8 @@ ARMS = (
     Arm("ours-paper", "ours, paper's full method (attention-guided D, Eq. 6)", "ours",
         overrides={"model.attention_discriminator": True, "loss.lambda_attention_gan": 1.0}),
     Arm("ours-robust", "ours, `robust` preset (the remedy)", "ours", preset="robust", seeded=True),
+    Arm("no-identity", "candidate: `official` without the identity loss", "ours",
+        overrides={"loss.lambda_identity": 0.0}),
     Arm("cyclegan", "attention disabled (CycleGAN ablation)", "ours", overrides={"model.variant": "cyclegan"}),
     Arm("no-translation", "no translation (output = input)", "identity"),
 )  # fmt: skip

@@ -10,6 +10,7 @@ from attentiongan_tf.losses import foreground
 from attentiongan_tf.multidomain import losses as L
 from attentiongan_tf.multidomain.config import MultiDomainConfig
 from attentiongan_tf.multidomain.models import build_multidomain_discriminator, build_multidomain_generator
+from attentiongan_tf.optimizers import TorchAdam
 from attentiongan_tf.schedules import ConstantThenLinearDecay
 
 _ALPHA_SALT = 15_485_863
@@ -66,8 +67,8 @@ class MultiDomainTrainer(tf.Module):
                 c.g_learning_rate, (c.steps - c.decay_steps) // c.n_critic, c.decay_steps // c.n_critic
             )
             d_schedule = ConstantThenLinearDecay(c.d_learning_rate, c.steps - c.decay_steps, c.decay_steps)
-            self.generator_optimizer = keras.optimizers.Adam(g_schedule, c.beta_1, c.beta_2, name="g_optimizer")
-            self.discriminator_optimizer = keras.optimizers.Adam(d_schedule, c.beta_1, c.beta_2, name="d_optimizer")
+            self.generator_optimizer = TorchAdam(g_schedule, c.beta_1, c.beta_2, name="g_optimizer")
+            self.discriminator_optimizer = TorchAdam(d_schedule, c.beta_1, c.beta_2, name="d_optimizer")
             self.generator_optimizer.build(self.generator.trainable_variables)
             self.discriminator_optimizer.build(self.discriminator.trainable_variables)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")

@@ -42,6 +42,30 @@ def test_restore_then_continue_equals_uninterrupted(tmp_path):
     np.testing.assert_allclose(trainer.pool_b.images.numpy(), resumed.pool_b.images.numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_checkpoint_written_with_keras_adam_resumes_with_torch_adam(tmp_path, monkeypatch):
+    """Runs checkpointed before TorchAdam (keras.optimizers.Adam) restore every optimizer variable."""
+    import keras
+
+    import attentiongan_tf.trainer as trainer_module
+
+    config = tiny_config()
+    with monkeypatch.context() as patch:
+        patch.setattr(trainer_module, "TorchAdam", keras.optimizers.Adam)
+        old = AttentionGANTrainer(config)
+    assert type(old.generator_optimizer) is keras.optimizers.Adam
+    old.train_step(batch(0))
+    path = ckpt.make_checkpoint(old).save(str(tmp_path / "ckpt"))
+
+    resumed = AttentionGANTrainer(config)
+    assert type(resumed.generator_optimizer).__name__ == "TorchAdam"
+    ckpt.make_checkpoint(resumed).restore(path).assert_consumed()
+    for name in ("generator_optimizer", "discriminator_optimizer"):
+        before, after = getattr(old, name).variables, getattr(resumed, name).variables
+        assert len(before) == len(after) > 2
+        for a, b in zip(before, after, strict=True):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 def test_load_generator_both_directions():
     config = tiny_config()
     trainer = AttentionGANTrainer(config)
