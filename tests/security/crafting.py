@@ -159,3 +159,19 @@ def deflated_zeros(n_mib: int) -> bytes:
 
 def float_bytes(*values: float) -> bytes:
     return struct.pack(f"<{len(values)}f", *values)
+
+
+_STORAGE_KINDS = {"float32": "FloatStorage", "float16": "HalfStorage", "float64": "DoubleStorage",
+                  "int64": "LongStorage", "int32": "IntStorage", "uint8": "ByteStorage"}  # fmt: skip
+
+
+def write_state_dict_zip(path: Path, arrays: dict) -> Path:
+    """A genuine-layout zip checkpoint holding ``arrays`` (numpy, one contiguous storage each)."""
+    items, data = {}, {}
+    for index, (name, array) in enumerate(arrays.items()):
+        array = array.astype(array.dtype.newbyteorder("<"), copy=False).copy(order="C")
+        strides = tuple(s // array.itemsize for s in array.strides)
+        kind = _STORAGE_KINDS[array.dtype.name]
+        items[name] = tensor(storage(str(index), array.size, kind), 0, tuple(array.shape), strides)
+        data[str(index)] = array.tobytes()
+    return write_zip(path, OrderedDictOf(items), data)
