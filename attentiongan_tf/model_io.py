@@ -47,10 +47,10 @@ def check_keras_archive(path: Path) -> None:
         ValueError: not a zip, no or unreadable ``config.json``, too large, or a module outside
             ``keras`` / ``attentiongan_tf``.
     """
-    from attentiongan_tf.torch_storages import read_entry
+    from attentiongan_tf.torch_storages import is_zip_archive, read_entry
     from attentiongan_tf.torch_tensors import ReadLimits
 
-    if not zipfile.is_zipfile(path):
+    if not is_zip_archive(path, str(path)):
         raise ValueError(f"{path}: not a .keras file (a .keras file is a zip archive holding config.json)")
     try:
         with zipfile.ZipFile(path) as archive:

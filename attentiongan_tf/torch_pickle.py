@@ -25,7 +25,14 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from attentiongan_tf.torch_storages import LegacyStorages, Storages, ZipStorages, read_entry, zip_directory_size
+from attentiongan_tf.torch_storages import (
+    LegacyStorages,
+    Storages,
+    ZipStorages,
+    is_zip_archive,
+    read_entry,
+    zip_directory_size,
+)
 from attentiongan_tf.torch_tensors import (
     STORAGE_DTYPES,
     MalformedCheckpointError,
@@ -235,7 +242,7 @@ def read_torch_state_dict(path: str | os.PathLike, limits: ReadLimits | None = N
         raise FileNotFoundError(f"checkpoint not found: {path}")
     limits = limits or ReadLimits()
     with open(path, "rb") as stream:
-        if zipfile.is_zipfile(stream):
+        if is_zip_archive(stream, path):
             return _load_zip(stream, path, limits)
         stream.seek(0)
         return _load_legacy(stream, path, limits)

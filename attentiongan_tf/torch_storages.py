@@ -33,6 +33,14 @@ _ZIP64_LOCATOR_SIZE = 20
 _READABLE_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # torch.save writes stored entries
 
 
+def is_zip_archive(file: BinaryIO | str | os.PathLike, path: str) -> bool:
+    """``zipfile.is_zipfile``, which raises (instead of answering) on some damaged end records."""
+    try:
+        return zipfile.is_zipfile(file)
+    except (zipfile.BadZipFile, OSError, ValueError, struct.error) as error:
+        raise MalformedCheckpointError(f"{path}: damaged zip archive ({clip(str(error), 200)})") from error
+
+
 def zip_directory_size(stream: BinaryIO) -> int:
     """Bytes of a zip's central directory, read from the end record the way :mod:`zipfile` finds it.
 

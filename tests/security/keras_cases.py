@@ -78,7 +78,14 @@ def _deep_json(genuine: Path, folder: Path) -> Path:
     return path
 
 
+def _multi_disk(genuine: Path, folder: Path) -> Path:
+    from tests.security.pth_cases import _zip64_multi_disk
+
+    return _zip64_multi_disk(folder).rename(folder / "case.keras")
+
+
 KERAS_CASES = [
+    KerasCase("zip64_multi_disk", _multi_disk, "damaged zip archive"),
     KerasCase("random_bytes", _random_bytes, "not a .keras file"),
     KerasCase("no_config", lambda g, f: _rewrite(g, f, lambda c: c, name="other.json"), "no config.json"),
     KerasCase("module_os", lambda g, f: _rewrite(g, f, _top_module), "module 'os'"),

@@ -100,6 +100,14 @@ def _many_entries(folder: Path) -> Path:
     return write_raw_zip(folder / "case.pth", [(f"e/{i:06d}", empty) for i in range(600_000)])
 
 
+def _zip64_multi_disk(folder: Path) -> Path:
+    """Found by tools/fuzz_pth.py: a zip64 locator naming a second disk made zipfile.is_zipfile raise."""
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, 0, 2)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0, 0, 0, 0, 0)
+    (folder / "case.pth").write_bytes(b"\0" * 64 + locator + end)
+    return folder / "case.pth"
+
+
 def _truncated(name: str):
     def build(folder: Path) -> Path:
         data = (DATA_DIR / name).read_bytes()
@@ -298,6 +306,7 @@ CONTAINER_CASES = [
     Case("zip_bomb_3gib", _zip_bomb, MALFORMED, "limit"),
     Case("zip_header_lies_small", _lying_zip_header, MALFORMED, "cannot read|CRC"),
     Case("zip_directory_bomb", _many_entries, MALFORMED, "central directory"),
+    Case("zip64_multi_disk", _zip64_multi_disk, MALFORMED, "damaged zip archive"),
     Case("truncated_zip", _truncated("torch_zip_format.pth"), MALFORMED, "not a"),
     Case(
         "truncated_legacy",

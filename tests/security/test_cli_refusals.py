@@ -17,6 +17,8 @@ from tests.conftest import REPO_ROOT
 from tests.security.keras_cases import KERAS_CASES, genuine_keras
 from tests.security.pth_cases import ALL_CASES
 
+pytestmark = pytest.mark.slow
+
 PTH = {case.name: case for case in ALL_CASES}
 KERAS = {case.name: case for case in KERAS_CASES}
 
