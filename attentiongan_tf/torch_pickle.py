@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import pickletools
 import struct
 import zipfile
 from collections.abc import Callable
@@ -121,7 +122,30 @@ class _RestrictedUnpickler(pickle.Unpickler):
         return self._load_storage(pid)
 
 
+def _check_opcodes(stream: BinaryIO, path: str) -> None:
+    """Walk one pickle's opcodes (without running them) and refuse memo indices beyond the opcode count.
+
+    The C unpickler grows its memo to the largest ``PUT`` index at once: a 7-byte pickle with
+    ``LONG_BINPUT 2**26`` zeroes 1 GiB. Picklers number memo entries 0, 1, 2, ..., so a real index is
+    never larger than the number of opcodes before it. Truncated or garbled opcodes are refused here too.
+    """
+    try:
+        for count, (opcode, arg, _) in enumerate(pickletools.genops(stream)):
+            if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT") and arg > count:
+                raise MalformedCheckpointError(
+                    f"{path}: pickle memo index {arg:,} after {count:,} opcodes; refusing a memory bomb"
+                )
+    except MalformedCheckpointError:
+        raise
+    except _UNPICKLING_ERRORS as error:
+        reason = clip(str(error) or type(error).__name__, 200)
+        raise MalformedCheckpointError(f"{path}: not a readable PyTorch checkpoint ({reason})") from error
+
+
 def _unpickle(stream: BinaryIO, load_storage: Callable[[tuple], StorageView], path: str) -> Any:
+    start = stream.tell()
+    _check_opcodes(stream, path)
+    stream.seek(start)
     try:
         return _RestrictedUnpickler(stream, load_storage).load()
     except (UnsafeCheckpointError, MalformedCheckpointError) as error:

@@ -306,6 +306,10 @@ CONTAINER_CASES = [
     Case("zip_bomb_3gib", _zip_bomb, MALFORMED, "limit"),
     Case("zip_header_lies_small", _lying_zip_header, MALFORMED, "cannot read|CRC"),
     Case("zip_directory_bomb", _many_entries, MALFORMED, "central directory"),
+    # Found by tools/fuzz_pth.py: a 7-byte pickle whose LONG_BINPUT index makes the C unpickler zero a 1 GiB memo.
+    Case(
+        "pickle_memo_bomb", _raw_pickle(lambda f: b"\x80\x02Nr" + struct.pack("<I", 1 << 26) + b"."), MALFORMED, "memo"
+    ),
     Case("zip64_multi_disk", _zip64_multi_disk, MALFORMED, "damaged zip archive"),
     Case("truncated_zip", _truncated("torch_zip_format.pth"), MALFORMED, "not a"),
     Case(
