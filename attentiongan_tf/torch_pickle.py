@@ -15,6 +15,7 @@ against the bytes its storage really holds, and what may be allocated is capped 
 
 from __future__ import annotations
 
+import collections
 import io
 import os
 import pickle
@@ -92,7 +93,7 @@ class _SafeCallable(Sealed):
 
 
 SAFE_GLOBALS: dict[tuple[str, str], Any] = {
-    ("collections", "OrderedDict"): __import__("collections").OrderedDict,
+    ("collections", "OrderedDict"): collections.OrderedDict,
     ("torch._utils", "_rebuild_tensor_v2"): _SafeCallable(_rebuild_tensor),
     ("torch._utils", "_rebuild_tensor"): _SafeCallable(_rebuild_tensor),
     ("torch._utils", "_rebuild_parameter"): _SafeCallable(_rebuild_parameter),

@@ -52,6 +52,10 @@ def _registered(config: dict) -> dict:
     return {**config, "registered_name": "os>system"}
 
 
+def _lambda_class(config: dict) -> dict:
+    return {**config, "class_name": "__lambda__"}
+
+
 def _random_bytes(genuine: Path, folder: Path) -> Path:
     (folder / "case.keras").write_bytes(os.urandom(4096))
     return folder / "case.keras"
@@ -94,6 +98,6 @@ KERAS_CASES = [
     KerasCase("config_not_json", lambda g, f: _rewrite(g, f, lambda c: b"\xff{not json"), "config.json is not JSON"),
     KerasCase("deeply_nested_json", _deep_json, "config.json is not JSON|nested"),
     KerasCase("config_zip_bomb", _config_bomb, "limit"),
-    KerasCase("lambda_class", lambda g, f: _rewrite(g, f, lambda c: {**c, "class_name": "__lambda__"}), "Python lambda"),
+    KerasCase("lambda_class", lambda g, f: _rewrite(g, f, _lambda_class), "Python lambda"),
     KerasCase("damaged_weights", _bad_weights, "not a loadable .keras"),
 ]
