@@ -51,6 +51,8 @@ for path in sys.argv[2:]:
     try:
         load_generator_any(path)
         outcome = "read"
+    except ValueError:
+        outcome = "ValueError"
     except Exception as error:
         outcome = type(error).__name__
     print(json.dumps({"path": path, "outcome": outcome, "growth_mib": (kib("VmHWM:") - before) / 1024}), flush=True)
