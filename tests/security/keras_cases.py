@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.security.builders import zip64_multi_disk
 from tests.security.crafting import deflated_zeros, write_raw_zip
 
 
@@ -83,9 +84,7 @@ def _deep_json(genuine: Path, folder: Path) -> Path:
 
 
 def _multi_disk(genuine: Path, folder: Path) -> Path:
-    from tests.security.pth_cases import _zip64_multi_disk
-
-    return _zip64_multi_disk(folder).rename(folder / "case.keras")
+    return zip64_multi_disk(folder).rename(folder / "case.keras")
 
 
 KERAS_CASES = [
