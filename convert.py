@@ -15,8 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from attentiongan_tf.cli_errors import MODEL_FILE_ERRORS, model_file_error
 from attentiongan_tf.convert import load_official_discriminator, load_official_generator
-from attentiongan_tf.torch_pickle import UnsafeCheckpointError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,10 +44,8 @@ def main(argv: list[str] | None = None) -> int:
             model = load_official_generator(args.pth, args.variant, ngf=args.ngf, n_blocks=args.n_blocks)
         else:
             model = load_official_discriminator(args.pth, ndf=args.ndf, n_layers=args.n_layers)
-    except UnsafeCheckpointError as error:
-        sys.exit(f"error: --pth {args.pth}: {error}")
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f"error: --pth: {error}")
+    except MODEL_FILE_ERRORS as error:
+        sys.exit(model_file_error(args.pth, error))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.output)
     print(f"wrote {args.output} ({model.count_params():,} parameters). "

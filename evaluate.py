@@ -101,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             report = evaluate_folders(args.fake, args.real, args.source, args.masks, options)
         paths = write_report(report, args.output, overwrite=args.overwrite)
-    except (InceptionWeightsNotFoundError, FileNotFoundError, FileExistsError, ValueError) as error:
-        sys.exit(f"error: {error}")
+    except (InceptionWeightsNotFoundError, OSError, ValueError) as error:
+        sys.exit("error: " + " ".join(str(error).split()))
     print(report_markdown(report))
     print(f"wrote {paths['json']} and {paths['markdown']}")
     return 0

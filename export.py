@@ -150,8 +150,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         if hasattr(model, "n_domains") and representative is not None:
             raise ValueError("the int8 TFLite variant is not available for multi-domain models (labels input)")
-    except (ValueError, FileNotFoundError, ImportError) as error:
-        sys.exit(f"error: --checkpoint {args.checkpoint}: {error}")
+    except (OSError, ValueError, ImportError) as error:
+        from attentiongan_tf.cli_errors import model_file_error
+
+        sys.exit(model_file_error(args.checkpoint, error))
     output = Path(args.output)
     summary = {"checkpoint": str(args.checkpoint), "direction": args.direction}
     with tempfile.TemporaryDirectory(prefix="attentiongan_export_") as scratch:

@@ -122,8 +122,10 @@ def main(argv: list[str] | None = None) -> int:
             n_blocks=args.n_blocks,
             num_threads=args.threads,
         )
-    except (FileNotFoundError, ValueError, RuntimeError) as error:
-        sys.exit(f"error: --model: {error}")
+    except (OSError, ValueError, RuntimeError) as error:
+        from attentiongan_tf.cli_errors import model_file_error
+
+        sys.exit(model_file_error(args.model, error))
     output.mkdir(parents=True, exist_ok=True)
     skipped, written = SkippedImages(), 0
     with tqdm(total=len(inputs), unit="img", desc=f"translate ({runner.kind})") as progress:

@@ -47,6 +47,15 @@ def _discriminator_layers(model: PatchGANDiscriminator) -> Iterator[tuple[str, k
         yield f"model.{index}", conv
 
 
+def _checked_weight(value: np.ndarray, key: str, path: str) -> np.ndarray:
+    # A damaged or crafted file can hold integers (cast silently, they would be garbage weights) or NaN.
+    if value.dtype.kind != "f":
+        raise ValueError(f"{path}: {key!r} holds {value.dtype} values, but AttentionGAN weights are floating point")
+    if not np.isfinite(value).all():
+        raise ValueError(f"{path}: {key!r} holds NaN or infinite values; the checkpoint is damaged or diverged")
+    return value
+
+
 def _assign(model: keras.Model, layers: Iterator[tuple[str, keras.layers.Layer]], state: dict, path: str) -> None:
     used = set()
     for prefix, layer in layers:
@@ -54,7 +63,7 @@ def _assign(model: keras.Model, layers: Iterator[tuple[str, keras.layers.Layer]]
             key = f"{prefix}.{suffix}"
             if key not in state:
                 raise ValueError(f"{path}: missing {key!r}; is this an official AttentionGAN checkpoint of this kind?")
-            value = state[key].astype(variable.dtype)
+            value = _checked_weight(state[key], key, path).astype(variable.dtype)
             if suffix == "weight":
                 value = _torch_to_keras_kernel(value)
             if tuple(variable.shape) != value.shape:
@@ -71,8 +80,11 @@ def _assign(model: keras.Model, layers: Iterator[tuple[str, keras.layers.Layer]]
 
 def infer_generator_architecture(state: dict[str, np.ndarray]) -> dict:
     """Read ``variant``, ``ngf``, ``n_blocks`` and ``n_masks`` off an official scheme II / geo state dict."""
-    if "conv1.weight" not in state or "deconv3_attention.weight" not in state:
-        raise ValueError("not an official AttentionGAN scheme II generator state dict (no conv1 / deconv3_attention)")
+    for key in ("conv1.weight", "deconv3_attention.weight", "deconv3_content.weight"):
+        if key not in state:
+            raise ValueError(f"not an official AttentionGAN scheme II generator state dict (no {key})")
+        if state[key].ndim != 4:
+            raise ValueError(f"{key!r} has shape {state[key].shape}; a convolution weight is 4-D")
     n_masks = int(state["deconv3_attention.weight"].shape[0])
     content_images = int(state["deconv3_content.weight"].shape[0]) // 3
     blocks = {k.split(".")[1] for k in state if k.startswith("resnet_blocks.")}
@@ -97,13 +109,18 @@ def load_official_generator(
         **kwargs: passed to the generator (e.g. ``dtype="float64"`` for a float64 reference).
 
     Raises:
-        ValueError: the file does not match the requested architecture; the message names what it looks like.
-        attentiongan_tf.torch_pickle.UnsafeCheckpointError: the file contains code.
+        ValueError: the file does not match the requested architecture (the message names what it looks like),
+            or holds non-float or non-finite weights.
+        attentiongan_tf.torch_pickle.UnsafeCheckpointError: the file contains code (a ``ValueError``).
+        attentiongan_tf.torch_pickle.MalformedCheckpointError: the file is damaged or lies about its tensors.
     """
     if variant not in GENERATOR_VARIANTS:
         raise ValueError(f"variant must be one of {GENERATOR_VARIANTS}, got {variant!r}")
     state = read_torch_state_dict(path)
-    found = infer_generator_architecture(state)
+    try:
+        found = infer_generator_architecture(state)
+    except ValueError as error:
+        raise ValueError(f"{os.fspath(path)}: {error}") from error
     requested = {"variant": variant, "ngf": ngf, "n_blocks": n_blocks}
     mismatched = {k: found[k] for k in requested if found[k] != requested[k]}
     if mismatched:

@@ -2,12 +2,95 @@
 
 from __future__ import annotations
 
+import json
 import os
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import keras
 
 DIRECTIONS = ("AtoB", "BtoA")
+TRUSTED_PACKAGES = ("keras", "attentiongan_tf")  # the only modules a generator's config may name
+MAX_CONFIG_BYTES = 16 << 20
+
+
+def _config_names(config: Any) -> list[str]:
+    """Every ``module`` and ``registered_name`` package named anywhere in a Keras config (iteratively)."""
+    names, pending = [], [config]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            for field in ("module", "registered_name"):
+                value = node.get(field)
+                if isinstance(value, str) and (field == "module" or ">" in value):
+                    names.append(value)
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return names
+
+
+def _is_trusted(name: str) -> bool:
+    package = name.split(">", 1)[0].split(".", 1)[0]
+    return package in TRUSTED_PACKAGES
+
+
+def check_keras_archive(path: Path) -> None:
+    """Refuse a ``.keras`` file that is not a sane zip with ``config.json``, or whose config names other code.
+
+    Keras (``safe_mode=True``) already refuses lambdas and imports outside its own packages; this check
+    runs first so that every refusal is one clear line naming the file, and no entry is inflated past
+    :class:`attentiongan_tf.torch_tensors.ReadLimits` (zip bombs).
+
+    Raises:
+        ValueError: not a zip, no or unreadable ``config.json``, too large, or a module outside
+            ``keras`` / ``attentiongan_tf``.
+    """
+    from attentiongan_tf.torch_storages import is_zip_archive, read_entry
+    from attentiongan_tf.torch_tensors import ReadLimits
+
+    if not is_zip_archive(path, str(path)):
+        raise ValueError(f"{path}: not a .keras file (a .keras file is a zip archive holding config.json)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+            limit = ReadLimits().max_total_bytes
+            if declared > limit:
+                raise ValueError(f"{path}: declares {declared:,} uncompressed bytes, over the limit of {limit:,}")
+            if "config.json" not in archive.namelist():
+                raise ValueError(f"{path}: no config.json in the archive, so not a .keras model")
+            info = archive.getinfo("config.json")
+            if info.file_size > MAX_CONFIG_BYTES:
+                raise ValueError(f"{path}: config.json takes {info.file_size:,} bytes, over the limit")
+            text = read_entry(archive, info, str(path))
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ValueError(f"{path}: damaged .keras archive ({error})") from error
+    try:
+        config = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"{path}: config.json is not JSON or is nested too deeply ({type(error).__name__})") from None
+    untrusted = sorted({n for n in _config_names(config) if not _is_trusted(n)})
+    if untrusted:
+        raise ValueError(
+            f"{path}: refusing to load: its config names module {untrusted[0][:80]!r}, but an AttentionGAN .keras "
+            "file only uses keras and attentiongan_tf classes. Only load models you trust."
+        )
+
+
+def _load_keras(path: Path) -> keras.Model:
+    import attentiongan_tf  # noqa: F401  (registers the custom classes for deserialization)
+    import attentiongan_tf.multidomain.models  # noqa: F401
+
+    check_keras_archive(path)
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras and h5py raise many types for a damaged file; report one line
+        reason = " ".join(str(error).split())[:300]
+        raise ValueError(f"{path}: not a loadable .keras model ({type(error).__name__}: {reason})") from error
+    if not hasattr(model, "n_masks"):
+        raise ValueError(f"{path} holds a {type(model).__name__}, not an AttentionGAN generator")
+    return model
 
 
 def _is_training_dir(path: Path) -> bool:
@@ -38,7 +121,8 @@ def load_generator_any(
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: unknown direction, unsupported file type, or a file that is not a generator.
+        ValueError: unknown direction, unsupported file type, a file that is not a generator, or a damaged or
+            unsafe file (for ``.pth``: ``UnsafeCheckpointError`` / ``MalformedCheckpointError``, both ValueErrors).
 
     Example:
         >>> g = load_generator_any("latest_net_G_A.pth")  # doctest: +SKIP
@@ -56,13 +140,7 @@ def load_generator_any(
         if given:
             raise ValueError(f"{path}: {', '.join(given)} only apply to official .pth checkpoints")
     if path.is_file() and suffix == ".keras":
-        import attentiongan_tf  # noqa: F401  (registers the custom classes for deserialization)
-        import attentiongan_tf.multidomain.models  # noqa: F401
-
-        model = keras.saving.load_model(path, compile=False)
-        if not hasattr(model, "n_masks"):
-            raise ValueError(f"{path} holds a {type(model).__name__}, not an AttentionGAN generator")
-        return model
+        return _load_keras(path)
     if path.is_file() and suffix == ".pth":
         from attentiongan_tf.convert import load_official_generator
 

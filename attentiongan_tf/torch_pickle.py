@@ -6,6 +6,11 @@ are). A restricted unpickler only resolves the handful of globals a state dict
 needs (``OrderedDict``, tensor rebuild functions and storage types); any other
 global — ``os.system``, ``builtins.eval``, a custom class — raises
 :class:`UnsafeCheckpointError` before it can run. torch is never imported.
+
+Nothing the file declares is trusted (see :mod:`attentiongan_tf.torch_tensors`): sizes in the zip
+directory are checked before anything is decompressed, every tensor's size, stride and offset
+against the bytes its storage really holds, and what may be allocated is capped by
+:class:`ReadLimits`; violations raise :class:`MalformedCheckpointError` naming the file and tensor.
 """
 
 from __future__ import annotations
@@ -14,212 +19,255 @@ import collections
 import io
 import os
 import pickle
+import pickletools
+import struct
 import zipfile
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
 import numpy as np
 
+from attentiongan_tf.torch_storages import (
+    LegacyStorages,
+    Storages,
+    ZipStorages,
+    is_zip_archive,
+    read_entry,
+    zip_directory_size,
+)
+from attentiongan_tf.torch_tensors import (
+    STORAGE_DTYPES,
+    MalformedCheckpointError,
+    ReadLimits,
+    Sealed,
+    StorageType,
+    StorageView,
+    TensorRef,
+    UnsafeCheckpointError,
+    build_tensor,
+    check_layout,
+    clip,
+    describe,
+)
+
+__all__ = [
+    "STORAGE_DTYPES",
+    "MalformedCheckpointError",
+    "ReadLimits",
+    "StorageType",
+    "UnsafeCheckpointError",
+    "read_torch_state_dict",
+]
+
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 
-STORAGE_DTYPES = {
-    "FloatStorage": np.float32,
-    "DoubleStorage": np.float64,
-    "HalfStorage": np.float16,
-    "BFloat16Storage": None,  # handled by _bfloat16_to_float32
-    "LongStorage": np.int64,
-    "IntStorage": np.int32,
-    "ShortStorage": np.int16,
-    "CharStorage": np.int8,
-    "ByteStorage": np.uint8,
-    "BoolStorage": np.bool_,
-}
+# What a malformed pickle can make the C unpickler raise (a huge BINBYTES8 length: MemoryError).
+_UNPICKLING_ERRORS = (
+    pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+    OverflowError, MemoryError, RecursionError, struct.error,
+)  # fmt: skip
 
 
-class UnsafeCheckpointError(pickle.UnpicklingError):
-    """The file asks to run code or build objects a plain state dict never contains."""
+def _rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any, *_unused: Any) -> Any:
+    if isinstance(storage, StorageView):  # checked and built once the state-dict key is known
+        return TensorRef(storage, offset, size, stride)
+    if isinstance(storage, np.ndarray):  # a decoded storage (TorchScript archives)
+        return build_tensor(storage, offset, size, stride, "tensor")
+    raise MalformedCheckpointError(f"a tensor's storage is {describe(storage)}, not a storage")
 
 
-class StorageType:
-    """Stand-in for ``torch.FloatStorage`` & co.: remembers the element type."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self.dtype = np.dtype(STORAGE_DTYPES[name] or np.uint16)
-
-    def decode(self, raw: bytes) -> np.ndarray:
-        array = np.frombuffer(raw, dtype=self.dtype.newbyteorder("<"))
-        if self.name == "BFloat16Storage":
-            return (array.astype(np.uint32) << 16).view(np.float32)
-        return array
-
-
-def _rebuild_tensor(storage: np.ndarray, offset: int, size, stride, *_unused) -> np.ndarray:
-    if not size:
-        return np.array(storage[offset])
-    item = storage.itemsize
-    view = np.lib.stride_tricks.as_strided(
-        storage[offset:], shape=tuple(size), strides=tuple(s * item for s in stride), writeable=False
-    )
-    return np.array(view)
-
-
-def _rebuild_parameter(data: np.ndarray, *_unused) -> np.ndarray:
+def _rebuild_parameter(data: Any, *_unused: Any) -> Any:
     return data
 
 
-SAFE_GLOBALS: dict[tuple[str, str], Callable[..., Any]] = {
+class _SafeCallable(Sealed):
+    """A global the pickle may call; sealed so that ``BUILD`` cannot replace what it calls."""
+
+    __slots__ = ("function",)
+
+    def __init__(self, function: Callable[..., Any]):
+        self._init(function=function)
+
+    def __call__(self, *args: Any) -> Any:
+        return self.function(*args)
+
+
+SAFE_GLOBALS: dict[tuple[str, str], Any] = {
     ("collections", "OrderedDict"): collections.OrderedDict,
-    ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
-    ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
-    ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+    ("torch._utils", "_rebuild_tensor_v2"): _SafeCallable(_rebuild_tensor),
+    ("torch._utils", "_rebuild_tensor"): _SafeCallable(_rebuild_tensor),
+    ("torch._utils", "_rebuild_parameter"): _SafeCallable(_rebuild_parameter),
 }
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
-    def __init__(self, stream: BinaryIO, load_storage: Callable[[tuple], np.ndarray]):
+    def __init__(self, stream: BinaryIO, load_storage: Callable[[tuple], StorageView]):
         super().__init__(stream)
         self._load_storage = load_storage
 
-    def find_class(self, module: str, name: str):
+    def find_class(self, module: str, name: str) -> Any:
         if module in ("torch", "torch.storage") and name in STORAGE_DTYPES:
             return StorageType(name)
         if (module, name) in SAFE_GLOBALS:
             return SAFE_GLOBALS[(module, name)]
+        if module == "torch" and name.endswith("Storage"):
+            raise MalformedCheckpointError(f"tensors of type torch.{clip(name)} are not supported")
         raise UnsafeCheckpointError(
-            f"refusing to load {module}.{name}: a PyTorch state dict only holds tensors, so this file "
+            f"refusing to load {clip(module)}.{clip(name)}: a PyTorch state dict only holds tensors, so this file "
             "may contain code. Only load checkpoints you trust, and re-save them as plain state dicts."
         )
 
-    def persistent_load(self, pid):
+    def persistent_load(self, pid: Any) -> StorageView:
         if not isinstance(pid, tuple) or not pid or pid[0] != "storage":
-            raise UnsafeCheckpointError(f"unexpected persistent id {pid!r} in checkpoint")
+            raise UnsafeCheckpointError(f"unexpected persistent id {describe(pid)} in checkpoint")
         return self._load_storage(pid)
 
 
-def _flatten_state_dict(obj: Any, path: str) -> dict[str, np.ndarray]:
+def _check_opcodes(stream: BinaryIO, path: str) -> None:
+    """Walk one pickle's opcodes (without running them) and refuse memo indices beyond the opcode count.
+
+    The C unpickler grows its memo to the largest ``PUT`` index at once: a 7-byte pickle with
+    ``LONG_BINPUT 2**26`` zeroes 1 GiB. Picklers number memo entries 0, 1, 2, ..., so a real index is
+    never larger than the number of opcodes before it. Truncated or garbled opcodes are refused here too.
+    """
+    try:
+        for count, (opcode, arg, _) in enumerate(pickletools.genops(stream)):
+            if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT") and arg > count:
+                raise MalformedCheckpointError(
+                    f"{path}: pickle memo index {arg:,} after {count:,} opcodes; refusing a memory bomb"
+                )
+    except MalformedCheckpointError:
+        raise
+    except _UNPICKLING_ERRORS as error:
+        reason = clip(str(error) or type(error).__name__, 200)
+        raise MalformedCheckpointError(f"{path}: not a readable PyTorch checkpoint ({reason})") from error
+
+
+def _unpickle(stream: BinaryIO, load_storage: Callable[[tuple], StorageView], path: str) -> Any:
+    start = stream.tell()
+    _check_opcodes(stream, path)
+    stream.seek(start)
+    try:
+        return _RestrictedUnpickler(stream, load_storage).load()
+    except (UnsafeCheckpointError, MalformedCheckpointError) as error:
+        if str(error).startswith(path):
+            raise
+        raise type(error)(f"{path}: {error}") from error
+    except _UNPICKLING_ERRORS as error:
+        reason = clip(str(error) or type(error).__name__, 200)
+        raise MalformedCheckpointError(f"{path}: not a readable PyTorch checkpoint ({reason})") from error
+
+
+def _state_dict(obj: Any, storages: Storages, limits: ReadLimits, path: str) -> dict[str, np.ndarray]:
+    """Check every entry (names, layouts, total size) first, then read storages and build the arrays."""
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):
-        raise ValueError(f"{path}: expected a state dict (name -> tensor), found {type(obj).__name__}")
-    tensors = {}
+        raise MalformedCheckpointError(f"{path}: expected a state dict (name -> tensor), found {type(obj).__name__}")
+    entries: dict[str, tuple[str, TensorRef]] = {}
+    total = 0
     for key, value in obj.items():
-        if not isinstance(value, np.ndarray):
-            raise ValueError(f"{path}: entry {key!r} is a {type(value).__name__}, not a tensor")
-        tensors[key.removeprefix("module.")] = value
-    return tensors
+        if not isinstance(key, str):
+            raise MalformedCheckpointError(f"{path}: state dict key {describe(key)} is not a string")
+        where = f"{path}: tensor {clip(key)!r}"
+        if not isinstance(value, TensorRef):
+            raise MalformedCheckpointError(f"{where} is a {type(value).__name__}, not a tensor")
+        name = key.removeprefix("module.")
+        if name in entries:
+            raise MalformedCheckpointError(f"{path}: tensor {clip(name)!r} appears twice (with and without module.)")
+        shape, _ = check_layout(value.size, value.stride, value.offset, value.storage.numel, where)
+        total += int(np.prod(shape, dtype=object)) * value.storage.ref.type.dtype.itemsize
+        entries[name] = (where, value)
+    total += sum(ref.nbytes for ref in storages.refs.values())
+    if total > limits.max_total_bytes:
+        raise MalformedCheckpointError(
+            f"{path}: reading it needs {total:,} bytes (storages and tensors), over the limit of "
+            f"{limits.max_total_bytes:,} (set ATTENTIONGAN_MAX_CHECKPOINT_BYTES to allow more for a file you trust)"
+        )
+    return {
+        name: build_tensor(storages.elements(ref.storage, where), ref.offset, ref.size, ref.stride, where)
+        for name, (where, ref) in entries.items()
+    }
 
 
-def _load_zip(archive: zipfile.ZipFile, path: str) -> Any:
-    pickles = [n for n in archive.namelist() if n.endswith("data.pkl") and n.count("/") == 1]
-    if len(pickles) != 1:
-        raise ValueError(f"{path}: not a torch.save zip archive (no <name>/data.pkl entry)")
-    prefix = pickles[0].rsplit("/", 1)[0]
-    byteorder = f"{prefix}/byteorder"
-    if byteorder in archive.namelist() and archive.read(byteorder).strip() != b"little":
-        raise ValueError(f"{path}: big-endian checkpoints are not supported")
-
-    def load_storage(pid: tuple) -> np.ndarray:
-        _, storage_type, key, _location, _numel = pid
-        return storage_type.decode(archive.read(f"{prefix}/data/{key}"))
-
-    return _RestrictedUnpickler(io.BytesIO(archive.read(pickles[0])), load_storage).load()
-
-
-def _load_legacy(stream: BinaryIO, path: str) -> Any:
-    def plain_load() -> Any:
-        return _RestrictedUnpickler(stream, _refuse_storage).load()
-
-    if plain_load() != LEGACY_MAGIC:
-        raise ValueError(f"{path}: not a PyTorch checkpoint (neither a zip archive nor the legacy format)")
-    plain_load()  # protocol version
-    plain_load()  # sys info
-    storage_types: dict[str, StorageType] = {}
-    views: list[tuple[dict, str, str, int, int]] = []
-    placeholders: dict[str, dict] = {}
-
-    def load_storage(pid: tuple) -> np.ndarray:
-        # Storages are written after the pickle, so hand out a mutable holder now and fill it later.
-        _, storage_type, root_key, _location, _size, view = pid
-        storage_types[root_key] = storage_type
-        holder = placeholders.setdefault(root_key, {})
-        if view is None:
-            return _LazyStorage(holder, 0, None)
-        view_key, offset, view_size = view
-        views.append((holder, root_key, view_key, offset, view_size))
-        return _LazyStorage(holder, offset, view_size)
-
-    result = _RestrictedUnpickler(stream, load_storage).load()
-    keys = plain_load()
-    for key in keys:
-        numel = int(np.frombuffer(stream.read(8), dtype="<i8")[0])
-        storage_type = storage_types[key]
-        placeholders[key]["data"] = storage_type.decode(stream.read(numel * storage_type.dtype.itemsize))
-    return _resolve_lazy(result)
+def _load_zip(stream: BinaryIO, path: str, limits: ReadLimits) -> dict[str, np.ndarray]:
+    directory = zip_directory_size(stream)
+    if directory > limits.max_directory_bytes:
+        raise MalformedCheckpointError(
+            f"{path}: its zip central directory takes {directory:,} bytes (limit {limits.max_directory_bytes:,}); "
+            "a state dict has a few entries per tensor"
+        )
+    try:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as error:
+        raise MalformedCheckpointError(f"{path}: damaged zip archive ({clip(str(error), 200)})") from error
+    with archive:
+        pickles = [n for n in archive.namelist() if n.endswith("/data.pkl") and n.count("/") == 1]
+        if len(pickles) != 1:
+            raise MalformedCheckpointError(f"{path}: not a torch.save zip archive (no single <name>/data.pkl entry)")
+        prefix = pickles[0].rsplit("/", 1)[0]
+        declared = sum(i.file_size for i in archive.infolist() if i.filename.startswith(f"{prefix}/data/"))
+        if declared > limits.max_total_bytes:
+            raise MalformedCheckpointError(
+                f"{path}: its zip directory declares {declared:,} bytes of tensor data, over the limit of "
+                f"{limits.max_total_bytes:,} (set ATTENTIONGAN_MAX_CHECKPOINT_BYTES to allow more for a file you trust)"
+            )
+        names = set(archive.namelist())
+        if f"{prefix}/byteorder" in names:
+            byteorder = archive.getinfo(f"{prefix}/byteorder")
+            if byteorder.file_size > 16 or read_entry(archive, byteorder, path).strip() != b"little":
+                raise MalformedCheckpointError(f"{path}: big-endian checkpoints are not supported")
+        info = archive.getinfo(pickles[0])
+        if info.file_size > limits.max_pickle_bytes:
+            raise MalformedCheckpointError(
+                f"{path}: its pickle takes {info.file_size:,} bytes, over the limit of {limits.max_pickle_bytes:,}"
+            )
+        storages = ZipStorages(archive, prefix, path)
+        obj = _unpickle(io.BytesIO(read_entry(archive, info, path)), storages.declare, path)
+        return _state_dict(obj, storages, limits, path)
 
 
-def _refuse_storage(pid: tuple) -> np.ndarray:
-    raise UnsafeCheckpointError(f"unexpected storage reference {pid!r} outside the checkpoint body")
+def _load_legacy(stream: BinaryIO, path: str, limits: ReadLimits) -> dict[str, np.ndarray]:
+    head = io.BytesIO(stream.read(limits.max_pickle_bytes))  # the pickles come first; storages follow
+
+    def refuse(pid: tuple) -> StorageView:
+        raise MalformedCheckpointError(f"{path}: not a PyTorch checkpoint (storage reference outside its body)")
+
+    if _unpickle(head, refuse, path) != LEGACY_MAGIC:
+        raise MalformedCheckpointError(
+            f"{path}: not a PyTorch checkpoint (neither a zip archive nor the legacy format)"
+        )
+    _unpickle(head, refuse, path)  # protocol version
+    _unpickle(head, refuse, path)  # sys info
+    storages = LegacyStorages(stream, path)
+    obj = _unpickle(head, storages.declare, path)
+    storages.locate(_unpickle(head, refuse, path), head.tell())
+    return _state_dict(obj, storages, limits, path)
 
 
-class _LazyStorage:
-    """A legacy-format storage whose bytes come after the pickle that references it."""
-
-    def __init__(self, holder: dict, offset: int, size: int | None):
-        self.holder, self.offset, self.size = holder, offset, size
-
-
-class _LazyTensor:
-    def __init__(self, storage: _LazyStorage, offset: int, size, stride):
-        self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
-
-
-def _resolve_lazy(obj: Any) -> Any:
-    if isinstance(obj, _LazyTensor):
-        base = obj.storage.holder["data"]
-        end = None if obj.storage.size is None else obj.storage.offset + obj.storage.size
-        return _rebuild_tensor(base[obj.storage.offset : end], obj.offset, obj.size, obj.stride)
-    if isinstance(obj, dict):
-        resolved = type(obj)() if isinstance(obj, collections.OrderedDict) else {}
-        for key, value in obj.items():
-            resolved[key] = _resolve_lazy(value)
-        return resolved
-    return obj
-
-
-def _rebuild_tensor_any(storage, offset, size, stride, *rest):
-    if isinstance(storage, _LazyStorage):
-        return _LazyTensor(storage, offset, size, stride)
-    return _rebuild_tensor(storage, offset, size, stride, *rest)
-
-
-SAFE_GLOBALS[("torch._utils", "_rebuild_tensor_v2")] = _rebuild_tensor_any
-SAFE_GLOBALS[("torch._utils", "_rebuild_tensor")] = _rebuild_tensor_any
-
-
-def read_torch_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
+def read_torch_state_dict(path: str | os.PathLike, limits: ReadLimits | None = None) -> dict[str, np.ndarray]:
     """Read a ``torch.save``-d state dict as ``{name: numpy array}`` without torch and without running code.
 
     A leading ``module.`` (DataParallel) is stripped and a ``{"state_dict": ...}``
     wrapper is unwrapped.
 
+    Args:
+        path: the ``.pth`` file.
+        limits: caps on what reading may allocate (default :class:`ReadLimits`: 2 GiB of tensor data,
+            or ``$ATTENTIONGAN_MAX_CHECKPOINT_BYTES``).
+
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        UnsafeCheckpointError: the pickle references anything but tensors and dicts.
-        ValueError: the file is not a PyTorch checkpoint or not a state dict.
+        UnsafeCheckpointError: the pickle references anything but tensors and dicts (a ``ValueError``).
+        MalformedCheckpointError: the file is not a PyTorch state dict, is damaged, declares tensors beyond
+            its data or more data than ``limits`` allow (a ``ValueError``).
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"checkpoint not found: {path}")
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            obj = _load_zip(archive, path)
-    else:
-        with open(path, "rb") as stream:
-            try:
-                obj = _load_legacy(stream, path)
-            except UnsafeCheckpointError:
-                raise
-            except (pickle.UnpicklingError, EOFError, IndexError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}: not a readable PyTorch checkpoint ({error})") from error
-    return _flatten_state_dict(obj, path)
+    limits = limits or ReadLimits()
+    with open(path, "rb") as stream:
+        if is_zip_archive(stream, path):
+            return _load_zip(stream, path, limits)
+        stream.seek(0)
+        return _load_legacy(stream, path, limits)

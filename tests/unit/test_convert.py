@@ -61,3 +61,38 @@ def test_cli_reports_unsafe_file(tmp_path):
     )
     assert done.returncode != 0 and "refusing to load builtins.print" in done.stderr
     assert not (tmp_path / "o.keras").exists()
+
+
+def _official_state_with(parity_dir, tmp_path, key, transform):
+    from attentiongan_tf.torch_pickle import read_torch_state_dict
+    from tests.security.crafting import write_state_dict_zip
+
+    state = read_torch_state_dict(parity_dir / "scheme2_ngf8_nb2_G.pth")
+    state[key] = transform(state[key])
+    return write_state_dict_zip(tmp_path / "edited.pth", state)
+
+
+def test_integer_weights_are_refused_not_cast(parity_dir, tmp_path):
+    path = _official_state_with(parity_dir, tmp_path, "conv2.weight", lambda w: (w * 100).astype(np.int32))
+    with pytest.raises(ValueError, match=r"edited.pth: 'conv2.weight' holds int32 values"):
+        load_official_generator(path, ngf=8, n_blocks=2)
+
+
+def test_non_finite_weights_are_refused(parity_dir, tmp_path):
+    def poison(w):
+        w = w.copy()
+        w.flat[3] = np.nan
+        return w
+
+    path = _official_state_with(parity_dir, tmp_path, "resnet_blocks.1.conv1.bias", poison)
+    with pytest.raises(ValueError, match=r"'resnet_blocks.1.conv1.bias' holds NaN or infinite values"):
+        load_official_generator(path, ngf=8, n_blocks=2)
+
+
+def test_architecture_inference_names_what_is_missing():
+    state = {"conv1.weight": np.zeros((8, 3, 7, 7), np.float32), "deconv3_attention.weight": np.zeros((8, 10, 1, 1))}
+    with pytest.raises(ValueError, match="deconv3_content.weight"):
+        infer_generator_architecture(state)
+    state["deconv3_content.weight"] = np.zeros(())
+    with pytest.raises(ValueError, match="4-D"):
+        infer_generator_architecture(state)
