@@ -56,6 +56,7 @@ FLAGS = {
     "ndf": ("model.ndf",),
     "n_layers_d": ("model.n_layers_d",),
     "attention_discriminator": ("model.attention_discriminator",),
+    "attention_kernel_size": ("model.attention_kernel_size",),
     "gan_mode": ("loss.gan_mode",),
     "lambda_cycle": ("loss.lambda_cycle_a", "loss.lambda_cycle_b"),
     "lambda_identity": ("loss.lambda_identity",),
@@ -69,8 +70,8 @@ FLAGS = {
 RESUMABLE = {"output_dir", "steps", "epochs", "checkpoint_every", "sample_every", "log_every", "strategy", "xla",
              "on_collapse"}  # fmt: skip
 # Flags of the attention machinery: meaningless for the attention-free CycleGAN ablation.
-ATTENTION_FLAGS = ("n_masks", "attention_discriminator", "lambda_attention_gan", "lambda_tv", "lambda_background",
-                   "background_target")  # fmt: skip
+ATTENTION_FLAGS = ("n_masks", "attention_kernel_size", "attention_discriminator", "lambda_attention_gan",
+                   "lambda_tv", "lambda_background", "background_target")  # fmt: skip
 MULTIDOMAIN_ONLY = ("layout", "labels_csv", "attributes", "classification", "lambda_cls", "lambda_rec", "lambda_gp",
                     "lambda_attention_l1", "g_learning_rate", "d_learning_rate", "n_critic", "decay_steps")  # fmt: skip
 
@@ -120,6 +121,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ngf", type=int)
     p.add_argument("--n-blocks", type=int)
     p.add_argument("--n-masks", type=int)
+    p.add_argument("--attention-kernel-size", type=int, help="attention head's last conv: 1 (official) or 3 (robust)")
     p.add_argument("--ndf", type=int)
     p.add_argument("--n-layers-d", type=int)
     p.add_argument("--gan-mode", choices=("lsgan", "vanilla", "wgan-gp"), help="wgan-gp: multi-domain presets only")

@@ -103,6 +103,7 @@ def load_generator(path: str | os.PathLike, direction: str = "AtoB") -> keras.Mo
         ngf=model_config["ngf"],
         n_blocks=model_config["n_blocks"],
         n_masks=model_config["n_masks"],  # ignored by scheme1 / cyclegan
+        attention_kernel_size=model_config.get("attention_kernel_size", 1),  # runs written before it existed: 1
         name=DIRECTIONS[direction],
         dtype="float32",
     )

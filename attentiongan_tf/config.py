@@ -30,6 +30,8 @@ class ModelConfig:
         ndf: discriminator width.
         n_layers_d: stride-2 convs per PatchGAN.
         attention_discriminator: add the paper's attention-guided discriminators (Eq. 6).
+        attention_kernel_size: the attention head's last conv (scheme II / geo): 1 (official) or 3, which
+            leaves no input-independent grid in the masks (see ``AttentionGANGenerator``).
     """
 
     variant: str = "scheme2"
@@ -39,6 +41,7 @@ class ModelConfig:
     ndf: int = 64
     n_layers_d: int = 3
     attention_discriminator: bool = False
+    attention_kernel_size: int = 1
 
 
 @dataclass
@@ -204,6 +207,10 @@ class Config:
             (m.variant in GENERATOR_VARIANTS, f"model.variant must be one of {GENERATOR_VARIANTS}, got {m.variant!r}"),
             (m.ngf > 0 and m.ndf > 0 and m.n_blocks >= 0, "model.ngf/ndf must be > 0 and model.n_blocks >= 0"),
             (m.n_masks >= 2, f"model.n_masks must be >= 2, got {m.n_masks}"),
+            (
+                m.attention_kernel_size % 2 == 1 and (m.attention_kernel_size == 1 or m.variant in ("scheme2", "geo")),
+                f"--attention-kernel-size must be odd (and 1 for variant {m.variant}), got {m.attention_kernel_size}",
+            ),
             (lo.gan_mode in GAN_MODES, f"loss.gan_mode must be one of {GAN_MODES}, got {lo.gan_mode!r}"),
             (
                 d.crop_size > 0 and d.crop_size % 4 == 0,

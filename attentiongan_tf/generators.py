@@ -80,6 +80,11 @@ class AttentionGANGenerator(keras.Model):
         n_masks: number of attention masks n, background included (official 10).
         variant: ``"scheme2"`` or ``"geo"``.
         init_std: standard deviation of the N(0, std) kernel initializer.
+        attention_kernel_size: size of the attention head's last conv: 1 (official) or an odd size. The
+            official 1×1 conv sees one pixel of the last transposed conv's output, where every (even, even)
+            pixel gets a single kernel tap; after instance norm and ReLU those pixels can be dead (all zero),
+            and the 1×1 conv then outputs only its bias there: an input-independent grid in every mask.
+            A 3×3 conv (reflection padded) mixes each pixel with its neighbours and leaves no such grid.
         **kwargs: passed to ``keras.Model`` (``name``, ``dtype``...).
 
     Example:
@@ -96,6 +101,7 @@ class AttentionGANGenerator(keras.Model):
         n_masks: int = 10,
         variant: str = "scheme2",
         init_std: float = 0.02,
+        attention_kernel_size: int = 1,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -108,11 +114,14 @@ class AttentionGANGenerator(keras.Model):
         self.n_masks = n_masks
         self.variant = variant
         self.init_std = init_std
+        self.attention_kernel_size = attention_kernel_size
         self.n_content = n_masks if variant == "geo" else n_masks - 1
         policy = self.dtype_policy
         self.encoder = ResnetEncoder(ngf, n_blocks, init_std, name="encoder", dtype=policy)
         self.content_head = DecoderHead(ngf, 3 * self.n_content, 7, "tanh", init_std, name="content_head", dtype=policy)
-        self.attention_head = DecoderHead(ngf, n_masks, 1, "softmax", init_std, name="attention_head", dtype=policy)
+        self.attention_head = DecoderHead(
+            ngf, n_masks, attention_kernel_size, "softmax", init_std, name="attention_head", dtype=policy
+        )
 
     def build(self, input_shape):
         self.encoder.build(input_shape)
@@ -137,6 +146,7 @@ class AttentionGANGenerator(keras.Model):
             "n_masks": self.n_masks,
             "variant": self.variant,
             "init_std": self.init_std,
+            "attention_kernel_size": self.attention_kernel_size,
         }
 
 
@@ -238,18 +248,30 @@ class CycleGANGenerator(SingleHeadGenerator):
 
 
 def build_generator(
-    variant: str = "scheme2", ngf: int = 64, n_blocks: int = 9, n_masks: int = 10, **kwargs
+    variant: str = "scheme2",
+    ngf: int = 64,
+    n_blocks: int = 9,
+    n_masks: int = 10,
+    attention_kernel_size: int = 1,
+    **kwargs,
 ) -> keras.Model:
     """Build a generator by name, with its weights created.
 
     ``scheme2`` (default), ``geo``, ``scheme1`` or ``cyclegan`` (attention disabled, for ablations);
-    ``n_masks`` only applies to ``scheme2`` and ``geo``.
+    ``n_masks`` and ``attention_kernel_size`` only apply to ``scheme2`` and ``geo``.
     """
     if variant == "scheme1":
         model = SchemeIGenerator(ngf=ngf, n_blocks=n_blocks, **kwargs)
     elif variant == "cyclegan":
         model = CycleGANGenerator(ngf=ngf, n_blocks=n_blocks, **kwargs)
     else:
-        model = AttentionGANGenerator(ngf=ngf, n_blocks=n_blocks, n_masks=n_masks, variant=variant, **kwargs)
+        model = AttentionGANGenerator(
+            ngf=ngf,
+            n_blocks=n_blocks,
+            n_masks=n_masks,
+            variant=variant,
+            attention_kernel_size=attention_kernel_size,
+            **kwargs,
+        )
     model.build((None, None, None, 3))
     return model

@@ -69,7 +69,8 @@ class AttentionGANTrainer(tf.Module):
         self.use_attention_discriminator = m.attention_discriminator
         with self.strategy.scope(), dtype_policy(t.mixed_precision):
             keras.utils.set_random_seed(t.seed)
-            gen = dict(variant=m.variant, ngf=m.ngf, n_blocks=m.n_blocks, n_masks=config.n_masks)
+            gen = dict(variant=m.variant, ngf=m.ngf, n_blocks=m.n_blocks, n_masks=config.n_masks,
+                       attention_kernel_size=m.attention_kernel_size)  # fmt: skip
             self.generator_ab = build_generator(**gen, name="generator_ab")
             self.generator_ba = build_generator(**gen, name="generator_ba")
             self.discriminator_a = build_discriminator(m.ndf, m.n_layers_d, name="discriminator_a")

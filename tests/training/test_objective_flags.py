@@ -127,3 +127,46 @@ def test_official_preset_is_the_official_training_script():
     c = preset("official")
     assert (c.data.batch_size, c.train.epochs, c.lr_decay_steps) == (4, 60, 0)
     assert (c.data.load_size, c.data.crop_size) == (286, 256)
+
+
+def test_attention_kernel_size_reaches_the_generator_and_round_trips(tmp_path):
+    import keras
+
+    from attentiongan_tf.generators import build_generator
+
+    c = config_for("--attention-kernel-size", "3")
+    trainer = AttentionGANTrainer(c)
+    assert trainer.generator_ab.attention_head.conv_out.kernel.shape[:2] == (3, 3)
+    generator = build_generator(ngf=4, n_blocks=1, n_masks=3, attention_kernel_size=3)
+    generator.save(tmp_path / "g.keras")
+    restored = keras.saving.load_model(tmp_path / "g.keras", compile=False)
+    assert restored.attention_kernel_size == 3
+    x = tf.random.stateless_uniform([1, 16, 16, 3], [0, 1], -1, 1)
+    np.testing.assert_allclose(restored(x)["image"], generator(x)["image"], atol=1e-6)
+    with pytest.raises(ValueError, match="--attention-kernel-size"):
+        config_for("--attention-kernel-size", "2")
+    with pytest.raises(ValueError, match="do not apply to --variant cyclegan"):
+        config_for("--variant", "cyclegan", "--attention-kernel-size", "3")
+
+
+def test_a_3x3_attention_head_has_no_input_independent_pixels():
+    from attentiongan_tf.generators import build_generator
+
+    # Kill every feature at the (even, even) outputs of the last transposed conv, as a trained official
+    # generator does: a 1x1 attention conv then outputs only its bias there, whatever the input.
+    for size, expect_constant in ((1, True), (3, False)):
+        generator = build_generator(ngf=4, n_blocks=1, n_masks=3, attention_kernel_size=size)
+        head = generator.attention_head
+        original = head.up_norms[1].call
+
+        def dead_grid(x, original=original):
+            y = original(x)
+            keep = np.ones((1, 16, 16, 1), np.float32)
+            keep[:, ::2, ::2] = 0.0
+            return y * keep - 10.0 * (1 - keep)
+
+        head.up_norms[1].call = dead_grid
+        a = generator(tf.random.stateless_uniform([1, 16, 16, 3], [0, 1], -1, 1))["attention"].numpy()
+        b = generator(tf.random.stateless_uniform([1, 16, 16, 3], [5, 7], -1, 1))["attention"].numpy()
+        same = np.allclose(a[:, ::2, ::2], b[:, ::2, ::2], atol=1e-7)
+        assert same == expect_constant
