@@ -42,6 +42,8 @@ def test_signal_saves_and_resumes(tmp_path, signum, code):
     assert f"python train.py --output-dir {run} --resume" in output
     step = int(re.search(r"stopped at step (\d+)", output).group(1))
     assert (run / "checkpoints" / f"ckpt-{step}.index").is_file() and step < 1000
+    if signum == signal.SIGTERM:
+        return  # resuming is the same as after SIGINT (and is tested for the multi-domain run below)
     resumed = train_cli("--output-dir", str(run), "--resume", "--steps", str(step + 1))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"at step {step}" in resumed.stderr
