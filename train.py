@@ -16,6 +16,7 @@ import shlex
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
 
@@ -23,6 +24,9 @@ from attentiongan_tf import run_dir, signals  # noqa: E402
 from attentiongan_tf.config import GENERATOR_VARIANTS, PRESETS, STRATEGIES, Config, preset  # noqa: E402
 from attentiongan_tf.multidomain.config import PRESETS as MULTIDOMAIN_PRESETS  # noqa: E402
 from attentiongan_tf.validation import NON_NEGATIVE, POSITIVE  # noqa: E402
+
+if TYPE_CHECKING:
+    from attentiongan_tf.multidomain.config import MultiDomainConfig
 
 CONFIG_NAME = run_dir.CONFIG_NAME
 
@@ -110,7 +114,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def build_multidomain_config(args: argparse.Namespace):
+def build_multidomain_config(args: argparse.Namespace) -> MultiDomainConfig:
     """``--preset multidomain[_demo]`` (or resuming such a run): the multi-domain preset or the run's config.json
     with the given flags applied."""
     import dataclasses
@@ -176,6 +180,7 @@ def resume_hint(output_dir: str | os.PathLike) -> str:
 
 
 def report(result: dict, multidomain: bool) -> None:
+    """The last lines of a finished run: its step, where the checkpoints (and the last sample grid) are."""
     if multidomain:
         print(f"done: step {result['step']}; domains {result['domains']}; checkpoints in {result['output_dir']}")
         return
