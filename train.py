@@ -2,7 +2,7 @@
 
     python train.py                                   # demo preset, runs/demo
     python train.py --preset official --dataroot datasets/horse2zebra --output-dir runs/h2z
-    python train.py --output-dir runs/h2z --resume    # continue after an interruption
+    python train.py --output-dir runs/h2z --resume    # continue after an interruption (Ctrl-C, SIGTERM, kill)
 
 See docs/training.md for every flag.
 """
@@ -12,12 +12,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
+import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
 
-from attentiongan_tf.checkpoints import CONFIG_NAME  # noqa: E402
+from attentiongan_tf import run_dir, signals  # noqa: E402
 from attentiongan_tf.config import (  # noqa: E402
     GAN_MODES,
     GENERATOR_VARIANTS,
@@ -28,6 +31,12 @@ from attentiongan_tf.config import (  # noqa: E402
     preset,
 )
 from attentiongan_tf.multidomain.config import PRESETS as MULTIDOMAIN_PRESETS  # noqa: E402
+from attentiongan_tf.validation import NON_NEGATIVE, POSITIVE  # noqa: E402
+
+if TYPE_CHECKING:
+    from attentiongan_tf.multidomain.config import MultiDomainConfig
+
+CONFIG_NAME = run_dir.CONFIG_NAME
 
 # flag -> the config fields it sets ("section.field"); the CLI only maps flags onto the config.
 FLAGS = {
@@ -98,9 +107,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--load-size", type=int, help="resize size before the random crop")
     p.add_argument("--batch-size", type=int, help="GLOBAL batch size")
     p.add_argument("--steps", type=int, help="total optimizer steps (replaces the preset's --epochs)")
-    p.add_argument("--epochs", type=float, help="schedule in epochs of max(|trainA|, |trainB|) images (official)")
+    p.add_argument("--epochs", type=POSITIVE, help="schedule in epochs of max(|trainA|, |trainB|) images (official)")
     p.add_argument("--seed", type=int)
-    p.add_argument("--learning-rate", type=float)
+    p.add_argument("--learning-rate", type=POSITIVE, help="Adam learning rate (> 0)")
     p.add_argument("--pool-size", type=int, help="image pool size (0 disables)")
     p.add_argument("--strategy", choices=STRATEGIES)
     p.add_argument("--xla", action="store_true", help="JIT-compile the per-replica gradient computation")
@@ -125,55 +134,55 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ndf", type=int)
     p.add_argument("--n-layers-d", type=int)
     p.add_argument("--gan-mode", choices=("lsgan", "vanilla", "wgan-gp"), help="wgan-gp: multi-domain presets only")
-    p.add_argument("--lambda-tv", type=float, help="TV attention loss (paper Eq. 7)")
+    p.add_argument("--lambda-tv", type=NON_NEGATIVE, help="TV attention loss (paper Eq. 7)")
     p.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its last checkpoint")
     two = p.add_argument_group("two-domain objective (every preset but the multi-domain ones); see docs/training.md")
-    two.add_argument("--lambda-cycle", type=float, help="cycle-consistency weight, both directions (official 10)")
-    two.add_argument("--lambda-identity", type=float, help="identity weight as a fraction of --lambda-cycle (0.5)")
+    two.add_argument("--lambda-cycle", type=NON_NEGATIVE, help="cycle weight, both directions (official 10)")
+    two.add_argument("--lambda-identity", type=NON_NEGATIVE, help="identity weight, fraction of --lambda-cycle")
     two.add_argument("--attention-discriminator", action=argparse.BooleanOptionalAction,
                      help="the paper's attention-guided discriminators (Eq. 6)")  # fmt: skip
-    two.add_argument("--lambda-attention-gan", type=float, help="weight of the attention-guided GAN loss")
-    two.add_argument("--lambda-pixel", type=float, help="pixel loss |G(x) - x| (Eq. 8) with the curriculum (Eq. 9)")
-    two.add_argument("--lambda-background", type=float, help="background prior against copying the input (robust)")
-    two.add_argument("--background-target", type=float, help="share of the image the background may take freely")
+    two.add_argument("--lambda-attention-gan", type=NON_NEGATIVE, help="weight of the attention-guided GAN loss")
+    two.add_argument("--lambda-pixel", type=NON_NEGATIVE, help="pixel loss |G(x) - x| (Eq. 8, curriculum Eq. 9)")
+    two.add_argument("--lambda-background", type=NON_NEGATIVE, help="penalty on copying the input (robust)")
+    two.add_argument("--background-target", type=NON_NEGATIVE, help="share of the image the background may keep")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start a new run in a folder that is not empty: the old run's files are moved to "
+        "<output-dir>.replaced-<time>/, other files stay",
+    )
     md = p.add_argument_group("multi-domain presets (multidomain, multidomain_demo); see docs/multidomain.md")
     md.add_argument("--layout", choices=("auto", "folders", "csv"), help="folder per domain, or a labels CSV")
     md.add_argument("--labels-csv", help="CSV or CelebA list_attr_celeba.txt with the labels")
     md.add_argument("--attributes", nargs="+", help="attribute columns used as domains")
     md.add_argument("--classification", choices=("auto", "multi_label", "single_label"))
     for name in ("lambda-cls", "lambda-rec", "lambda-gp", "lambda-attention-l1"):
-        md.add_argument(f"--{name}", type=float)
-    md.add_argument("--g-learning-rate", type=float)
-    md.add_argument("--d-learning-rate", type=float)
+        md.add_argument(f"--{name}", type=NON_NEGATIVE)
+    md.add_argument("--g-learning-rate", type=POSITIVE)
+    md.add_argument("--d-learning-rate", type=POSITIVE)
     md.add_argument("--n-critic", type=int, help="discriminator steps per generator step")
     md.add_argument("--decay-steps", type=int, help="steps of linear learning-rate decay at the end")
     return p.parse_args(argv)
 
 
-def run_multidomain(args: argparse.Namespace) -> int:
-    """``--preset multidomain[_demo]`` (or resuming such a run): the StarGAN-style multi-domain trainer."""
+def build_multidomain_config(args: argparse.Namespace) -> MultiDomainConfig:
+    """``--preset multidomain[_demo]`` (or resuming such a run): the multi-domain preset or the run's config.json
+    with the given flags applied."""
     import dataclasses
 
     from attentiongan_tf.multidomain.checkpoints import read_multidomain_run
     from attentiongan_tf.multidomain.config import config_from_flags
-    from attentiongan_tf.multidomain.training_loop import train_multidomain
-    from attentiongan_tf.training_loop import TrainingDivergedError
 
-    values = {k: v for k, v in vars(args).items() if k not in ("preset", "resume")}
-    resume = getattr(args, "resume", False)
-    try:
-        if resume and "output_dir" in values and (Path(values["output_dir"]) / CONFIG_NAME).is_file():
-            config = read_multidomain_run(values["output_dir"])["config"]
-            known = {field.name for field in dataclasses.fields(config)}
-            config = dataclasses.replace(config, **{k: v for k, v in values.items() if k in known})
-        else:
-            config = config_from_flags(values, preset=args.preset)
-        result = train_multidomain(config, resume=resume)
-    except (FileExistsError, FileNotFoundError, ValueError, TrainingDivergedError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(f"done: step {result['step']}; domains {result['domains']}; checkpoints in {result['output_dir']}")
-    return 0
+    values = {k: v for k, v in vars(args).items() if k not in ("preset", "resume", "overwrite")}
+    if not getattr(args, "resume", False):
+        return config_from_flags(values, preset=args.preset)
+    output_dir = values["output_dir"] if "output_dir" in values else MULTIDOMAIN_PRESETS[args.preset].output_dir
+    run_dir.check_output_dir(output_dir, resume=True, overwrite=False)
+    config = read_multidomain_run(output_dir)["config"]
+    known = {field.name for field in dataclasses.fields(config)}
+    config = dataclasses.replace(config, **{k: v for k, v in values.items() if k in known})
+    config.validate()
+    return config
 
 
 def is_multidomain_request(args: argparse.Namespace) -> bool:
@@ -212,11 +221,14 @@ def check_flags_apply(given: set[str], config: Config) -> None:
 
 def build_config(args: argparse.Namespace) -> Config:
     """Preset (or, with --resume, the run's config.json) + explicitly given flags."""
+    from attentiongan_tf.training_loop import load_run_config
+
     given = {k: v for k, v in vars(args).items() if k in FLAGS or k in MULTIDOMAIN_ONLY}
     output_dir = Path(given.get("output_dir", preset(args.preset).train.output_dir))
     saved = output_dir / CONFIG_NAME
-    if getattr(args, "resume", False) and saved.is_file():
-        config = Config.load(saved)
+    if getattr(args, "resume", False):
+        run_dir.check_output_dir(output_dir, resume=True, overwrite=False)
+        config = load_run_config(saved)
         fixed = sorted(
             k for k in given
             if k in FLAGS and k not in RESUMABLE and any(_get(config, f) != given[k] for f in FLAGS[k])
@@ -241,27 +253,63 @@ def build_config(args: argparse.Namespace) -> Config:
     return config
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    args = parse_args(argv)
-    if is_multidomain_request(args):
-        return run_multidomain(args)
-    try:
-        config = build_config(args)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    from attentiongan_tf.training_loop import MaskCollapseError, TrainingDivergedError, train
+def resume_hint(output_dir: str | os.PathLike) -> str:
+    """The command that continues the run in ``output_dir``."""
+    return f"python train.py --output-dir {shlex.quote(str(output_dir))} --resume"
 
-    try:
-        result = train(config, resume=getattr(args, "resume", False))
-    except (FileExistsError, FileNotFoundError, ValueError, TrainingDivergedError, MaskCollapseError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+
+def report(result: dict, multidomain: bool) -> None:
+    """The last lines of a finished run: its step, where the checkpoints (and the last sample grid) are."""
+    if multidomain:
+        print(f"done: step {result['step']}; domains {result['domains']}; checkpoints in {result['output_dir']}")
+        return
     samples = sorted((result["output_dir"] / "samples").glob("step_*.png"))
     print(f"done: step {result['step']}; checkpoints in {result['output_dir'] / 'checkpoints'}")
     if samples:
         print(f"sample grid (input | output | attention masks | content): {samples[-1]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 done, 1 the run failed, 2 bad flags or output dir (nothing written), 128 + signal number
+    (130 Ctrl-C, 143 SIGTERM) when stopped by a signal."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    args = parse_args(argv)
+    resume, overwrite = getattr(args, "resume", False), getattr(args, "overwrite", False)
+    if argv is None:
+        signals.stop_on_sigterm()
+    try:
+        run_dir.check_flags(resume, overwrite)
+        multidomain = is_multidomain_request(args)
+        config = build_multidomain_config(args) if multidomain else build_config(args)
+        output_dir = Path(config.output_dir if multidomain else config.train.output_dir)
+        run_dir.check_output_dir(output_dir, resume, overwrite)
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    failures: tuple[type[Exception], ...] = (OSError, ValueError)
+    try:
+        from attentiongan_tf.training_loop import MaskCollapseError, TrainingDivergedError, train
+
+        failures += (TrainingDivergedError, MaskCollapseError)
+        if multidomain:
+            from attentiongan_tf.multidomain.training_loop import train_multidomain
+
+            result = train_multidomain(config, resume=resume, overwrite=overwrite)
+        else:
+            result = train(config, resume=resume, overwrite=overwrite)
+    except signals.TrainingInterrupted as stop:
+        print(f"{stop}. Resume with: {resume_hint(stop.output_dir)}", file=sys.stderr)
+        return stop.exit_code
+    except KeyboardInterrupt as error:
+        signum = getattr(error, "signum", signal.SIGINT)
+        hint = f" Resume with: {resume_hint(output_dir)}" if (output_dir / CONFIG_NAME).is_file() else ""
+        print(f"error: stopped by {signal.Signals(signum).name} before a checkpoint was saved; the last complete "
+              f"checkpoint is kept.{hint}", file=sys.stderr)
+        return 128 + signum
+    except failures as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    report(result, multidomain)
     return 0
 
 

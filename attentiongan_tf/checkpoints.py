@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
+import logging
 import os
+import re
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
 from attentiongan_tf.generators import build_generator
+from attentiongan_tf.run_dir import CHECKPOINT_DIR, CONFIG_NAME, RunWriteError, read_json
 
-CONFIG_NAME = "config.json"
-CHECKPOINT_DIR = "checkpoints"
+logger = logging.getLogger(__name__)
 DIRECTIONS = {"AtoB": "generator_ab", "BtoA": "generator_ba"}
 
 
@@ -55,6 +56,103 @@ def make_manager(
     return tf.train.CheckpointManager(checkpoint, str(directory), max_to_keep=keep)
 
 
+class UnreadableCheckpointError(ValueError):
+    """Every checkpoint of a folder is corrupt or truncated; the message lists each one and why."""
+
+
+def checkpoint_prefixes(directory: str | os.PathLike) -> list[str]:
+    """The checkpoints (``<prefix>.index`` files) in ``directory``, newest (highest number) first."""
+
+    def newest(index: Path) -> tuple[int, float]:
+        number = re.search(r"-(\d+)$", index.stem)
+        return (int(number.group(1)) if number else -1, index.stat().st_mtime)
+
+    return [str(p.with_suffix("")) for p in sorted(Path(directory).glob("*.index"), key=newest, reverse=True)]
+
+
+def checkpoint_problem(prefix: str) -> str | None:
+    """Why the checkpoint ``prefix`` cannot be restored, or ``None``: reads every tensor, which checks its size
+    and its CRC32C checksum (a truncated or bit-flipped ``.data-*`` or ``.index`` file fails here)."""
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        for name in reader.get_variable_to_dtype_map():
+            reader.get_tensor(name)
+    except Exception as error:  # any failure to read means "unreadable"; the reason is reported
+        return f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+    return None
+
+
+def restore_newest_readable(checkpoint: tf.train.Checkpoint, directory: str | os.PathLike):
+    """Restore the newest checkpoint of ``directory`` that reads back completely, warning about newer ones
+    that do not.
+
+    Args:
+        checkpoint: the object graph to restore into.
+        directory: a checkpoint folder.
+
+    Returns:
+        ``(prefix, load_status)``, or ``None`` when the folder holds no checkpoint.
+
+    Raises ``UnreadableCheckpointError`` when there are checkpoints but none is readable.
+    """
+    problems = []
+    for prefix in checkpoint_prefixes(directory):
+        problem = checkpoint_problem(prefix)
+        if problem is not None:
+            problems.append(f"{Path(prefix).name} ({problem})")
+            continue
+        if problems:
+            logger.warning("skipping unreadable checkpoint(s) %s; using %s, the newest readable one",
+                           "; ".join(problems), prefix)
+        return prefix, checkpoint.restore(prefix)
+    if problems:
+        raise UnreadableCheckpointError(f"no readable checkpoint in {directory}: {'; '.join(problems)}")
+    return None
+
+
+class RunCheckpoints:
+    """The checkpoints of a training run: resume from the newest readable one, save with clear errors.
+
+    Args:
+        checkpoint: everything a resume needs (``make_checkpoint``).
+        directory: the checkpoint folder.
+        keep: checkpoints kept.
+    """
+
+    def __init__(self, checkpoint: tf.train.Checkpoint, directory: str | os.PathLike, keep: int):
+        self.checkpoint = checkpoint
+        self.directory = Path(directory)
+        self.manager = make_manager(checkpoint, directory, keep)
+        self.latest: str | None = None
+        self.saved_step: int | None = None
+
+    def resume(self, step: tf.Variable) -> int:
+        """Restore the newest readable checkpoint; returns the step it holds (0 when there is none yet)."""
+        restored = restore_newest_readable(self.checkpoint, self.directory)
+        if restored is None:
+            logger.warning("--resume: no checkpoint in %s yet, starting from step 0", self.directory)
+            return 0
+        self.latest, status = restored
+        status.assert_existing_objects_matched()
+        logger.info("resumed from %s at step %d", self.latest, int(step.numpy()))
+        return int(step.numpy())
+
+    def save(self, step: int) -> str:
+        """Save the checkpoint of ``step`` (once per step); ``RunWriteError`` naming it when that fails."""
+        if self.saved_step == step:
+            return self.latest
+        try:
+            self.latest = self.manager.save(checkpoint_number=step)
+        except (tf.errors.OpError, OSError) as error:
+            reason = getattr(error, "message", None) or str(error)
+            raise RunWriteError(
+                f"cannot write checkpoint {self.directory / f'ckpt-{step}'}: {reason}; the previous checkpoint "
+                f"{self.latest or '(none)'} is intact"
+            ) from None
+        self.saved_step = step
+        return self.latest
+
+
 def checkpoint_dir(path: str | os.PathLike) -> Path:
     """The checkpoint folder for a run dir (``<run>/checkpoints``) or a checkpoint folder itself."""
     path = Path(path)
@@ -78,12 +176,12 @@ def read_run_config(path: str | os.PathLike) -> dict:
     path = Path(path)
     for candidate in (path / CONFIG_NAME, path.parent / CONFIG_NAME):
         if candidate.is_file():
-            return json.loads(candidate.read_text())
+            return read_json(candidate)
     raise FileNotFoundError(f"no {CONFIG_NAME} in {path} or its parent; is it a train.py output dir?")
 
 
 def load_generator(path: str | os.PathLike, direction: str = "AtoB") -> keras.Model:
-    """Rebuild a trained generator from a run's ``config.json`` and restore the latest checkpoint's weights.
+    """Rebuild a trained generator from a run's ``config.json`` and restore the newest readable checkpoint.
 
     Args:
         path: a ``train.py`` output dir or its ``checkpoints/`` folder.
@@ -95,9 +193,6 @@ def load_generator(path: str | os.PathLike, direction: str = "AtoB") -> keras.Mo
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {sorted(DIRECTIONS)}, got {direction!r}")
     model_config = read_run_config(path)["model"]
-    prefix = latest_checkpoint(path)
-    if prefix is None:
-        raise FileNotFoundError(f"no checkpoint found under {path}")
     generator = build_generator(
         variant=model_config["variant"],
         ngf=model_config["ngf"],
@@ -109,5 +204,8 @@ def load_generator(path: str | os.PathLike, direction: str = "AtoB") -> keras.Mo
     )
     variables = model_variables(generator)
     checkpoint = tf.train.Checkpoint(**{DIRECTIONS[direction]: variables})
-    checkpoint.restore(prefix).expect_partial().assert_existing_objects_matched()
+    restored = restore_newest_readable(checkpoint, checkpoint_dir(path))
+    if restored is None:
+        raise FileNotFoundError(f"no checkpoint found under {path}")
+    restored[1].expect_partial().assert_existing_objects_matched()
     return generator

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from attentiongan_tf.losses import GAN_MODES
+from attentiongan_tf.validation import BETA, FRACTION, NON_NEGATIVE, POSITIVE
 
 ON_COLLAPSE = ("warn", "stop")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
@@ -201,22 +202,27 @@ class Config:
         return 2 if self.model.variant in ("scheme1", "cyclegan") else self.model.n_masks
 
     def validate(self) -> None:
-        """Raise ``ValueError`` naming the offending field when a value is out of range."""
+        """Raise ``ValueError`` naming the offending setting (as its flag where it has one) when out of range."""
         m, lo, d, t = self.model, self.loss, self.data, self.train
         checks = [
-            (m.variant in GENERATOR_VARIANTS, f"model.variant must be one of {GENERATOR_VARIANTS}, got {m.variant!r}"),
-            (m.ngf > 0 and m.ndf > 0 and m.n_blocks >= 0, "model.ngf/ndf must be > 0 and model.n_blocks >= 0"),
-            (m.n_masks >= 2, f"model.n_masks must be >= 2, got {m.n_masks}"),
+            (m.variant in GENERATOR_VARIANTS, f"--variant must be one of {GENERATOR_VARIANTS}, got {m.variant!r}"),
+            (m.ngf > 0, f"--ngf must be > 0, got {m.ngf}"),
+            (m.ndf > 0, f"model.ndf must be > 0, got {m.ndf}"),
+            (m.n_blocks >= 0, f"--n-blocks must be >= 0, got {m.n_blocks}"),
+            (m.n_masks >= 2, f"--n-masks must be >= 2, got {m.n_masks}"),
+            (lo.gan_mode in GAN_MODES, f"--gan-mode (loss.gan_mode) must be one of {GAN_MODES}, got {lo.gan_mode!r}"),
             (
                 m.attention_kernel_size % 2 == 1 and (m.attention_kernel_size == 1 or m.variant in ("scheme2", "geo")),
                 f"--attention-kernel-size must be odd (and 1 for variant {m.variant}), got {m.attention_kernel_size}",
             ),
-            (lo.gan_mode in GAN_MODES, f"loss.gan_mode must be one of {GAN_MODES}, got {lo.gan_mode!r}"),
             (
                 d.crop_size > 0 and d.crop_size % 4 == 0,
                 f"--image-size (crop_size) must be a positive multiple of 4, got {d.crop_size}",
             ),
-            (d.load_size >= d.crop_size, f"load_size {d.load_size} must be >= crop_size {d.crop_size}"),
+            (
+                d.load_size >= d.crop_size,
+                f"--load-size (load_size) {d.load_size} must be >= --image-size {d.crop_size}",
+            ),
             (d.batch_size > 0, f"--batch-size must be > 0, got {d.batch_size}"),
             (t.steps > 0, f"--steps must be > 0, got {t.steps}"),
             (t.epochs is None or t.epochs > 0, f"--epochs must be > 0, got {t.epochs}"),
@@ -226,16 +232,28 @@ class Config:
                 t.mixed_precision in (False, True, "off", "float16", "bfloat16"),
                 f"--mixed-precision must be float16 or bfloat16, got {t.mixed_precision!r}",
             ),
-            (0.0 <= t.decay_fraction <= 1.0, f"train.decay_fraction must be in [0, 1], got {t.decay_fraction}"),
-            (t.pool_size >= 0, f"train.pool_size must be >= 0, got {t.pool_size}"),
+            (t.pool_size >= 0, f"--pool-size must be >= 0, got {t.pool_size}"),
             (t.on_collapse in ON_COLLAPSE, f"--on-collapse must be one of {ON_COLLAPSE}, got {t.on_collapse!r}"),
             (t.strategy in STRATEGIES, f"--strategy must be one of {STRATEGIES}, got {t.strategy!r}"),
-            (min(t.checkpoint_every, t.sample_every, t.log_every, t.keep_checkpoints) > 0, "intervals must be > 0"),
+            (
+                lo.curriculum_switch_step >= 0,
+                f"loss.curriculum_switch_step must be >= 0, got {lo.curriculum_switch_step}",
+            ),
             (self.preset in PRESETS, f"--preset must be one of {PRESETS}, got {self.preset!r}"),
         ]
+        intervals = {"--checkpoint-every": t.checkpoint_every, "--sample-every": t.sample_every,
+                     "--log-every": t.log_every, "train.keep_checkpoints": t.keep_checkpoints}
+        checks += [(value > 0, f"{name} must be > 0, got {value}") for name, value in intervals.items()]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+        POSITIVE.check("--learning-rate", t.learning_rate)
+        FRACTION.check("train.decay_fraction", t.decay_fraction)
+        BETA.check("train.beta_1", t.beta_1)
+        BETA.check("train.beta_2", t.beta_2)
+        for name in ("lambda_cycle_a", "lambda_cycle_b", "lambda_identity", "lambda_attention_gan", "lambda_pixel",
+                     "lambda_tv", "curriculum_early", "curriculum_late"):
+            NON_NEGATIVE.check(f"loss.{name}", getattr(lo, name))
 
     def resolve_epochs(self, domain_sizes: tuple[int, int]) -> None:
         """Set ``train.steps`` from ``train.epochs`` (if set) for datasets of ``domain_sizes`` (|A|, |B|) images."""

@@ -9,6 +9,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from attentiongan_tf.run_dir import atomic_write
+
 COLLAPSE_THRESHOLD = 0.05
 
 
@@ -47,10 +49,10 @@ def make_grid(rows: list[np.ndarray]) -> np.ndarray:
 
 
 def save_grid(grid: np.ndarray, path: str | os.PathLike) -> Path:
+    """Write ``grid`` (uint8 HWC) as an image all at once (``RunWriteError`` naming ``path`` when it fails)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid).save(path)
-    return path
+    image_format = Image.registered_extensions().get(path.suffix.lower(), "PNG")
+    return atomic_write(path, lambda temp: Image.fromarray(grid).save(temp, format=image_format))
 
 
 def collapse_warning(background_mean: float, direction: str) -> str | None:

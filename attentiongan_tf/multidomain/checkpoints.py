@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import tensorflow as tf
 
-from attentiongan_tf.checkpoints import CONFIG_NAME, latest_checkpoint
+from attentiongan_tf.checkpoints import CONFIG_NAME, checkpoint_dir, restore_newest_readable
 from attentiongan_tf.multidomain.config import MultiDomainConfig
 from attentiongan_tf.multidomain.models import ConditionalAttentionGenerator, build_multidomain_generator
+from attentiongan_tf.run_dir import read_json
 
 
 def make_checkpoint(trainer) -> tf.train.Checkpoint:
@@ -37,7 +37,7 @@ def is_multidomain_run(path: str | os.PathLike) -> bool:
     path = Path(path)
     for candidate in (path / CONFIG_NAME, path.parent / CONFIG_NAME):
         if candidate.is_file():
-            return json.loads(candidate.read_text()).get("preset") == "multidomain"
+            return read_json(candidate).get("preset") == "multidomain"
     return False
 
 
@@ -46,31 +46,32 @@ def read_multidomain_run(path: str | os.PathLike) -> dict:
     path = Path(path)
     for candidate in (path / CONFIG_NAME, path.parent / CONFIG_NAME):
         if candidate.is_file():
-            values = json.loads(candidate.read_text())
+            values = read_json(candidate)
             if values.get("preset") != "multidomain":
                 raise ValueError(f"{candidate} is not the config of a multi-domain run")
-            return {
-                "config": MultiDomainConfig.from_dict(values["config"]),
-                "domains": values["domains"],
-                "classification": values["classification"],
-            }
+            try:
+                config = MultiDomainConfig.from_dict(values["config"])
+                config.validate()
+                return {"config": config, "domains": values["domains"], "classification": values["classification"]}
+            except (KeyError, TypeError, ValueError) as error:
+                raise ValueError(f"{candidate}: invalid multi-domain run config ({error})") from None
     raise FileNotFoundError(f"no {CONFIG_NAME} in {path} or its parent; is it a multi-domain training run?")
 
 
 def load_multidomain_generator(path: str | os.PathLike) -> ConditionalAttentionGenerator:
-    """Rebuild the generator of a multi-domain run and restore its latest checkpoint's weights.
+    """Rebuild the generator of a multi-domain run and restore its newest readable checkpoint's weights.
 
     The returned model has ``domain_names`` (the label columns, in order) set as a Python attribute.
     """
     run = read_multidomain_run(path)
-    prefix = latest_checkpoint(path)
-    if prefix is None:
-        raise FileNotFoundError(f"no checkpoint found under {path}")
     c = run["config"]
     generator = build_multidomain_generator(
         len(run["domains"]), ngf=c.ngf, n_blocks=c.n_blocks, n_masks=c.n_masks, name="generator"
     )
-    restore = tf.train.Checkpoint(generator=generator, generator_weights=list(generator.weights)).restore(prefix)
-    restore.expect_partial().assert_existing_objects_matched()
+    checkpoint = tf.train.Checkpoint(generator=generator, generator_weights=list(generator.weights))
+    restored = restore_newest_readable(checkpoint, checkpoint_dir(path))
+    if restored is None:
+        raise FileNotFoundError(f"no checkpoint found under {path}")
+    restored[1].expect_partial().assert_existing_objects_matched()
     generator.domain_names = list(run["domains"])
     return generator

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from attentiongan_tf.multidomain.losses import CLASSIFICATION_MODES, GAN_MODES
+from attentiongan_tf.validation import BETA, NON_NEGATIVE, POSITIVE
 
 LAYOUTS = ("auto", "folders", "csv")
 
@@ -114,8 +115,11 @@ class MultiDomainConfig:
         if self.layout == "csv" and not self.labels_csv:
             raise ValueError("--layout csv needs --labels-csv")
         for name in ("lambda_cls", "lambda_rec", "lambda_gp", "lambda_tv", "lambda_attention_l1"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")
+            NON_NEGATIVE.check(f"--{name.replace('_', '-')}", getattr(self, name))
+        for name in ("g_learning_rate", "d_learning_rate"):
+            POSITIVE.check(f"--{name.replace('_', '-')}", getattr(self, name))
+        for name in ("beta_1", "beta_2"):
+            BETA.check(f"{name} (config.json)", getattr(self, name))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

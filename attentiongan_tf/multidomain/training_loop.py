@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
 from pathlib import Path
@@ -12,13 +11,17 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from attentiongan_tf import summaries
-from attentiongan_tf.checkpoints import CHECKPOINT_DIR, CONFIG_NAME, make_manager
+from attentiongan_tf.checkpoints import CHECKPOINT_DIR, CONFIG_NAME, RunCheckpoints
 from attentiongan_tf.multidomain import data
 from attentiongan_tf.multidomain.checkpoints import make_checkpoint, read_multidomain_run
 from attentiongan_tf.multidomain.config import MultiDomainConfig
 from attentiongan_tf.multidomain.demo import write_multidomain_demo
 from attentiongan_tf.multidomain.trainer import MultiDomainTrainer
-from attentiongan_tf.training_loop import OutputDirError, TrainingDivergedError
+from attentiongan_tf.run_dir import OutputDirError, RunDir, check_steps
+from attentiongan_tf.signals import StopRequest
+from attentiongan_tf.training_loop import TrainingDivergedError
+
+__all__ = ["OutputDirError", "sample_grid", "train_multidomain"]
 
 #: Settings that define the networks; a resume must not change them.
 MODEL_KEYS = ("image_size", "ngf", "n_blocks", "n_masks", "ndf", "n_layers_d")
@@ -46,48 +49,47 @@ def _prepare_data(config: MultiDomainConfig, output_dir: Path) -> dict:
 
 
 def train_multidomain(
-    config: MultiDomainConfig | None = None, resume: bool = False, progress: bool = True, **overrides
+    config: MultiDomainConfig | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    overwrite: bool = False,
+    **overrides,
 ) -> dict:
     """Train the multi-domain AttentionGAN; returns ``{"trainer", "output_dir", "history", "step", "domains",
     "classification"}``.
 
     Args:
         config: the run's settings (default ``MultiDomainConfig()``); keyword ``overrides`` replace fields.
-        resume: continue the run in ``output_dir`` from its latest checkpoint (exactly: same data stream).
+        resume: continue the run in ``output_dir`` from its newest readable checkpoint (exactly: same data stream).
         progress: show a progress bar.
+        overwrite: start a new run in a folder that holds one (its files are moved aside).
 
     Writes ``config.json`` (settings, domain names, classification mode), ``checkpoints/``,
     ``samples/step_XXXXXX.png`` (one row block per target domain), ``metrics.jsonl`` and, when ``dataroot`` is
-    ``None``, the procedural demo under ``demo_data/``. Refuses to overwrite a run without ``resume``;
-    raises ``TrainingDivergedError`` when a loss becomes NaN/Inf.
+    ``None``, the procedural demo under ``demo_data/``, with the rules of :mod:`attentiongan_tf.run_dir`.
+    Raises ``TrainingDivergedError`` when a loss becomes NaN/Inf and ``TrainingInterrupted`` after saving a
+    checkpoint on SIGINT/SIGTERM.
     """
     config = dataclasses.replace(config or MultiDomainConfig(), **overrides)
     config.validate()
     output_dir = Path(config.output_dir)
-    has_run = (output_dir / CHECKPOINT_DIR).is_dir() and any((output_dir / CHECKPOINT_DIR).iterdir())
-    if has_run and not resume:
-        raise OutputDirError(
-            f"--output-dir {output_dir} already holds a training run; pass --resume to continue "
-            "it or choose another --output-dir"
-        )
-    if resume and (output_dir / CONFIG_NAME).is_file():
+    run = RunDir(output_dir)
+    run.prepare(resume, overwrite)
+    if resume:
         saved = read_multidomain_run(output_dir)["config"]
         changed = [k for k in MODEL_KEYS if getattr(saved, k) != getattr(config, k)]
         if changed:
             raise ValueError(f"cannot resume {output_dir}: {changed} differ from its {CONFIG_NAME}")
         if config.dataroot is None:
             config.dataroot, config.layout, config.labels_csv = saved.dataroot, saved.layout, saved.labels_csv
-    output_dir.mkdir(parents=True, exist_ok=True)
     dataset = _prepare_data(config, output_dir)
     classification = data.resolve_classification(dataset["labels"], config.classification)
-    config.save(output_dir / CONFIG_NAME, domains=dataset["domains"], classification=classification)
 
     trainer = MultiDomainTrainer(config, len(dataset["domains"]), classification)
-    checkpoint = make_checkpoint(trainer)
-    manager = make_manager(checkpoint, output_dir / CHECKPOINT_DIR, config.keep_checkpoints)
-    if resume and manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-    start = int(trainer.step.numpy())
+    checkpoints = RunCheckpoints(make_checkpoint(trainer), output_dir / CHECKPOINT_DIR, config.keep_checkpoints)
+    start = checkpoints.resume(trainer.step) if resume else 0
+    check_steps(config.steps, start, checkpoints.latest)
+    run.begin(start, lambda path: config.save(path, domains=dataset["domains"], classification=classification))
     stream = data.train_dataset(
         dataset["files"],
         dataset["labels"],
@@ -103,33 +105,30 @@ def train_multidomain(
     history, last = [], {}
     tick, tick_step = time.perf_counter(), start
     bar = tqdm(range(start, config.steps), initial=start, total=config.steps, disable=not progress, desc="train")
-    for step in bar:
-        losses = trainer.train_step(next(iterator))
-        bad = [k for k, v in losses.items() if not math.isfinite(v)]
-        if bad:
-            raise TrainingDivergedError(
-                f"loss {bad[0]} became {losses[bad[0]]} at step {step}; the last good "
-                f"checkpoint {manager.latest_checkpoint or '(none yet)'} is kept"
-            )
-        last.update(losses)
-        done = step + 1
-        history.append({"step": done, **losses})
-        if done % config.log_every == 0 or done == config.steps:
-            now = time.perf_counter()
-            record = {
-                "step": done,
-                **last,
-                "images_per_second": (done - tick_step) * config.batch_size / max(now - tick, 1e-9),
-            }
-            tick, tick_step = now, done
-            bar.set_postfix(D=f"{last['d_total']:.3f}", G=f"{last.get('g_total', float('nan')):.3f}")
-            with (output_dir / "metrics.jsonl").open("a") as f:
-                f.write(json.dumps(record) + "\n")
-        if done % config.sample_every == 0 or done == config.steps:
-            summaries.save_grid(sample_grid(trainer, samples), output_dir / "samples" / f"step_{done:06d}.png")
-        if done % config.checkpoint_every == 0 or done == config.steps:
-            manager.save(checkpoint_number=done)
-    bar.close()
+    with StopRequest() as stop, bar:
+        for step in bar:
+            if stop.signum is not None:
+                raise stop.interrupted(step, checkpoints.save(step), output_dir)
+            losses = trainer.train_step(next(iterator))
+            bad = [k for k, v in losses.items() if not math.isfinite(v)]
+            if bad:
+                raise TrainingDivergedError(
+                    f"loss {bad[0]} became {losses[bad[0]]} at step {step}; the last good "
+                    f"checkpoint {checkpoints.latest or '(none yet)'} is kept"
+                )
+            last.update(losses)
+            done = step + 1
+            history.append({"step": done, **losses})
+            if done % config.log_every == 0 or done == config.steps:
+                now = time.perf_counter()
+                images_per_second = (done - tick_step) * config.batch_size / max(now - tick, 1e-9)
+                tick, tick_step = now, done
+                bar.set_postfix(D=f"{last['d_total']:.3f}", G=f"{last.get('g_total', float('nan')):.3f}")
+                run.log({"step": done, **last, "images_per_second": images_per_second})
+            if done % config.sample_every == 0 or done == config.steps:
+                summaries.save_grid(sample_grid(trainer, samples), output_dir / "samples" / f"step_{done:06d}.png")
+            if done % config.checkpoint_every == 0 or done == config.steps:
+                checkpoints.save(done)
     return {
         "trainer": trainer,
         "output_dir": output_dir,

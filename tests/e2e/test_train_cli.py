@@ -47,8 +47,13 @@ def test_demo_run_outputs_and_refuses_to_overwrite(tmp_path):
     assert (out / "checkpoints" / "checkpoint").is_file() and list((out / "logs").iterdir())
     before = (out / "checkpoints" / "checkpoint").read_text()
     again = run("--output-dir", str(out), "--steps", "3")
-    assert again.returncode != 0 and "--resume" in again.stderr
+    assert again.returncode != 0 and "--resume" in again.stderr and "--overwrite" in again.stderr
     assert (out / "checkpoints" / "checkpoint").read_text() == before
+    replaced = run("--output-dir", str(out), "--steps", "1", "--overwrite")
+    assert replaced.returncode == 0 and "moved the previous run" in replaced.stderr, replaced.stderr[-3000:]
+    (moved,) = tmp_path.glob("run.replaced-*")
+    assert (moved / "checkpoints" / "checkpoint").read_text() == before
+    assert [json.loads(x)["step"] for x in (out / "metrics.jsonl").read_text().splitlines()] == [1]
 
 
 def test_kill_and_resume_equals_uninterrupted(tmp_path):

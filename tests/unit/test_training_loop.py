@@ -35,6 +35,9 @@ def test_existing_run_is_not_overwritten(tmp_path):
     (tmp_path / "run" / "checkpoints").mkdir(parents=True)
     (tmp_path / "run" / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-1"\n')
     config = tiny_config(output_dir=str(tmp_path / "run"))
+    with pytest.raises(OutputDirError, match="holds no training run to resume.*--overwrite"):  # no config.json
+        train(config, progress=False)
+    config.save(tmp_path / "run" / "config.json")
     with pytest.raises(OutputDirError, match="--resume"):
         train(config, progress=False)
 
