@@ -74,6 +74,10 @@ ARMS = (
     Arm("ours-robust", "ours, `robust` preset (the remedy)", "ours", preset="robust", seeded=True),
     Arm("no-identity", "candidate: `official` without the identity loss", "ours",
         overrides={"loss.lambda_identity": 0.0}),
+    Arm("prior-1x1", "candidate: no identity + background prior (target 0.6), official 1×1 attention conv", "ours",
+        overrides={"loss.lambda_identity": 0.0, "loss.lambda_background": 1.0, "loss.background_target": 0.6}),
+    Arm("kernel3", "candidate: `official` with the 3×3 attention conv only", "ours",
+        overrides={"model.attention_kernel_size": 3}),
     Arm("cyclegan", "attention disabled (CycleGAN ablation)", "ours", overrides={"model.variant": "cyclegan"}),
     Arm("no-translation", "no translation (output = input)", "identity"),
 )  # fmt: skip
