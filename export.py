@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from attentiongan_tf import cli_env
+
+cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
 
 from attentiongan_tf.export.tfjs import TFJS_VARIANTS  # noqa: E402
 from attentiongan_tf.export.tflite import TFLITE_VARIANTS  # noqa: E402
@@ -71,6 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ngf", type=int, help="official .pth only (default 64)")
     parser.add_argument("--n-blocks", type=int, help="official .pth only (default 9)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing exports")
+    cli_env.add_verbose_flag(parser)
     args = parser.parse_args(argv)
     if args.tflite_variants is None:
         args.tflite_variants = [v for v in TFLITE_VARIANTS if v != "int8" or args.representative_data]
@@ -152,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError("the int8 TFLite variant is not available for multi-domain models (labels input)")
     except (ValueError, FileNotFoundError, ImportError) as error:
         sys.exit(f"error: --checkpoint {args.checkpoint}: {error}")
+    cli_env.announce()
     output = Path(args.output)
     summary = {"checkpoint": str(args.checkpoint), "direction": args.direction}
     with tempfile.TemporaryDirectory(prefix="attentiongan_export_") as scratch:

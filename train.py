@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
+from attentiongan_tf import cli_env
+
+cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
 
 from attentiongan_tf.checkpoints import CONFIG_NAME  # noqa: E402
 from attentiongan_tf.config import (  # noqa: E402
@@ -125,6 +126,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--gan-mode", choices=("lsgan", "vanilla", "wgan-gp"), help="wgan-gp: multi-domain presets only")
     p.add_argument("--lambda-tv", type=float, help="TV attention loss (paper Eq. 7)")
     p.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its last checkpoint")
+    cli_env.add_verbose_flag(p)
     two = p.add_argument_group("two-domain objective (every preset but the multi-domain ones); see docs/training.md")
     two.add_argument("--lambda-cycle", type=float, help="cycle-consistency weight, both directions (official 10)")
     two.add_argument("--lambda-identity", type=float, help="identity weight as a fraction of --lambda-cycle (0.5)")
@@ -157,8 +159,9 @@ def run_multidomain(args: argparse.Namespace) -> int:
     from attentiongan_tf.multidomain.training_loop import train_multidomain
     from attentiongan_tf.training_loop import TrainingDivergedError
 
-    values = {k: v for k, v in vars(args).items() if k not in ("preset", "resume")}
+    values = {k: v for k, v in vars(args).items() if k not in ("preset", "resume", "verbose")}
     resume = getattr(args, "resume", False)
+    cli_env.announce("default")
     try:
         if resume and "output_dir" in values and (Path(values["output_dir"]) / CONFIG_NAME).is_file():
             config = read_multidomain_run(values["output_dir"])["config"]
@@ -251,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from attentiongan_tf.training_loop import MaskCollapseError, TrainingDivergedError, train
 
+    cli_env.announce(cli_env.strategy_name(config.train.strategy))
     try:
         result = train(config, resume=getattr(args, "resume", False))
     except (FileExistsError, FileNotFoundError, ValueError, TrainingDivergedError, MaskCollapseError) as error:

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from attentiongan_tf import cli_env
+
+cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -53,6 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, help="TFLite interpreter threads")
     parser.add_argument("--chunk", type=int, default=8, help="images per runtime call (TF.js: per Node process)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    cli_env.add_verbose_flag(parser)
     return parser.parse_args(argv)
 
 
@@ -124,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     except (FileNotFoundError, ValueError, RuntimeError) as error:
         sys.exit(f"error: --model: {error}")
+    cli_env.announce()
     output.mkdir(parents=True, exist_ok=True)
     skipped, written = SkippedImages(), 0
     with tqdm(total=len(inputs), unit="img", desc=f"translate ({runner.kind})") as progress:
