@@ -6,6 +6,7 @@ Examples:
     python translate.py --model exports/h2z/savedmodel/attentiongan/1 --input testA/ --output out/
     python translate.py --model exports/h2z/tflite/attentiongan_float16.tflite --input testA/ --output out/
     python translate.py --model exports/h2z/tfjs/float32 --input testA/ --output out/   # runs in Node
+    python translate.py --model exports/h2z/onnx/attentiongan_float.onnx --input testA/ --output out/
 
 Writes ``OUTPUT/<stem>.png`` (the translation, same size as the input) and with
 ``--grid`` ``OUTPUT/<stem>_grid.png`` (input | output | every attention mask |
@@ -39,7 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--model",
         "--checkpoint",
         required=True,
-        help=".keras / official .pth / training dir / SavedModel dir (only ones you trust) / .tflite / TF.js folder",
+        help=".keras / official .pth / training dir / SavedModel dir (only ones you trust) / .tflite / .onnx / "
+        "TF.js folder",
     )
     parser.add_argument("--input", required=True, help="an image file or a folder of images")
     parser.add_argument("--output", required=True, help="output folder")

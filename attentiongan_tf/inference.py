@@ -189,6 +189,48 @@ class TFLiteRunner(PerImageRunner):
         return self._signature(images=to_model_input(image))
 
 
+class ONNXRunner(PerImageRunner):
+    """Runs an ONNX export (``OUT/onnx/<name>_float.onnx`` or ``_uint8.onnx``) in onnxruntime, any input size.
+
+    The float model returns ``image``, ``attention`` and ``content``; the uint8 one (``serving_default``)
+    returns ``image`` and ``attention`` only, so its results have no ``content`` (grids then show none).
+
+    Args:
+        path: the ``.onnx`` file.
+        num_threads: intra-op CPU threads (default: onnxruntime's choice).
+    """
+
+    kind = "onnx"
+
+    def __init__(self, path: str | os.PathLike, num_threads: int | None = None):
+        import onnxruntime
+
+        self.path = Path(path)
+        options = onnxruntime.SessionOptions()
+        if num_threads:
+            options.intra_op_num_threads = num_threads
+        try:
+            self.session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # onnxruntime raises its own exception types for unreadable models
+            raise ValueError(f"{self.path} is not a readable ONNX model: {str(error).splitlines()[0]}") from None
+        inputs = self.session.get_inputs()
+        outputs = {o.name for o in self.session.get_outputs()}
+        if [i.name for i in inputs] != ["images"] or not {"image", "attention"} <= outputs:
+            raise ValueError(
+                f"{self.path} takes {[i.name for i in inputs]} and returns {sorted(outputs)}; expected images -> "
+                "image, attention (an ONNX model written by export.py --format onnx)"
+            )
+        self.uint8_input = inputs[0].type == "tensor(uint8)"
+        self.output_names = sorted(outputs & set(OUTPUT_KEYS))
+
+    def _call(self, image: np.ndarray) -> dict:
+        feed = image[np.newaxis] if self.uint8_input else to_model_input(image)
+        outputs = dict(zip(self.output_names, self.session.run(self.output_names, {"images": feed}), strict=True))
+        if self.uint8_input:
+            outputs["image"] = outputs["image"].astype(np.float32) / 127.5 - 1.0
+        return outputs
+
+
 class TFJSNodeRunner(Runner):
     """Runs a TF.js graph model in Node (``@tensorflow/tfjs`` + wasm backend) via ``tools/tfjs_node_run.mjs``.
 
@@ -247,8 +289,8 @@ def open_runner(
     n_blocks: int | None = None,
     num_threads: int | None = None,
 ):
-    """Pick the runner for ``path``: SavedModel dir, ``.tflite`` file, TF.js folder / ``model.json``, or any
-    checkpoint :func:`attentiongan_tf.model_io.load_generator_any` accepts (``.keras``, ``.pth``, training dir).
+    """Pick the runner for ``path``: SavedModel dir, ``.tflite`` or ``.onnx`` file, TF.js folder / ``model.json``,
+    or any checkpoint :func:`attentiongan_tf.model_io.load_generator_any` accepts (``.keras``, ``.pth``, training dir).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -261,6 +303,8 @@ def open_runner(
         return SavedModelRunner(path)
     if path.suffix.lower() == ".tflite" and path.is_file():
         return TFLiteRunner(path, num_threads=num_threads)
+    if path.suffix.lower() == ".onnx" and path.is_file():
+        return ONNXRunner(path, num_threads=num_threads)
     if path.name == "model.json" or (path.is_dir() and (path / "model.json").is_file()):
         return TFJSNodeRunner(path)
     from attentiongan_tf.model_io import load_generator_any
