@@ -23,6 +23,7 @@ from attentiongan_tf.config import (  # noqa: E402
     GAN_MODES,
     GENERATOR_VARIANTS,
     ON_COLLAPSE,
+    PREPROCESS_MODES,
     PRESETS,
     STRATEGIES,
     Config,
@@ -36,6 +37,7 @@ FLAGS = {
     "output_dir": ("train.output_dir",),
     "image_size": ("data.crop_size",),
     "load_size": ("data.load_size",),
+    "preprocess": ("data.preprocess",),
     "batch_size": ("data.batch_size",),
     "steps": ("train.steps",),
     "epochs": ("train.epochs",),
@@ -96,6 +98,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--output-dir", help="run folder (default runs/demo)")
     p.add_argument("--image-size", type=int, help="training crop size (multiple of 4); load size scales with it")
     p.add_argument("--load-size", type=int, help="resize size before the random crop")
+    p.add_argument("--preprocess", choices=PREPROCESS_MODES, help="resize_and_crop (default, official), "
+                   "scale_width_and_crop (aspect kept) or none (no rescaling) before the random crop")  # fmt: skip
     p.add_argument("--batch-size", type=int, help="GLOBAL batch size")
     p.add_argument("--steps", type=int, help="total optimizer steps (replaces the preset's --epochs)")
     p.add_argument("--epochs", type=float, help="schedule in epochs of max(|trainA|, |trainB|) images (official)")

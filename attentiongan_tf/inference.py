@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from attentiongan_tf.export.savedmodel import METADATA_FILE, PRODUCER
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE, translate_any_size
-from attentiongan_tf.summaries import attention_tiles, to_uint8
+from attentiongan_tf.summaries import to_uint8
 
 logger = logging.getLogger(__name__)
 OUTPUT_KEYS = ("image", "attention", "content")
@@ -36,6 +36,21 @@ def to_model_input(image: np.ndarray) -> np.ndarray:
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
         raise ValueError(f"expected a (H, W, 3) uint8 image, got {image.dtype} {image.shape}")
     return (image.astype(np.float32) / 127.5 - 1.0)[np.newaxis]
+
+
+def working_size(height: int, width: int, load_size: int) -> tuple[int, int]:
+    """(H, W) with the shorter side scaled to ``load_size`` and the aspect ratio kept (``translate --load-size``)."""
+    scale = load_size / min(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def resize_uint8(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bicubic resize of a uint8 (H, W, 3) image to ``size`` = (H, W); unchanged when already that size."""
+    from PIL import Image
+
+    if image.shape[:2] == tuple(size):
+        return image
+    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), Image.BICUBIC))
 
 
 class Runner(abc.ABC):
@@ -310,13 +325,3 @@ def open_runner(
     from attentiongan_tf.model_io import load_generator_any
 
     return KerasRunner(load_generator_any(path, direction=direction, variant=variant, ngf=ngf, n_blocks=n_blocks))
-
-
-def make_grid(image: np.ndarray, result: dict[str, np.ndarray], gap: int = 4) -> np.ndarray:
-    """Paper-style strip: input | output | every attention mask | every content image (uint8, white gaps)."""
-    height, width = image.shape[:2]
-    tiles = attention_tiles(image, result["image"], result["attention"], result["content"])
-    grid = np.full((height, len(tiles) * (width + gap) - gap, 3), 255, np.uint8)
-    for index, tile in enumerate(tiles):
-        grid[:, index * (width + gap) : index * (width + gap) + width] = tile
-    return grid

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from attentiongan_tf import summaries
+from attentiongan_tf import grids, summaries
 from attentiongan_tf.checkpoints import CHECKPOINT_DIR, CONFIG_NAME, make_manager
 from attentiongan_tf.multidomain import data
 from attentiongan_tf.multidomain.checkpoints import make_checkpoint, read_multidomain_run
@@ -24,8 +24,8 @@ from attentiongan_tf.training_loop import OutputDirError, TrainingDivergedError
 MODEL_KEYS = ("image_size", "ngf", "n_blocks", "n_masks", "ndf", "n_layers_d")
 
 
-def sample_grid(trainer: MultiDomainTrainer, samples: dict) -> np.ndarray:
-    """One block of rows per target domain: input | translation | masks | contents for every sample image."""
+def sample_grid(trainer: MultiDomainTrainer, samples: dict, domains: list[str] | None = None) -> np.ndarray:
+    """One labelled block of rows per target domain (``grids.labelled_grid``), named after ``domains``."""
     rows = []
     for column in range(trainer.n_domains):
         if trainer.classification == "single_label":
@@ -34,8 +34,9 @@ def sample_grid(trainer: MultiDomainTrainer, samples: dict) -> np.ndarray:
             target = samples["label"].copy()
             target[:, column] = 1.0 - target[:, column]
         outputs = {k: np.asarray(v) for k, v in trainer.translate(samples["image"], target).items()}
-        rows.append(summaries.grid_row(samples["image"], outputs))
-    return summaries.make_grid(rows)
+        name = domains[column] if domains else f"domain {column}"
+        rows.append(grids.GridRow(f"→{name}", samples["image"], outputs))
+    return grids.labelled_grid(rows).image
 
 
 def _prepare_data(config: MultiDomainConfig, output_dir: Path) -> dict:
@@ -126,7 +127,8 @@ def train_multidomain(
             with (output_dir / "metrics.jsonl").open("a") as f:
                 f.write(json.dumps(record) + "\n")
         if done % config.sample_every == 0 or done == config.steps:
-            summaries.save_grid(sample_grid(trainer, samples), output_dir / "samples" / f"step_{done:06d}.png")
+            grid = sample_grid(trainer, samples, dataset["domains"])
+            summaries.save_grid(grid, output_dir / "samples" / f"step_{done:06d}.png")
         if done % config.checkpoint_every == 0 or done == config.steps:
             manager.save(checkpoint_number=done)
     bar.close()
