@@ -15,8 +15,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from attentiongan_tf.cli_errors import MODEL_FILE_ERRORS, model_file_error
-from attentiongan_tf.convert import load_official_discriminator, load_official_generator
+from attentiongan_tf import cli_env
+
+cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
+
+from attentiongan_tf.cli_errors import MODEL_FILE_ERRORS, model_file_error  # noqa: E402
+from attentiongan_tf.convert import load_official_discriminator, load_official_generator  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -30,11 +34,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ndf", type=int, default=64, help="discriminator width (official 64)")
     parser.add_argument("--n-layers", type=int, default=3, help="discriminator stride-2 layers (official 3)")
     parser.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
+    cli_env.add_verbose_flag(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    cli_env.announce()
     if args.output.suffix != ".keras":
         sys.exit(f"error: --output must end with .keras, got {args.output}")
     if args.output.exists() and not args.overwrite:

@@ -19,8 +19,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from attentiongan_tf.metrics.inception_weights import InceptionWeightsNotFoundError
-from attentiongan_tf.metrics.report import report_markdown, write_report
+from attentiongan_tf import cli_env
+
+cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
+
+from attentiongan_tf.metrics.inception_weights import InceptionWeightsNotFoundError  # noqa: E402
+from attentiongan_tf.metrics.report import report_markdown, write_report  # noqa: E402
 
 SPLITS = {"AtoB": ("testA", "testB"), "BtoA": ("testB", "testA")}
 
@@ -51,6 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--batch-size", type=int, default=16, help="Inception batch size")
     parser.add_argument("--max-images", type=int, help="use only the first N images of each folder")
+    cli_env.add_verbose_flag(parser)
     args = parser.parse_args(argv)
     if (args.checkpoint is None) == (args.fake is None):
         parser.error("give either --checkpoint (generator mode) or --fake with --real (folder mode)")
@@ -79,6 +84,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    cli_env.announce()
     from attentiongan_tf.evaluation import MetricOptions, evaluate_folders, evaluate_generator
     from attentiongan_tf.model_io import load_generator_any
 

@@ -1,4 +1,4 @@
-"""Export a trained generator as a TF Serving SavedModel, TFLite / LiteRT models and TF.js graph models.
+"""Export a trained generator as a TF Serving SavedModel, TFLite / LiteRT models, TF.js graph models and ONNX.
 
 Examples:
     python export.py --checkpoint runs/h2z --direction AtoB --format savedmodel,tflite,tfjs --output exports/h2z \\
@@ -9,26 +9,30 @@ Layout of OUTPUT:
     savedmodel/<name>/<version>/   TF Serving model (signatures serving_default, translate_float, translate_encoded)
     tflite/<name>_<variant>.tflite float32 / float16 / dynamic_range / int8, builtin ops only
     tfjs/<variant>/                model.json + weight shards, float32 / float16 / uint8 weights
+    onnx/<name>_<variant>.onnx     uint8 (serving_default) / float (translate_float), dynamic batch, H, W
     export_summary.json            sizes of everything written
 
-Nothing existing is replaced without --overwrite.
+Nothing existing is replaced without --overwrite; a failed conversion leaves nothing half-written behind.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from attentiongan_tf import cli_env
 
+cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
+
+from attentiongan_tf.export.onnx_export import ONNX_VARIANTS  # noqa: E402
 from attentiongan_tf.export.tfjs import TFJS_VARIANTS  # noqa: E402
 from attentiongan_tf.export.tflite import TFLITE_VARIANTS  # noqa: E402
 
-FORMATS = ("savedmodel", "tflite", "tfjs")
+FORMATS = ("savedmodel", "tflite", "tfjs", "onnx")
+DEFAULT_FORMATS = ("savedmodel", "tflite", "tfjs")
 
 
 def csv_choice(choices: tuple[str, ...], flag: str):
@@ -49,8 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--format",
         type=csv_choice(FORMATS, "--format"),
-        default=list(FORMATS),
-        help="comma-separated: savedmodel,tflite,tfjs (default all)",
+        default=list(DEFAULT_FORMATS),
+        help="comma-separated: savedmodel,tflite,tfjs,onnx (default savedmodel,tflite,tfjs)",
     )
     parser.add_argument("--output", required=True, help="export folder")
     parser.add_argument("--name", default="attentiongan", help="TF Serving model name")
@@ -63,6 +67,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--tfjs-variants", type=csv_choice(TFJS_VARIANTS, "--tfjs-variants"), default=list(TFJS_VARIANTS)
     )
+    parser.add_argument(
+        "--onnx-variants", type=csv_choice(tuple(ONNX_VARIANTS), "--onnx-variants"), default=list(ONNX_VARIANTS),
+        help="uint8 (serving_default signature) and/or float (translate_float); default both",
+    )
+    parser.add_argument("--onnx-opset", type=int, default=17, help="ONNX opset (default 17)")
     parser.add_argument("--representative-data", help="folder of real images of the INPUT domain (int8 TFLite)")
     parser.add_argument("--representative-count", type=int, default=64, help="calibration images to use")
     parser.add_argument("--representative-size", type=int, default=256, help="calibration images are resized to this")
@@ -71,6 +80,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ngf", type=int, help="official .pth only (default 64)")
     parser.add_argument("--n-blocks", type=int, help="official .pth only (default 9)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing exports")
+    cli_env.add_verbose_flag(parser)
     args = parser.parse_args(argv)
     if args.tflite_variants is None:
         args.tflite_variants = [v for v in TFLITE_VARIANTS if v != "int8" or args.representative_data]
@@ -86,6 +96,8 @@ def planned_paths(args: argparse.Namespace) -> list[Path]:
         paths += [out / "tflite" / f"{args.name}_{v}.tflite" for v in args.tflite_variants]
     if "tfjs" in args.format:
         paths += [out / "tfjs" / v for v in args.tfjs_variants]
+    if "onnx" in args.format:
+        paths += [out / "onnx" / f"{args.name}_{v}.onnx" for v in args.onnx_variants]
     return paths
 
 
@@ -111,7 +123,7 @@ def load_representative(folder: str, count: int, size: int) -> list:
 
 
 def validate(args: argparse.Namespace) -> None:
-    for flag in ("version", "representative_count", "ngf", "n_blocks"):
+    for flag in ("version", "representative_count", "ngf", "n_blocks", "onnx_opset"):
         value = getattr(args, flag)
         if value is not None and value < 1:
             raise ValueError(f"--{flag.replace('_', '-')} must be a positive integer, got {value}")
@@ -129,33 +141,21 @@ def validate(args: argparse.Namespace) -> None:
         raise FileExistsError(f"{len(existing)} export(s) exist, e.g. {existing[0]}; pass --overwrite to replace them")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        validate(args)
-    except (ValueError, FileNotFoundError, FileExistsError) as error:
-        sys.exit(f"error: {error}")
+def write_exports(args: argparse.Namespace, model, representative: list | None) -> dict:
+    """Write every requested format (all converted from one SavedModel); returns the summary entries.
 
+    Args:
+        args: the parsed flags.
+        model: the loaded generator.
+        representative: calibration images for the int8 TFLite variant, or None.
+    """
     from attentiongan_tf.export import export_savedmodel
+    from attentiongan_tf.export.onnx_export import export_onnx
     from attentiongan_tf.export.tfjs import export_tfjs
     from attentiongan_tf.export.tflite import export_tflite
-    from attentiongan_tf.model_io import load_generator_any
 
-    try:
-        model = load_generator_any(args.checkpoint, args.direction, args.variant, args.ngf, args.n_blocks)
-        representative = None
-        if args.representative_data and "tflite" in args.format and "int8" in args.tflite_variants:
-            representative = load_representative(
-                args.representative_data, args.representative_count, args.representative_size
-            )
-        if hasattr(model, "n_domains") and representative is not None:
-            raise ValueError("the int8 TFLite variant is not available for multi-domain models (labels input)")
-    except (OSError, ValueError, ImportError) as error:
-        from attentiongan_tf.cli_errors import model_file_error
-
-        sys.exit(model_file_error(args.checkpoint, error))
     output = Path(args.output)
-    summary = {"checkpoint": str(args.checkpoint), "direction": args.direction}
+    summary: dict = {"checkpoint": str(args.checkpoint), "direction": args.direction}
     with tempfile.TemporaryDirectory(prefix="attentiongan_export_") as scratch:
         root = output if "savedmodel" in args.format else Path(scratch)
         if hasattr(model, "n_domains"):  # multi-domain: the endpoints take a `labels` input too
@@ -176,6 +176,41 @@ def main(argv: list[str] | None = None) -> int:
             summary["tfjs"] = export_tfjs(
                 saved["path"], output, args.tfjs_variants, args.shard_bytes, overwrite=args.overwrite
             )
+        if "onnx" in args.format:
+            summary["onnx"] = export_onnx(
+                saved["path"], output, args.onnx_variants, args.onnx_opset, overwrite=args.overwrite
+            )
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        validate(args)
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
+        sys.exit(f"error: {error}")
+
+    from attentiongan_tf.model_io import load_generator_any
+
+    try:
+        model = load_generator_any(args.checkpoint, args.direction, args.variant, args.ngf, args.n_blocks)
+        representative = None
+        if args.representative_data and "tflite" in args.format and "int8" in args.tflite_variants:
+            representative = load_representative(
+                args.representative_data, args.representative_count, args.representative_size
+            )
+        if hasattr(model, "n_domains") and representative is not None:
+            raise ValueError("the int8 TFLite variant is not available for multi-domain models (labels input)")
+    except (OSError, ValueError, ImportError) as error:
+        from attentiongan_tf.cli_errors import model_file_error
+
+        sys.exit(model_file_error(args.checkpoint, error))
+    cli_env.announce()
+    output = Path(args.output)
+    try:
+        summary = write_exports(args, model, representative)
+    except (RuntimeError, OSError, ValueError) as error:
+        sys.exit(f"error: export to {output} failed: {error}")
     summary_file = output / "export_summary.json"
     previous = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
     summary_file.write_text(json.dumps({**previous, **summary}, indent=2))

@@ -18,13 +18,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
+from attentiongan_tf import cli_env
+
+cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
 
 from attentiongan_tf import run_dir, signals  # noqa: E402
 from attentiongan_tf.config import (  # noqa: E402
     GAN_MODES,
     GENERATOR_VARIANTS,
     ON_COLLAPSE,
+    PREPROCESS_MODES,
     PRESETS,
     STRATEGIES,
     Config,
@@ -44,6 +47,7 @@ FLAGS = {
     "output_dir": ("train.output_dir",),
     "image_size": ("data.crop_size",),
     "load_size": ("data.load_size",),
+    "preprocess": ("data.preprocess",),
     "batch_size": ("data.batch_size",),
     "steps": ("train.steps",),
     "epochs": ("train.epochs",),
@@ -105,6 +109,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--output-dir", help="run folder (default runs/demo)")
     p.add_argument("--image-size", type=int, help="training crop size (multiple of 4); load size scales with it")
     p.add_argument("--load-size", type=int, help="resize size before the random crop")
+    p.add_argument("--preprocess", choices=PREPROCESS_MODES, help="resize_and_crop (default, official), "
+                   "scale_width_and_crop (aspect kept) or none (no rescaling) before the random crop")  # fmt: skip
     p.add_argument("--batch-size", type=int, help="GLOBAL batch size")
     p.add_argument("--steps", type=int, help="total optimizer steps (replaces the preset's --epochs)")
     p.add_argument("--epochs", type=POSITIVE, help="schedule in epochs of max(|trainA|, |trainB|) images (official)")
@@ -136,6 +142,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--gan-mode", choices=("lsgan", "vanilla", "wgan-gp"), help="wgan-gp: multi-domain presets only")
     p.add_argument("--lambda-tv", type=NON_NEGATIVE, help="TV attention loss (paper Eq. 7)")
     p.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its last checkpoint")
+    cli_env.add_verbose_flag(p)
     two = p.add_argument_group("two-domain objective (every preset but the multi-domain ones); see docs/training.md")
     two.add_argument("--lambda-cycle", type=NON_NEGATIVE, help="cycle weight, both directions (official 10)")
     two.add_argument("--lambda-identity", type=NON_NEGATIVE, help="identity weight, fraction of --lambda-cycle")
@@ -173,7 +180,7 @@ def build_multidomain_config(args: argparse.Namespace) -> MultiDomainConfig:
     from attentiongan_tf.multidomain.checkpoints import read_multidomain_run
     from attentiongan_tf.multidomain.config import config_from_flags
 
-    values = {k: v for k, v in vars(args).items() if k not in ("preset", "resume", "overwrite")}
+    values = {k: v for k, v in vars(args).items() if k not in ("preset", "resume", "overwrite", "verbose")}
     if not getattr(args, "resume", False):
         return config_from_flags(values, preset=args.preset)
     output_dir = values["output_dir"] if "output_dir" in values else MULTIDOMAIN_PRESETS[args.preset].output_dir
@@ -286,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    cli_env.announce("default" if multidomain else cli_env.strategy_name(config.train.strategy))
     failures: tuple[type[Exception], ...] = (OSError, ValueError)
     try:
         from attentiongan_tf.training_loop import MaskCollapseError, TrainingDivergedError, train

@@ -6,10 +6,13 @@ Examples:
     python translate.py --model exports/h2z/savedmodel/attentiongan/1 --input testA/ --output out/
     python translate.py --model exports/h2z/tflite/attentiongan_float16.tflite --input testA/ --output out/
     python translate.py --model exports/h2z/tfjs/float32 --input testA/ --output out/   # runs in Node
+    python translate.py --model exports/h2z/onnx/attentiongan_float.onnx --input testA/ --output out/
 
 Writes ``OUTPUT/<stem>.png`` (the translation, same size as the input) and with
-``--grid`` ``OUTPUT/<stem>_grid.png`` (input | output | every attention mask |
-every content image). Unreadable files and images over the pixel limit
+``--grid`` ``OUTPUT/<stem>_grid.png`` (a labelled grid: input | translation |
+background mask | foreground overlay | content images). With ``--load-size N``
+each photo is translated with its shorter side at N pixels (the training
+scale) and the result scaled back to the photo's size. Unreadable files and images over the pixel limit
 (ATTENTIONGAN_MAX_IMAGE_PIXELS, default 64 000 000) are reported and skipped;
 a single --input file that is either is an error. Sub-folders of an --input
 folder are not searched. Existing outputs are never replaced without
@@ -25,11 +28,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from attentiongan_tf import cli_env
+
+cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -38,7 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--model",
         "--checkpoint",
         required=True,
-        help=".keras / official .pth / training dir / SavedModel dir (only ones you trust) / .tflite / TF.js folder",
+        help=".keras / official .pth / training dir / SavedModel dir (only ones you trust) / .tflite / .onnx / "
+        "TF.js folder",
     )
     parser.add_argument("--input", required=True, help="an image file or a folder of images")
     parser.add_argument("--output", required=True, help="output folder")
@@ -50,9 +55,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--target-domain", help="multi-domain models: target domain name, names joined by + or a vector like 0,1,0"
     )
-    parser.add_argument("--threads", type=int, help="TFLite interpreter threads")
+    parser.add_argument(
+        "--load-size",
+        type=int,
+        help="translate at this size (shorter side, aspect kept; use the training --load-size / --image-size) and "
+        "scale the result back to the photo's size",
+    )
+    parser.add_argument("--threads", type=int, help="TFLite / ONNX Runtime threads")
     parser.add_argument("--chunk", type=int, default=8, help="images per runtime call (TF.js: per Node process)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    cli_env.add_verbose_flag(parser)
     return parser.parse_args(argv)
 
 
@@ -87,7 +99,7 @@ def open_multidomain_runner(args: argparse.Namespace):
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)  # one line per library warning
-    for flag in ("ngf", "n_blocks", "threads", "chunk"):
+    for flag in ("ngf", "n_blocks", "threads", "chunk", "load_size"):
         value = getattr(args, flag)
         if value is not None and value < 1:
             sys.exit(f"error: --{flag.replace('_', '-')} must be a positive integer, got {value}")
@@ -110,8 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     from PIL import Image
     from tqdm import tqdm
 
+    from attentiongan_tf.grids import GridRow, labelled_grid
     from attentiongan_tf.image_io import SkippedImages, UnreadableImageError, read_image_rgb
-    from attentiongan_tf.inference import make_grid, open_runner
+    from attentiongan_tf.inference import open_runner, resize_uint8, working_size
 
     try:
         runner = open_multidomain_runner(args) or open_runner(
@@ -126,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         from attentiongan_tf.cli_errors import model_file_error
 
         sys.exit(model_file_error(args.model, error))
+    cli_env.announce()
+    label = {"AtoB": "A→B", "BtoA": "B→A"}[args.direction] if runner.kind == "keras" else "in→out"
+    label = f"→{args.target_domain}" if args.target_domain else label
     output.mkdir(parents=True, exist_ok=True)
     skipped, written = SkippedImages(), 0
     with tqdm(total=len(inputs), unit="img", desc=f"translate ({runner.kind})") as progress:
@@ -139,10 +155,13 @@ def main(argv: list[str] | None = None) -> int:
                     skipped.add(path, error)
                     tqdm.write(f"skipped: {error}")
                     progress.update(1)
-            for path, image, result in zip(chunk, images, runner.run(images) if images else [], strict=True):
-                Image.fromarray(result["image"]).save(output / f"{path.stem}.png")
-                if args.grid:
-                    Image.fromarray(make_grid(image, result)).save(output / f"{path.stem}_grid.png")
+            sizes = [working_size(*i.shape[:2], args.load_size) if args.load_size else i.shape[:2] for i in images]
+            work = [resize_uint8(i, size) for i, size in zip(images, sizes, strict=True)]
+            for path, image, small, result in zip(chunk, images, work, runner.run(work) if work else [], strict=True):
+                Image.fromarray(resize_uint8(result["image"], image.shape[:2])).save(output / f"{path.stem}.png")
+                if args.grid:  # at the working size
+                    row = GridRow(label, small[None], {k: v[None] for k, v in result.items()})
+                    Image.fromarray(labelled_grid([row]).image).save(output / f"{path.stem}_grid.png")
                 written += 1
                 progress.update(1)
     note = f"; {skipped.summary(examples=0)}" if skipped.entries else ""

@@ -1,20 +1,29 @@
-"""AttentionGAN in TensorFlow / Keras 3 (Tang et al., arXiv 1911.11897)."""
+"""AttentionGAN in TensorFlow / Keras 3 (Tang et al., arXiv 1911.11897).
 
-from attentiongan_tf.discriminators import (
-    AttentionGuidedDiscriminator,
-    PatchGANDiscriminator,
-    build_discriminator,
-)
-from attentiongan_tf.generators import AttentionGANGenerator, CycleGANGenerator, SchemeIGenerator, build_generator
+The public names load lazily, so that ``attentiongan_tf.cli_env`` can prepare the process (quiet start)
+before anything imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AttentionGANGenerator",
-    "AttentionGuidedDiscriminator",
-    "CycleGANGenerator",
-    "PatchGANDiscriminator",
-    "SchemeIGenerator",
-    "build_discriminator",
-    "build_generator",
-]
+_EXPORTS = {
+    "AttentionGANGenerator": "generators",
+    "AttentionGuidedDiscriminator": "discriminators",
+    "CycleGANGenerator": "generators",
+    "PatchGANDiscriminator": "discriminators",
+    "SchemeIGenerator": "generators",
+    "build_discriminator": "discriminators",
+    "build_generator": "generators",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"attentiongan_tf.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'attentiongan_tf' has no attribute {name!r}")

@@ -12,6 +12,9 @@ from pathlib import Path
 from attentiongan_tf.losses import GAN_MODES
 from attentiongan_tf.validation import BETA, FRACTION, NON_NEGATIVE, POSITIVE
 
+#: ``--preprocess`` modes: how training images are resized before the random crop (CycleGAN's names).
+PREPROCESS_MODES = ("resize_and_crop", "scale_width_and_crop", "none")
+
 ON_COLLAPSE = ("warn", "stop")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 PRESETS = ("demo", "official", "robust", "cyclegan-options", "paper-scheme1")
@@ -87,6 +90,8 @@ class DataConfig:
         dataroot: folder with ``trainA``, ``trainB`` (and optionally ``testA``, ``testB``); ``None`` = demo data.
         load_size: images are resized to ``load_size``² first.
         crop_size: then randomly cropped to ``crop_size``² (the training resolution).
+        preprocess: how images are resized before the crop: ``resize_and_crop`` (to ``load_size``², official),
+            ``scale_width_and_crop`` (width to ``load_size``, aspect kept) or ``none`` (no rescaling).
         flip: random horizontal flip.
         batch_size: GLOBAL batch size (split over replicas).
         demo_images: images per domain when the demo dataset is generated.
@@ -95,6 +100,7 @@ class DataConfig:
     dataroot: str | None = None
     load_size: int = 286
     crop_size: int = 256
+    preprocess: str = "resize_and_crop"
     flip: bool = True
     batch_size: int = 1
     demo_images: int = 256
@@ -223,6 +229,7 @@ class Config:
                 d.load_size >= d.crop_size,
                 f"--load-size (load_size) {d.load_size} must be >= --image-size {d.crop_size}",
             ),
+            (d.preprocess in PREPROCESS_MODES, f"--preprocess must be one of {', '.join(PREPROCESS_MODES)}"),
             (d.batch_size > 0, f"--batch-size must be > 0, got {d.batch_size}"),
             (t.steps > 0, f"--steps must be > 0, got {t.steps}"),
             (t.epochs is None or t.epochs > 0, f"--epochs must be > 0, got {t.epochs}"),

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from attentiongan_tf.config import PREPROCESS_MODES
 from attentiongan_tf.image_io import SkippedImages, UnreadableImageError, list_images, read_image_rgb
 
 logger = logging.getLogger(__name__)
@@ -76,11 +77,36 @@ def epoch_order(count: int, seed: int, stream: int) -> tf.data.Dataset:
     return tf.data.Dataset.range(2**62).flat_map(permutation)
 
 
-def preprocess(image: tf.Tensor, seed: tf.Tensor, load_size: int, crop_size: int, flip: bool) -> tf.Tensor:
-    """uint8 (H, W, 3) → float32 (crop, crop, 3) in [-1, 1]: bicubic resize to ``load_size``², random crop, flip."""
-    image = tf.image.resize(tf.cast(image, tf.float32), [load_size, load_size], method="bicubic", antialias=True)
+def resize_for_crop(image: tf.Tensor, mode: str, load_size: int, crop_size: int) -> tf.Tensor:
+    """float32 (H, W, 3) resized for the ``crop_size``² random crop as ``mode`` says (bicubic, antialiased).
+
+    - ``resize_and_crop``: to ``load_size``² (aspect ratio lost; the official recipe).
+    - ``scale_width_and_crop``: width to ``load_size``, height by the aspect ratio (at least ``crop_size``).
+    - ``none``: no rescaling, the crop is taken at the image's own resolution; only images smaller than the
+      crop are enlarged (aspect kept) so that it fits.
+    """
+    if mode == "resize_and_crop":
+        size = tf.constant([load_size, load_size])
+    else:
+        shape = tf.cast(tf.shape(image)[:2], tf.float32)
+        if mode == "scale_width_and_crop":
+            size = tf.stack([tf.maximum(tf.round(load_size * shape[0] / shape[1]), crop_size), float(load_size)])
+        elif mode == "none":
+            size = tf.math.ceil(shape * tf.maximum(1.0, crop_size / tf.reduce_min(shape)))
+        else:
+            raise ValueError(f"--preprocess must be one of {', '.join(PREPROCESS_MODES)}, got {mode!r}")
+        size = tf.cast(size, tf.int32)
+    return tf.image.resize(image, size, method="bicubic", antialias=True)
+
+
+def preprocess(
+    image: tf.Tensor, seed: tf.Tensor, load_size: int, crop_size: int, flip: bool, mode: str = "resize_and_crop"
+) -> tf.Tensor:
+    """uint8 (H, W, 3) → float32 (crop, crop, 3) in [-1, 1]: resize (``mode``, see :func:`resize_for_crop`),
+    random crop, flip."""
+    image = resize_for_crop(tf.cast(image, tf.float32), mode, load_size, crop_size)
     image = tf.clip_by_value(image, 0.0, 255.0) / 127.5 - 1.0
-    if load_size > crop_size:
+    if mode != "resize_and_crop" or load_size > crop_size:
         image = tf.image.stateless_random_crop(image, [crop_size, crop_size, 3], seed=seed)
     if flip:
         image = tf.image.stateless_random_flip_left_right(image, seed=seed + 1)
@@ -96,6 +122,7 @@ def train_dataset(
     flip: bool = True,
     seed: int = 0,
     start_example: int = 0,
+    preprocess_mode: str = "resize_and_crop",
 ) -> tf.data.Dataset:
     """Endless dataset of ``{"A": (batch, crop, crop, 3), "B": ...}`` global batches in [-1, 1].
 
@@ -108,6 +135,7 @@ def train_dataset(
         flip: random horizontal flips.
         seed: data seed (file order and augmentation).
         start_example: index of the first example, ``step · batch_size`` when resuming.
+        preprocess_mode: ``resize_and_crop``, ``scale_width_and_crop`` or ``none`` (:func:`resize_for_crop`).
     """
     paths_a = tf.constant([str(p) for p in files_a])
     paths_b = tf.constant([str(p) for p in files_b])
@@ -119,8 +147,8 @@ def train_dataset(
         seed_a = tf.stack([tf.cast(seed + _DATA_SEED_SALT, tf.int64), 4 * k])
         seed_b = tf.stack([tf.cast(seed + _DATA_SEED_SALT, tf.int64), 4 * k + 2])
         return {
-            "A": preprocess(decode_file(tf.gather(paths_a, i)), seed_a, load_size, crop_size, flip),
-            "B": preprocess(decode_file(tf.gather(paths_b, j)), seed_b, load_size, crop_size, flip),
+            "A": preprocess(decode_file(tf.gather(paths_a, i)), seed_a, load_size, crop_size, flip, preprocess_mode),
+            "B": preprocess(decode_file(tf.gather(paths_b, j)), seed_b, load_size, crop_size, flip, preprocess_mode),
         }
 
     dataset = indices.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

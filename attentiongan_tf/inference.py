@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from attentiongan_tf.export.savedmodel import METADATA_FILE, PRODUCER
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE, translate_any_size
-from attentiongan_tf.summaries import attention_tiles, to_uint8
+from attentiongan_tf.summaries import to_uint8
 
 logger = logging.getLogger(__name__)
 OUTPUT_KEYS = ("image", "attention", "content")
@@ -36,6 +36,21 @@ def to_model_input(image: np.ndarray) -> np.ndarray:
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
         raise ValueError(f"expected a (H, W, 3) uint8 image, got {image.dtype} {image.shape}")
     return (image.astype(np.float32) / 127.5 - 1.0)[np.newaxis]
+
+
+def working_size(height: int, width: int, load_size: int) -> tuple[int, int]:
+    """(H, W) with the shorter side scaled to ``load_size`` and the aspect ratio kept (``translate --load-size``)."""
+    scale = load_size / min(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def resize_uint8(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bicubic resize of a uint8 (H, W, 3) image to ``size`` = (H, W); unchanged when already that size."""
+    from PIL import Image
+
+    if image.shape[:2] == tuple(size):
+        return image
+    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), Image.BICUBIC))
 
 
 class Runner(abc.ABC):
@@ -189,6 +204,48 @@ class TFLiteRunner(PerImageRunner):
         return self._signature(images=to_model_input(image))
 
 
+class ONNXRunner(PerImageRunner):
+    """Runs an ONNX export (``OUT/onnx/<name>_float.onnx`` or ``_uint8.onnx``) in onnxruntime, any input size.
+
+    The float model returns ``image``, ``attention`` and ``content``; the uint8 one (``serving_default``)
+    returns ``image`` and ``attention`` only, so its results have no ``content`` (grids then show none).
+
+    Args:
+        path: the ``.onnx`` file.
+        num_threads: intra-op CPU threads (default: onnxruntime's choice).
+    """
+
+    kind = "onnx"
+
+    def __init__(self, path: str | os.PathLike, num_threads: int | None = None):
+        import onnxruntime
+
+        self.path = Path(path)
+        options = onnxruntime.SessionOptions()
+        if num_threads:
+            options.intra_op_num_threads = num_threads
+        try:
+            self.session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # onnxruntime raises its own exception types for unreadable models
+            raise ValueError(f"{self.path} is not a readable ONNX model: {str(error).splitlines()[0]}") from None
+        inputs = self.session.get_inputs()
+        outputs = {o.name for o in self.session.get_outputs()}
+        if [i.name for i in inputs] != ["images"] or not {"image", "attention"} <= outputs:
+            raise ValueError(
+                f"{self.path} takes {[i.name for i in inputs]} and returns {sorted(outputs)}; expected images -> "
+                "image, attention (an ONNX model written by export.py --format onnx)"
+            )
+        self.uint8_input = inputs[0].type == "tensor(uint8)"
+        self.output_names = sorted(outputs & set(OUTPUT_KEYS))
+
+    def _call(self, image: np.ndarray) -> dict:
+        feed = image[np.newaxis] if self.uint8_input else to_model_input(image)
+        outputs = dict(zip(self.output_names, self.session.run(self.output_names, {"images": feed}), strict=True))
+        if self.uint8_input:
+            outputs["image"] = outputs["image"].astype(np.float32) / 127.5 - 1.0
+        return outputs
+
+
 class TFJSNodeRunner(Runner):
     """Runs a TF.js graph model in Node (``@tensorflow/tfjs`` + wasm backend) via ``tools/tfjs_node_run.mjs``.
 
@@ -247,8 +304,8 @@ def open_runner(
     n_blocks: int | None = None,
     num_threads: int | None = None,
 ):
-    """Pick the runner for ``path``: SavedModel dir, ``.tflite`` file, TF.js folder / ``model.json``, or any
-    checkpoint :func:`attentiongan_tf.model_io.load_generator_any` accepts (``.keras``, ``.pth``, training dir).
+    """Pick the runner for ``path``: SavedModel dir, ``.tflite`` or ``.onnx`` file, TF.js folder / ``model.json``,
+    or any checkpoint :func:`attentiongan_tf.model_io.load_generator_any` accepts (``.keras``, ``.pth``, training dir).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -261,18 +318,10 @@ def open_runner(
         return SavedModelRunner(path)
     if path.suffix.lower() == ".tflite" and path.is_file():
         return TFLiteRunner(path, num_threads=num_threads)
+    if path.suffix.lower() == ".onnx" and path.is_file():
+        return ONNXRunner(path, num_threads=num_threads)
     if path.name == "model.json" or (path.is_dir() and (path / "model.json").is_file()):
         return TFJSNodeRunner(path)
     from attentiongan_tf.model_io import load_generator_any
 
     return KerasRunner(load_generator_any(path, direction=direction, variant=variant, ngf=ngf, n_blocks=n_blocks))
-
-
-def make_grid(image: np.ndarray, result: dict[str, np.ndarray], gap: int = 4) -> np.ndarray:
-    """Paper-style strip: input | output | every attention mask | every content image (uint8, white gaps)."""
-    height, width = image.shape[:2]
-    tiles = attention_tiles(image, result["image"], result["attention"], result["content"])
-    grid = np.full((height, len(tiles) * (width + gap) - gap, 3), 255, np.uint8)
-    for index, tile in enumerate(tiles):
-        grid[:, index * (width + gap) : index * (width + gap) + width] = tile
-    return grid

@@ -1,4 +1,4 @@
-"""Sample grids, TensorBoard summaries and mask-collapse detection."""
+"""TensorBoard summaries, saving sample grids (drawn by ``grids.labelled_grid``) and mask-collapse detection."""
 
 from __future__ import annotations
 
@@ -17,35 +17,6 @@ COLLAPSE_THRESHOLD = 0.05
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """float [-1, 1] -> uint8 [0, 255] (rounded, clipped), as the ``serving_default`` signature does."""
     return np.round(np.clip((np.asarray(image) + 1.0) * 127.5, 0.0, 255.0)).astype(np.uint8)
-
-
-def attention_tiles(
-    image: np.ndarray, output: np.ndarray, attention: np.ndarray, content: np.ndarray
-) -> list[np.ndarray]:
-    """uint8 tiles input | output | each attention mask (grey) | each content image; any leading (batch) dims.
-
-    ``image`` and ``output`` are uint8 already; ``attention`` is (..., n) in [0, 1], ``content`` (..., k, 3) in [-1, 1].
-    """
-    masks = np.round(np.asarray(attention) * 255).astype(np.uint8)
-    content = np.asarray(content)
-    tiles = [image, output]
-    tiles += [np.repeat(masks[..., i : i + 1], 3, -1) for i in range(masks.shape[-1])]
-    tiles += [to_uint8(content[..., k, :]) for k in range(content.shape[-2])]
-    return tiles
-
-
-def grid_row(inputs: np.ndarray, outputs: dict) -> np.ndarray:
-    """(B, H, n_tiles·W, 3) uint8 rows: input | output | each attention mask (grey) | each content image."""
-    image, output = to_uint8(inputs), to_uint8(outputs["image"])
-    return np.concatenate(attention_tiles(image, output, outputs["attention"], outputs["content"]), axis=2)
-
-
-def make_grid(rows: list[np.ndarray]) -> np.ndarray:
-    """Stack rows from ``grid_row`` (possibly of different widths, e.g. A→B and B→A) into one uint8 image."""
-    flat = [r.reshape(-1, *r.shape[2:]) for r in rows]
-    width = max(f.shape[1] for f in flat)
-    padded = [np.pad(f, ((0, 0), (0, width - f.shape[1]), (0, 0)), constant_values=255) for f in flat]
-    return np.concatenate(padded, axis=0)
 
 
 def save_grid(grid: np.ndarray, path: str | os.PathLike) -> Path:

@@ -14,7 +14,7 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from attentiongan_tf import checkpoints as ckpt
-from attentiongan_tf import data, demo_data, strategies, summaries
+from attentiongan_tf import data, demo_data, grids, strategies, summaries
 from attentiongan_tf.config import Config
 from attentiongan_tf.run_dir import OutputDirError, RunDir, check_steps, read_json
 from attentiongan_tf.signals import StopRequest
@@ -45,8 +45,8 @@ def load_run_config(path: str | os.PathLike) -> Config:
 
 def _sample_grid(trainer: AttentionGANTrainer, samples: dict) -> np.ndarray:
     directions = (("A", "B"), ("B", "A"))
-    rows = [summaries.grid_row(samples[d], trainer.translate(samples[d], f"{d}to{o}")) for d, o in directions]
-    return summaries.make_grid(rows)
+    rows = [grids.GridRow(f"{d}→{o}", samples[d], trainer.translate(samples[d], f"{d}to{o}")) for d, o in directions]
+    return grids.labelled_grid(rows).image
 
 
 def train(config: Config, resume: bool = False, progress: bool = True, overwrite: bool = False) -> dict:
@@ -91,6 +91,7 @@ def train(config: Config, resume: bool = False, progress: bool = True, overwrite
     dataset = data.train_dataset(
         files["A"], files["B"], config.data.batch_size, config.data.load_size, config.data.crop_size,
         config.data.flip, t.seed, start_example=start * config.data.batch_size,
+        preprocess_mode=config.data.preprocess,
     )
     iterator = iter(strategy.experimental_distribute_dataset(dataset))
     samples = {d: data.sample_images(config.data.dataroot, d, SAMPLE_COUNT, config.data.crop_size) for d in "AB"}

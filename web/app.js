@@ -1,14 +1,37 @@
 // AttentionGAN demo: load the TF.js graph model, translate a picked image, show the translation and the masks.
 //
-// Query parameters: ?model=URL of model.json (default model/model.json), ?backend=wasm|webgl|cpu (default: webgl
-// when the browser can create a WebGL context, else wasm). The model pads any image size itself.
+// Query parameters: ?model=URL of model.json (default model/model.json), ?backend=wasm|webgl|webgpu|cpu (default:
+// webgl when the browser can create a WebGL context, else wasm), ?size=N working size (long side, default 512).
+// Photos are scaled down to the working size before translation; the model pads any image size itself.
 (() => {
   'use strict';
   const params = new URLSearchParams(window.location.search);
   const modelUrl = params.get('model') || 'model/model.json';
   const statusEl = document.getElementById('status');
   const fileEl = document.getElementById('file');
+  const sizeEl = document.getElementById('size');
+  const backendEl = document.getElementById('backend');
+  const downloadEl = document.getElementById('download');
+  const BACKENDS = ['wasm', 'webgl', 'webgpu', 'cpu'];
   let model = null;
+  let lastImage = null;
+  if (params.get('size')) {
+    const option = document.createElement('option');
+    option.value = option.textContent = params.get('size');
+    sizeEl.append(option);
+    sizeEl.value = params.get('size');
+  }
+
+  function workingSize(width, height) {
+    const scale = Math.min(1, Number(sizeEl.value) / Math.max(width, height));
+    return [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
+  }
+
+  function listBackends(active) {
+    const usable = BACKENDS.filter((name) => tf.findBackendFactory(name) &&
+      (name !== 'webgpu' || 'gpu' in navigator) && (name !== 'webgl' || webglAvailable()));
+    backendEl.replaceChildren(...usable.map((name) => new Option(name, name, false, name === active)));
+  }
 
   function setStatus(text, state) {
     statusEl.textContent = text;
@@ -54,9 +77,12 @@
 
   async function translate(image) {
     const inputCanvas = document.getElementById('input');
-    inputCanvas.width = image.naturalWidth;
-    inputCanvas.height = image.naturalHeight;
-    inputCanvas.getContext('2d').drawImage(image, 0, 0);
+    const [width, height] = workingSize(image.naturalWidth, image.naturalHeight);
+    inputCanvas.width = width;
+    inputCanvas.height = height;
+    const context = inputCanvas.getContext('2d');
+    context.imageSmoothingQuality = 'high';
+    context.drawImage(image, 0, 0, width, height);
     setStatus('Translating…', 'busy');
     const started = performance.now();
     const pixels = tf.browser.fromPixels(inputCanvas);
@@ -70,8 +96,11 @@
     for (let i = 0; i < count; i++) await drawMask(masks[i], i, count);
     const elapsed = performance.now() - started;
     tf.dispose([pixels, batch, translated, attention, rgb, ...masks]);
-    setStatus(`done: ${image.naturalWidth}×${image.naturalHeight}, ${count} masks, ${elapsed.toFixed(0)} ms on ` +
-      `${tf.getBackend()}`, 'done');
+    const photo = width === image.naturalWidth ? '' : ` (photo ${image.naturalWidth}×${image.naturalHeight})`;
+    downloadEl.href = document.getElementById('output').toDataURL('image/png');
+    downloadEl.hidden = false;
+    setStatus(`done: ${width}×${height}${photo}, ${count} masks, ${elapsed.toFixed(0)} ms on ${tf.getBackend()}`,
+      'done');
   }
 
   function loadImage(file) {
@@ -88,7 +117,29 @@
     const file = fileEl.files[0];
     if (!file) return;
     try {
-      await translate(await loadImage(file));
+      lastImage = await loadImage(file);
+      await translate(lastImage);
+    } catch (error) {
+      setStatus(`error: ${error.message}`, 'error');
+    }
+  });
+
+  async function retranslate() {
+    if (!lastImage) return;
+    try {
+      await translate(lastImage);
+    } catch (error) {
+      setStatus(`error: ${error.message}`, 'error');
+    }
+  }
+
+  sizeEl.addEventListener('change', retranslate);
+  backendEl.addEventListener('change', async () => {
+    try {
+      if (!(await tf.setBackend(backendEl.value))) throw new Error(`backend ${backendEl.value} failed to start`);
+      await tf.ready();
+      setStatus(`ready (backend ${tf.getBackend()})`, 'ready');
+      await retranslate();
     } catch (error) {
       setStatus(`error: ${error.message}`, 'error');
     }
@@ -98,6 +149,7 @@
     try {
       const backend = await pickBackend();
       model = await tf.loadGraphModel(modelUrl);
+      listBackends(backend);
       fileEl.disabled = false;
       setStatus(`ready (backend ${backend})`, 'ready');
     } catch (error) {

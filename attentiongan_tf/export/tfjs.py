@@ -1,4 +1,5 @@
-"""TF.js graph-model export (SavedModel -> ``tensorflowjs_converter``): float32, float16 and uint8 weights.
+"""TF.js graph-model export (SavedModel -> the tensorflowjs converter, run by this interpreter): float32, float16
+and uint8 weights.
 
 The ``translate_float`` signature is converted (float32 [-1, 1] input, any
 size; outputs ``image``, ``attention``, ``content``): TF.js has no uint8
@@ -9,16 +10,18 @@ cache each shard.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from attentiongan_tf.export.savedmodel import check_variants, prepare_output
+from attentiongan_tf.export.savedmodel import check_variants
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE
+from attentiongan_tf.export.staging import staged_path
 
 TFJS_VARIANTS = ("float32", "float16", "uint8")
 QUANTIZE_FLAGS = {"float32": [], "float16": ["--quantize_float16=*"], "uint8": ["--quantize_uint8=*"]}
@@ -55,21 +58,25 @@ def repair_signature(model_json: Path) -> None:
     model_json.write_text(json.dumps(spec))
 
 
-def converter_command() -> str:
-    """Path of the ``tensorflowjs_converter`` console script (installed with ``pip install tensorflowjs``)."""
-    command = shutil.which("tensorflowjs_converter")
-    if command is None:
-        raise RuntimeError("tensorflowjs_converter not found; install it with `pip install tensorflowjs==4.22.0`")
-    return command
+#: Runs ``tensorflowjs.converters.converter.convert`` in the CURRENT interpreter (no console script on PATH
+#: needed) with the arguments as a list, so that paths may contain spaces.
+CONVERTER_CODE = "import sys; from tensorflowjs.converters.converter import convert; convert(sys.argv[1:])"
+
+
+def converter_command() -> list[str]:
+    """The converter as ``[python, -c, ...]`` with this process's interpreter (works without the venv on PATH)."""
+    if importlib.util.find_spec("tensorflowjs") is None:
+        raise RuntimeError(f"tensorflowjs is not installed for {sys.executable}; pip install tensorflowjs==4.22.0")
+    return [sys.executable, "-c", CONVERTER_CODE]
 
 
 def convert_variant(
     savedmodel_dir: str | os.PathLike, folder: Path, variant: str, shard_bytes: int = DEFAULT_SHARD_BYTES
 ) -> None:
-    """Run ``tensorflowjs_converter`` for one weight variant into ``folder``."""
+    """Run the TF.js converter for one weight variant into ``folder`` (an existing, empty folder)."""
     check_variants([variant], TFJS_VARIANTS, "TF.js")
     command = [
-        converter_command(),
+        *converter_command(),
         "--input_format=tf_saved_model",
         "--output_format=tfjs_graph_model",
         f"--signature_name={FLOAT_SIGNATURE}",
@@ -79,9 +86,10 @@ def convert_variant(
         os.fspath(savedmodel_dir),
         os.fspath(folder),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     if result.returncode != 0 or not (folder / "model.json").is_file():
-        raise RuntimeError(f"tensorflowjs_converter failed for {variant}:\n{result.stderr[-3000:]}")
+        tail = result.stderr.strip().splitlines()[-1:] or ["no model.json written"]
+        raise RuntimeError(f"the TF.js converter failed for {variant} ({savedmodel_dir}): {tail[0]}")
     repair_signature(folder / "model.json")
 
 
@@ -112,11 +120,12 @@ def export_tfjs(
         raise ValueError(f"shard_bytes must be at least 1024, got {shard_bytes}")
     folders = {v: Path(output) / "tfjs" / v for v in variants}
     for folder in folders.values():
-        prepare_output(folder, overwrite)
+        if folder.exists() and not overwrite:
+            raise FileExistsError(f"{folder} already exists; pass --overwrite (overwrite=True) to replace it")
     results = {}
     for variant, folder in folders.items():
-        folder.mkdir(parents=True)
-        convert_variant(savedmodel_dir, folder, variant, shard_bytes)
+        with staged_path(folder) as staging:
+            convert_variant(savedmodel_dir, staging, variant, shard_bytes)
         files = [f for f in folder.iterdir() if f.is_file()]
         results[variant] = {
             "path": str(folder),

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from attentiongan_tf import summaries
+from attentiongan_tf import grids, summaries
 from attentiongan_tf.checkpoints import CHECKPOINT_DIR, CONFIG_NAME, RunCheckpoints
 from attentiongan_tf.multidomain import data
 from attentiongan_tf.multidomain.checkpoints import make_checkpoint, read_multidomain_run
@@ -27,8 +27,8 @@ __all__ = ["OutputDirError", "sample_grid", "train_multidomain"]
 MODEL_KEYS = ("image_size", "ngf", "n_blocks", "n_masks", "ndf", "n_layers_d")
 
 
-def sample_grid(trainer: MultiDomainTrainer, samples: dict) -> np.ndarray:
-    """One block of rows per target domain: input | translation | masks | contents for every sample image."""
+def sample_grid(trainer: MultiDomainTrainer, samples: dict, domains: list[str] | None = None) -> np.ndarray:
+    """One labelled block of rows per target domain (``grids.labelled_grid``), named after ``domains``."""
     rows = []
     for column in range(trainer.n_domains):
         if trainer.classification == "single_label":
@@ -37,8 +37,9 @@ def sample_grid(trainer: MultiDomainTrainer, samples: dict) -> np.ndarray:
             target = samples["label"].copy()
             target[:, column] = 1.0 - target[:, column]
         outputs = {k: np.asarray(v) for k, v in trainer.translate(samples["image"], target).items()}
-        rows.append(summaries.grid_row(samples["image"], outputs))
-    return summaries.make_grid(rows)
+        name = domains[column] if domains else f"domain {column}"
+        rows.append(grids.GridRow(f"→{name}", samples["image"], outputs))
+    return grids.labelled_grid(rows).image
 
 
 def _prepare_data(config: MultiDomainConfig, output_dir: Path) -> dict:
@@ -126,7 +127,8 @@ def train_multidomain(
                 bar.set_postfix(D=f"{last['d_total']:.3f}", G=f"{last.get('g_total', float('nan')):.3f}")
                 run.log({"step": done, **last, "images_per_second": images_per_second})
             if done % config.sample_every == 0 or done == config.steps:
-                summaries.save_grid(sample_grid(trainer, samples), output_dir / "samples" / f"step_{done:06d}.png")
+                grid = sample_grid(trainer, samples, dataset["domains"])
+                summaries.save_grid(grid, output_dir / "samples" / f"step_{done:06d}.png")
             if done % config.checkpoint_every == 0 or done == config.steps:
                 checkpoints.save(done)
     return {

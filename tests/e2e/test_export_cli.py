@@ -19,7 +19,7 @@ def export_main():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "savedmodel,onnx"], "unknown value(s) ['onnx']"),
+        (["--format", "savedmodel,coreml"], "unknown value(s) ['coreml']"),
         (["--format", "tflite", "--tflite-variants", "int4"], "--tflite-variants: unknown value(s) ['int4']"),
         (["--format", "tflite", "--tflite-variants", "int8"], "needs --representative-data"),
         (["--version", "0"], "--version must be a positive integer"),

@@ -71,3 +71,11 @@ def test_train_then_translate_and_export_notebooks(tmp_path):
     assert list((export_dir / "tflite").rglob("*.tflite"))
     assert list((tmp_path / "exports" / "demo_translations").rglob("*grid*.png"))
     assert "attention masks" in _printed(exported)
+
+
+def test_notebooks_and_readme_name_no_fixed_repository():
+    """Colab links and the clone cell work from whichever repository the notebooks are opened from."""
+    for path in [*COLAB.glob("*.ipynb"), REPO_ROOT / "README.md"]:
+        assert "attentiongan-tf/attentiongan_tf" not in path.read_text(), path
+    for path in COLAB.glob("*.ipynb"):
+        assert 'REPO_URL = os.environ.get(\\"ATTENTIONGAN_REPO_URL\\"' in path.read_text(), path

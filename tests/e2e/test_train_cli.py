@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from attentiongan_tf.grids import GAP, HEADER, LABEL_WIDTH, MIN_TILE
+
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--image-size", "16", "--ngf", "4", "--n-blocks", "1", "--batch-size", "2", "--log-every", "1"]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": ""}
@@ -42,8 +44,8 @@ def test_demo_run_outputs_and_refuses_to_overwrite(tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert config["model"]["ngf"] == 4 and config["data"]["crop_size"] == 16 and config["train"]["steps"] == 3
     grid = np.asarray(Image.open(out / "samples" / "step_000003.png"))
-    n_tiles = 2 + config["model"]["n_masks"] + (config["model"]["n_masks"] - 1)  # input|output|masks|content
-    assert grid.shape == (2 * 4 * 16, n_tiles * 16, 3)
+    n_tiles = 4 + (config["model"]["n_masks"] - 1)  # input|output|background|overlay|contents
+    assert grid.shape == (HEADER + 2 * 4 * (MIN_TILE + GAP), LABEL_WIDTH + n_tiles * (MIN_TILE + GAP), 3)
     assert (out / "checkpoints" / "checkpoint").is_file() and list((out / "logs").iterdir())
     before = (out / "checkpoints" / "checkpoint").read_text()
     again = run("--output-dir", str(out), "--steps", "3")

@@ -9,6 +9,7 @@ from PIL import Image
 from attentiongan_tf import build_generator
 from attentiongan_tf.export import export_savedmodel
 from attentiongan_tf.export.tflite import export_tflite
+from attentiongan_tf.grids import GAP, HEADER, LABEL_WIDTH, MAX_WIDTH, fit_tile, tile_width
 from attentiongan_tf.inference import KerasRunner
 from tests.e2e.export_helpers import random_uint8, run_cli
 from tests.inputs.crafted import write_foreign_savedmodel
@@ -61,9 +62,12 @@ def test_translate_folder(setup, kind):
         assert result.shape == image.shape
         assert np.abs(result - setup["expected"][name]["image"]).max() <= 1
         grid = np.asarray(Image.open(out / f"{name}_grid.png"))
-        tiles = 2 + N_MASKS + (N_MASKS - 1)  # input, output, every mask, every content image
-        assert grid.shape == (image.shape[0], tiles * image.shape[1] + (tiles - 1) * 4, 3)
-        np.testing.assert_array_equal(grid[:, : image.shape[1]], image)
+        tiles = 4 + (N_MASKS - 1)  # input, output, background mask, foreground overlay, every content image
+        width = tile_width(image.shape[1], tiles)
+        tile = fit_tile(image, width)
+        assert grid.shape == (HEADER + tile.shape[0] + GAP, LABEL_WIDTH + tiles * (width + GAP), 3)
+        assert grid.shape[1] <= MAX_WIDTH
+        np.testing.assert_array_equal(grid[HEADER : HEADER + tile.shape[0], LABEL_WIDTH : LABEL_WIDTH + width], tile)
     assert not (out / "broken.png").exists()
 
 

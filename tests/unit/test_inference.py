@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from attentiongan_tf import build_generator
-from attentiongan_tf.inference import KerasRunner, TFJSNodeRunner, make_grid, open_runner, to_model_input, to_uint8
+from attentiongan_tf.inference import KerasRunner, TFJSNodeRunner, open_runner, to_model_input, to_uint8
 
 
 @pytest.fixture(scope="module")
@@ -25,20 +25,6 @@ def test_keras_runner_translates_any_size(saved_generator):
     assert result["attention"].shape == (7, 13, 3) and result["content"].shape == (7, 13, 2, 3)
     raw = runner.run_raw([image])[0]
     np.testing.assert_array_equal(to_uint8(raw["image"]), result["image"])
-
-
-def test_make_grid_lays_out_input_output_masks_and_contents():
-    image = np.full((4, 5, 3), 10, np.uint8)
-    result = {
-        "image": np.full((4, 5, 3), 20, np.uint8),
-        "attention": np.stack([np.zeros((4, 5)), np.ones((4, 5))], -1).astype(np.float32),
-        "content": np.full((4, 5, 1, 3), -1.0, np.float32),
-    }
-    grid = make_grid(image, result, gap=2)
-    assert grid.shape == (4, 5 * 5 + 4 * 2, 3)
-    tiles = [grid[:, i * 7 : i * 7 + 5] for i in range(5)]
-    assert [int(t.mean()) for t in tiles] == [10, 20, 0, 255, 0]
-    assert (grid[:, 5:7] == 255).all()
 
 
 def test_open_runner_errors(tmp_path):

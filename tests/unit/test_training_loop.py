@@ -54,16 +54,3 @@ def test_summaries_warn_once_and_write_events(tmp_path):
     assert writer.scalars({"background_mean_ab": 1.0}, 2) == []
     writer.image("grid", np.zeros((8, 8, 3), np.uint8), 1)
     assert list(tmp_path.glob("events.out.tfevents.*"))
-
-
-def test_grid_layout():
-    outputs = {
-        "image": np.zeros((2, 4, 4, 3)),
-        "attention": np.full((2, 4, 4, 3), 1 / 3),
-        "content": np.ones((2, 4, 4, 2, 3)),
-    }
-    row = summaries.grid_row(np.zeros((2, 4, 4, 3)), outputs)
-    assert row.shape == (2, 4, (2 + 3 + 2) * 4, 3) and row.dtype == np.uint8
-    assert row[0, 0, 8, 0] == 85 and row[0, 0, -1, 0] == 255  # mask 1/3 -> 85, content 1 -> 255
-    grid = summaries.make_grid([row, row[:, :, :20]])
-    assert grid.shape == (16, 28, 3) and grid[15, 27, 0] == 255

@@ -1,0 +1,122 @@
+"""A quiet start for every CLI: TensorFlow's start-up logs hidden unless ``--verbose``, one line naming the device.
+
+On a machine without a GPU, ``import tensorflow`` prints about ten lines (cuFFT / cuDNN / cuBLAS factories
+"already registered", "computation placer already registered", "All log messages before
+absl::InitializeLog()", then "failed call to cuInit"), and graph optimizers log absl errors during training.
+:func:`quiet_start` (call it before anything imports TensorFlow) sets ``TF_CPP_MIN_LOG_LEVEL=3`` unless the
+user set it, hides file descriptor 2 during ``import tensorflow`` only (replaying what was captured if the
+import fails), lowers absl's C++ minimum log level to FATAL and TensorFlow's Python loggers to ERROR. GPUs
+stay visible: nothing touches ``CUDA_VISIBLE_DEVICES``. ``--verbose`` (or ``TF_CPP_MIN_LOG_LEVEL`` < 3)
+keeps every log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+VERBOSE_FLAG = "--verbose"
+# absl::SetMinLogLevel(absl::LogSeverityAtLeast) of the absl copy that TensorFlow 2.19 exports.
+ABSL_SET_MIN_LOG_LEVEL = "_ZN4absl12lts_2023080214SetMinLogLevelENS0_18LogSeverityAtLeastE"
+ABSL_FATAL = 3
+PYTHON_LOGGERS = ("tensorflow", "absl", "keras", "h5py", "tf2onnx", "attentiongan_tf.strategies")
+
+
+def add_verbose_flag(parser: argparse.ArgumentParser) -> None:
+    """Add ``--verbose`` (read early by :func:`quiet_start`; declared here so that ``--help`` lists it)."""
+    parser.add_argument(VERBOSE_FLAG, action="store_true", help="show TensorFlow's start-up and C++ logs")
+
+
+def is_quiet(argv: list[str] | None = None) -> bool:
+    """Quiet unless ``--verbose`` is in ``argv`` (default ``sys.argv``) or ``TF_CPP_MIN_LOG_LEVEL`` is below 3."""
+    argv = sys.argv[1:] if argv is None else argv
+    return VERBOSE_FLAG not in argv and os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3") == "3"
+
+
+def _import_tensorflow_hiding_stderr() -> None:
+    """``import tensorflow`` with fd 2 sent to a temp file; the capture is replayed if the import fails."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            capture.seek(0)
+            os.write(2, capture.read())
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _raise_absl_min_log_level() -> bool:
+    """Hide absl C++ logs below FATAL (graph optimizer errors during training); False if TF lacks the symbol."""
+    import tensorflow as tf
+
+    try:
+        library = ctypes.CDLL(str(Path(tf.__file__).parent / "libtensorflow_framework.so.2"))
+        getattr(library, ABSL_SET_MIN_LOG_LEVEL)(ctypes.c_int(ABSL_FATAL))
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+def quiet_start(argv: list[str] | None = None) -> bool:
+    """Prepare the process before TensorFlow is imported; returns whether it runs quietly.
+
+    Args:
+        argv: the CLI arguments (default ``sys.argv[1:]``); ``--verbose`` there keeps every log.
+    """
+    quiet = is_quiet(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if quiet else "0")
+    if not quiet:
+        return False
+    if "tensorflow" not in sys.modules:
+        _import_tensorflow_hiding_stderr()
+        _raise_absl_min_log_level()
+    for name in PYTHON_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR if name != "attentiongan_tf.strategies" else logging.WARNING)
+    return True
+
+
+def device_line(strategy: str | None = None) -> str:
+    """One line naming the devices TensorFlow sees and the distribution strategy, e.g.
+    ``device: CPU (no GPU visible); strategy: default (one device)``.
+
+    Args:
+        strategy: the strategy name in use (``default``, ``mirrored``...), or ``None`` for single-device CLIs.
+    """
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    tpus = tf.config.list_logical_devices("TPU")
+    if tpus:
+        device = f"{len(tpus)} × TPU"
+    elif gpus:
+        names = sorted({tf.config.experimental.get_device_details(g).get("device_name", "GPU") for g in gpus})
+        device = f"{len(gpus)} × GPU ({', '.join(names)})"
+    else:
+        device = "CPU (no GPU visible)"
+    if strategy is None:
+        return f"device: {device}"
+    detail = {"default": "one device", "mirrored": "all local devices"}.get(strategy, "")
+    return f"device: {device}; strategy: {strategy}" + (f" ({detail})" if detail else "")
+
+
+def strategy_name(name: str) -> str:
+    """The strategy ``--strategy name`` picks (``auto`` resolved as :func:`strategies.make_strategy` does)."""
+    from attentiongan_tf import strategies
+
+    return strategies._auto_name() if name == "auto" else name
+
+
+def announce(strategy: str | None = None) -> None:
+    """Print :func:`device_line` on stderr (the CLIs' one start-up line)."""
+    print(device_line(strategy), file=sys.stderr, flush=True)
