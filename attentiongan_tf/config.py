@@ -282,9 +282,9 @@ def preset(name: str) -> Config:
     - ``official``: what the official code trains (``scripts/train_attentiongan.sh``): scheme II, ngf 64,
       9 blocks, 10 masks, LSGAN, λ_cycle 10, identity 0.5, pool 50, 286 → 256, batch 4, Adam 2e-4 β1 0.5,
       60 epochs at a constant learning rate (``--niter 60 --niter_decay 0``).
-    - ``robust``: ``official`` plus what keeps the attention off the "copy the input" collapse at small
-      budgets (measured in benchmarks/RESULTS.md, "quality_race"): a 3×3 attention conv (no dead-pixel grid),
-      no identity loss, and the background prior (at most 70 % of an image copied).
+    - ``robust``: ``official`` without the identity loss and with the background prior (a penalty once more
+      than 60 % of an image is copied). EXPERIMENTAL: in the race of benchmarks/RESULTS.md ("quality_race") it
+      delays the collapse but does not meet the localisation goals (attention IoU 0.12 vs 0.10 official).
     - ``cyclegan-options``: the CycleGAN option defaults the official code inherits but does not train with:
       batch 1, 100 epochs constant + 100 epochs of linear decay.
     - ``paper-scheme1``: the paper's scheme I for faces: one mask, attention-guided discriminators (Eq. 6),
@@ -301,10 +301,9 @@ def preset(name: str) -> Config:
     if name == "robust":
         config = preset("official")
         config.preset = name
-        config.model.attention_kernel_size = 3
         config.loss.lambda_identity = 0.0
         config.loss.lambda_background = 1.0
-        config.loss.background_target = 0.7
+        config.loss.background_target = 0.6
         return config
     if name == "cyclegan-options":
         return Config(preset=name, train=TrainConfig(epochs=200, decay_fraction=0.5, **long_run))

@@ -101,7 +101,7 @@ def test_background_prior_pushes_the_background_down():
 
 def test_collapse_message_says_what_to_try():
     message = summaries.collapse_warning(0.97, "ab")
-    assert "--preset robust" in message and "--on-collapse stop" in message
+    assert "docs/qa.md (mask collapse)" in message and "--on-collapse stop" in message
     assert summaries.collapse_warning(0.9, "ab") is None
 
 
@@ -116,7 +116,7 @@ def test_on_collapse_stop_saves_and_stops(tmp_path, monkeypatch):
     monkeypatch.setattr(AttentionGANTrainer, "_train_step", collapsed)
     config = tiny_config(steps=6, log_every=2, on_collapse="stop", output_dir=str(tmp_path / "run"))
     config.data.dataroot = str(write_demo_dataset(tmp_path / "data", size=16, train=4, test=2))
-    with pytest.raises(MaskCollapseError, match=r"step 2 .*--preset robust.*Checkpoint saved"):
+    with pytest.raises(MaskCollapseError, match=r"step 2 .*mask collapse.*Checkpoint saved"):
         run_training(config, progress=False)
     from attentiongan_tf import checkpoints as ckpt
 
