@@ -44,13 +44,21 @@ def test_every_objective_term_has_a_flag_that_reaches_the_config():
         (["--background-target", "0.5"], "needs --lambda-background"),
         (["--gan-mode", "wgan-gp"], "only applies to the multi-domain presets"),
         (["--preset", "official", "--steps", "3", "--epochs", "2"], "--steps or --epochs, not both"),
-        (["--lambda-background", "-1"], "--lambda-background must be >= 0"),
         (["--lambda-background", "1", "--background-target", "1"], r"--background-target must be in \[0, 1\)"),
     ],
 )
 def test_flags_that_do_not_apply_are_errors(flags, message):
     with pytest.raises(ValueError, match=message):
         config_for(*flags)
+
+
+def test_negative_background_prior_is_refused_by_the_flag_and_the_config():
+    with pytest.raises(SystemExit):
+        config_for("--lambda-background", "-1")
+    config = preset("robust")
+    config.loss.lambda_background = -1.0
+    with pytest.raises(ValueError, match="--lambda-background must be >= 0"):
+        config.validate()
 
 
 def test_multidomain_presets_refuse_two_domain_flags():
