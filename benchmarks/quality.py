@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from race_arms import ARMS, ARMS_BY_NAME, DATAROOT, REPO_ROOT, Arm, Budget, budget_json  # noqa: E402
+from race_arms import ARMS, DATAROOT, REPO_ROOT, Arm, Budget, budget_json  # noqa: E402
 from race_score import score_arm, write_results  # noqa: E402
 from results import machine_description  # noqa: E402
 
@@ -125,14 +125,14 @@ def main() -> None:
     machine = machine_description()
     prepare_inputs(args.work_dir, budget, args.seeds)
     # Seed by seed, so that a first comparison of every arm is ready before the extra seeds.
-    jobs = [(ARMS_BY_NAME[n], s) for s in args.seeds for n in args.arms
-            if ARMS_BY_NAME[n].kind != "identity" and (ARMS_BY_NAME[n].seeded or s == args.seeds[0])]  # fmt: skip
+    chosen = [arm for arm in ARMS if arm.name in args.arms]
+    trained = [arm for arm in chosen if arm.kind != "identity"]
+    jobs = [(arm, s) for s in args.seeds for arm in trained if s in arm.seeds_to_run(args.seeds)]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         for status in pool.map(lambda job: run_arm(*job, args, budget), jobs):
             print(status, flush=True)
     rows = [score_arm(arm, seed, args.work_dir, budget, args.inception_weights)
-            for arm in ARMS if arm.name in args.arms
-            for seed in (args.seeds if arm.seeded else args.seeds[:1])]  # fmt: skip
+            for arm in chosen for seed in arm.seeds_to_run(args.seeds)]  # fmt: skip
     write_results(rows, budget, machine, args.work_dir, args.inception_weights)
 
 

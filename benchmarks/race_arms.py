@@ -61,6 +61,10 @@ class Arm:
     overrides: dict = field(default_factory=dict)
     seeded: bool = False
 
+    def seeds_to_run(self, seeds: list[int]) -> list[int]:
+        """Every seed for a seeded arm, else only the first."""
+        return list(seeds) if self.seeded else list(seeds[:1])
+
     @property
     def model_has_attention(self) -> bool:
         return self.kind != "identity" and self.overrides.get("model.variant") != "cyclegan"

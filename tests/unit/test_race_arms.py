@@ -26,3 +26,9 @@ def test_every_arm_gets_the_budget_and_keeps_its_objective(arm, tmp_path):
 
 def test_arms_have_unique_names():
     assert len({a.name for a in ARMS}) == len(ARMS)
+
+
+def test_only_seeded_arms_run_every_seed():
+    seeded = next(a for a in ARMS if a.seeded)
+    single = next(a for a in ARMS if not a.seeded)
+    assert seeded.seeds_to_run([0, 1]) == [0, 1] and single.seeds_to_run([0, 1]) == [0]
