@@ -30,15 +30,16 @@ def collapse_warning(background_mean: float, direction: str) -> str | None:
     """A warning when the masks are (almost) all background or all foreground, else ``None``."""
     if background_mean > 1.0 - COLLAPSE_THRESHOLD:
         state = "all background (the generator copies its input)"
-        advice = "At small budgets the official recipe fails this way too; see what was measured and tried"
+        advice = "At small budgets the official recipe fails this way too"
     elif background_mean < COLLAPSE_THRESHOLD:
         state = "all foreground (the background is not preserved)"
-        advice = "Raise --lambda-identity or --lambda-cycle; see"
+        advice = "Raise --lambda-identity or --lambda-cycle"
     else:
         return None
     return (
         f"attention masks of {direction} collapsed to {state}: mean background weight {background_mean:.4f}. "
-        f"{advice} in docs/qa.md (mask collapse); --on-collapse stop ends such runs early."
+        f"{advice}; see docs/qa.md (mask collapse) for what was measured and tried. --on-collapse stop ends such "
+        "runs early."
     )
 
 
