@@ -1,6 +1,6 @@
 """AttentionGAN in TensorFlow / Keras 3 (Tang et al., arXiv 1911.11897).
 
-The public names load lazily, so that ``attentiongan_tf.cli_env`` can prepare the process (quiet start)
+The public names load lazily, so that ``attentiongan_tf.cli.env`` can prepare the process (quiet start)
 before anything imports TensorFlow.
 """
 
@@ -11,13 +11,13 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "AttentionGANGenerator": "generators",
-    "AttentionGuidedDiscriminator": "discriminators",
-    "CycleGANGenerator": "generators",
-    "PatchGANDiscriminator": "discriminators",
-    "SchemeIGenerator": "generators",
-    "build_discriminator": "discriminators",
-    "build_generator": "generators",
+    "AttentionGANGenerator": "models.generators",
+    "AttentionGuidedDiscriminator": "models.discriminators",
+    "CycleGANGenerator": "models.generators",
+    "PatchGANDiscriminator": "models.discriminators",
+    "SchemeIGenerator": "models.generators",
+    "build_discriminator": "models.discriminators",
+    "build_generator": "models.generators",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -10,7 +10,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from attentiongan_tf.generators import build_generator
+from attentiongan_tf.models.generators import build_generator
 from attentiongan_tf.run_dir import CHECKPOINT_DIR, CONFIG_NAME, RunWriteError, read_json
 
 logger = logging.getLogger(__name__)

@@ -9,11 +9,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from attentiongan_tf.data.unpaired import PREPROCESS_MODES
 from attentiongan_tf.losses import GAN_MODES
 from attentiongan_tf.validation import BETA, FRACTION, NON_NEGATIVE, POSITIVE
 
 #: ``--preprocess`` modes: how training images are resized before the random crop (CycleGAN's names).
-PREPROCESS_MODES = ("resize_and_crop", "scale_width_and_crop", "none")
 
 ON_COLLAPSE = ("warn", "stop")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from attentiongan_tf.image_io import SkippedImages, list_images, read_image_rgb, read_images
+from attentiongan_tf.data.images import SkippedImages, list_images, read_image_rgb, read_images
 from attentiongan_tf.metrics import fid_from_features, kernel_inception_distance, mask_metrics, psnr, ssim
 from attentiongan_tf.metrics.inception import build_fid_inception, inception_features
 

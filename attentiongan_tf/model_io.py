@@ -41,14 +41,14 @@ def check_keras_archive(path: Path) -> None:
 
     Keras (``safe_mode=True``) already refuses lambdas and imports outside its own packages; this check
     runs first so that every refusal is one clear line naming the file, and no entry is inflated past
-    :class:`attentiongan_tf.torch_tensors.ReadLimits` (zip bombs).
+    :class:`attentiongan_tf.official.torch_tensors.ReadLimits` (zip bombs).
 
     Raises:
         ValueError: not a zip, no or unreadable ``config.json``, too large, or a module outside
             ``keras`` / ``attentiongan_tf``.
     """
-    from attentiongan_tf.torch_storages import is_zip_archive, read_entry
-    from attentiongan_tf.torch_tensors import ReadLimits
+    from attentiongan_tf.official.torch_storages import is_zip_archive, read_entry
+    from attentiongan_tf.official.torch_tensors import ReadLimits
 
     if not is_zip_archive(path, str(path)):
         raise ValueError(f"{path}: not a .keras file (a .keras file is a zip archive holding config.json)")
@@ -80,7 +80,7 @@ def check_keras_archive(path: Path) -> None:
 
 def _load_keras(path: Path) -> keras.Model:
     import attentiongan_tf  # noqa: F401  (registers the custom classes for deserialization)
-    import attentiongan_tf.multidomain.models  # noqa: F401
+    import attentiongan_tf.models.conditional  # noqa: F401
 
     check_keras_archive(path)
     try:
@@ -142,7 +142,7 @@ def load_generator_any(
     if path.is_file() and suffix == ".keras":
         return _load_keras(path)
     if path.is_file() and suffix == ".pth":
-        from attentiongan_tf.convert import load_official_generator
+        from attentiongan_tf.official.convert import load_official_generator
 
         return load_official_generator(
             path,

@@ -7,7 +7,7 @@ import math
 import keras
 from keras import ops
 
-from attentiongan_tf.layers import PACKAGE
+from attentiongan_tf.nn.layers import PACKAGE
 
 
 def _bias_correction(beta, step):

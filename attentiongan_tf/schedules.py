@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from attentiongan_tf.layers import PACKAGE
+from attentiongan_tf.nn.layers import PACKAGE
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

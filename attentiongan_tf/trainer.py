@@ -9,9 +9,9 @@ import tensorflow as tf
 
 from attentiongan_tf import losses as L
 from attentiongan_tf.config import Config
-from attentiongan_tf.discriminators import build_discriminator
-from attentiongan_tf.generators import build_generator
 from attentiongan_tf.image_pool import ImagePool
+from attentiongan_tf.models.discriminators import build_discriminator
+from attentiongan_tf.models.generators import build_generator
 from attentiongan_tf.optimizers import TorchAdam
 from attentiongan_tf.schedules import EpochLinearDecay
 

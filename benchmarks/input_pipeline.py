@@ -1,4 +1,4 @@
-"""Input pipeline throughput (training pairs per second) of ``attentiongan_tf.data.train_dataset``.
+"""Input pipeline throughput (training pairs per second) of ``attentiongan_tf.data.unpaired.train_dataset``.
 
 Reads horse2zebra from ``../shared/data`` when present (256² test images, load 286 → crop 256, as the
 official preset trains; 128² train images, load 143 → crop 128), otherwise synthetic 256² JPEGs written to
@@ -40,7 +40,7 @@ def _synthetic_domain(folder: Path, count: int, size: int, seed: int) -> list[Pa
 
 
 def pairs_per_second(files_a, files_b, load_size: int, crop_size: int, pairs: int) -> float:
-    from attentiongan_tf.data import train_dataset
+    from attentiongan_tf.data.unpaired import train_dataset
 
     iterator = iter(train_dataset(files_a, files_b, batch_size=1, load_size=load_size, crop_size=crop_size))
     for _ in range(20):  # warm-up: tracing, thread pools, AUTOTUNE
@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=300, help="timed training pairs per configuration")
     parser.add_argument("--seconds-per-iteration", type=float, help="training speed at 256² (default: results.json)")
     args = parser.parse_args()
-    from attentiongan_tf.image_io import list_images
+    from attentiongan_tf.data.images import list_images
 
     machine = machine_description()
     configs = []

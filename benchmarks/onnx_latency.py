@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from attentiongan_tf import cli_env  # noqa: E402
+from attentiongan_tf.cli import env as cli_env  # noqa: E402
 
 cli_env.quiet_start()
 

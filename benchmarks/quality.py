@@ -45,9 +45,9 @@ ARM_WORKER = Path(__file__).resolve().parent / "race_arms.py"
 
 def prepare_inputs(work_dir: Path, budget: Budget, seeds: list[int]) -> None:
     """testA inputs at the budget's size, and each seed's training stream for the official worker."""
-    from attentiongan_tf import data
+    from attentiongan_tf.data import unpaired as data
+    from attentiongan_tf.data.images import list_images, read_image_rgb
     from attentiongan_tf.evaluation import resize_square
-    from attentiongan_tf.image_io import list_images, read_image_rgb
 
     test = work_dir / "test_inputs.npz"
     if not test.exists():

@@ -46,8 +46,8 @@ def _features(work_dir: Path, name: str, images_fn, weights: str | None) -> np.n
 
 
 def _domain_images(folder: str, size: int):
+    from attentiongan_tf.data.images import list_images, read_image_rgb
     from attentiongan_tf.evaluation import resize_square
-    from attentiongan_tf.image_io import list_images, read_image_rgb
 
     return lambda: [resize_square(read_image_rgb(p), size) for p in list_images(DATAROOT / folder)]
 

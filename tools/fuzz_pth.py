@@ -44,10 +44,14 @@ def _import_reader(instrument=None):
     package.__path__ = [str(ROOT / "attentiongan_tf")]
     sys.modules.setdefault("attentiongan_tf", package)
     if instrument is None:
-        from attentiongan_tf import torch_pickle
+        from attentiongan_tf.official import torch_pickle
     else:
         with instrument():
-            from attentiongan_tf import torch_pickle, torch_storages, torch_tensors  # noqa: F401
+            from attentiongan_tf.official import (
+                torch_pickle,  # noqa: F401
+                torch_storages,  # noqa: F401
+                torch_tensors,  # noqa: F401
+            )
     return torch_pickle
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import keras
 
 from attentiongan_tf import __version__
-from attentiongan_tf.conv_transpose import deploy_implementation
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE, make_endpoints
+from attentiongan_tf.nn.conv_transpose import deploy_implementation
 
 METADATA_FILE = "attentiongan_export.json"
 PRODUCER = "attentiongan_tf"

@@ -4,7 +4,7 @@ A TorchScript file (``torch.jit.save``) is a zip archive like a ``torch.save`` c
 ``<prefix>/data.pkl`` pickles the module tree itself: every submodule is an instance of a compiled class
 named ``__torch__.<module>.<Class>`` whose attributes are parameters, buffers, ints and child modules.
 This reader resolves those class names to an inert record type (no method of the file is ever looked up
-or called), reuses :mod:`attentiongan_tf.torch_pickle` for tensor storages and flattens the tree into a
+or called), reuses :mod:`attentiongan_tf.official.torch_pickle` for tensor storages and flattens the tree into a
 ``{"net.layers.conv.weight": array}`` dict. Anything else the pickle asks for is refused.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from attentiongan_tf import torch_pickle
+from attentiongan_tf.official import torch_pickle
 
 _SCRIPT_CLASS_PREFIX = "__torch__."
 _INTLIST = ("torch.jit._pickle", "build_intlist")

@@ -4,14 +4,14 @@ Training (``train_multidomain``), checkpoints and export live in submodules so t
 stays light: ``attentiongan_tf.multidomain.training_loop``, ``.checkpoints``, ``.export``, ``.inference``.
 """
 
-from attentiongan_tf.multidomain.config import MultiDomainConfig
-from attentiongan_tf.multidomain.models import (
+from attentiongan_tf.models.conditional import (
     ConditionalAttentionGenerator,
     LabelConditioning,
     MultiDomainDiscriminator,
     build_multidomain_discriminator,
     build_multidomain_generator,
 )
+from attentiongan_tf.multidomain.config import MultiDomainConfig
 
 __all__ = [
     "ConditionalAttentionGenerator",

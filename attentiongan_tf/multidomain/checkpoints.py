@@ -8,8 +8,8 @@ from pathlib import Path
 import tensorflow as tf
 
 from attentiongan_tf.checkpoints import CONFIG_NAME, checkpoint_dir, restore_newest_readable
+from attentiongan_tf.models.conditional import ConditionalAttentionGenerator, build_multidomain_generator
 from attentiongan_tf.multidomain.config import MultiDomainConfig
-from attentiongan_tf.multidomain.models import ConditionalAttentionGenerator, build_multidomain_generator
 from attentiongan_tf.run_dir import read_json
 
 

@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from attentiongan_tf.data.labelled import parse_target
 from attentiongan_tf.export.serving import UINT8_SIGNATURE
-from attentiongan_tf.multidomain.data import parse_target
 from attentiongan_tf.multidomain.export import make_multidomain_endpoints
 
 

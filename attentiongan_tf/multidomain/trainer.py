@@ -7,9 +7,9 @@ import numpy as np
 import tensorflow as tf
 
 from attentiongan_tf.losses import foreground
+from attentiongan_tf.models.conditional import build_multidomain_discriminator, build_multidomain_generator
 from attentiongan_tf.multidomain import losses as L
 from attentiongan_tf.multidomain.config import MultiDomainConfig
-from attentiongan_tf.multidomain.models import build_multidomain_discriminator, build_multidomain_generator
 from attentiongan_tf.optimizers import TorchAdam
 from attentiongan_tf.schedules import ConstantThenLinearDecay
 

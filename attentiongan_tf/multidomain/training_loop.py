@@ -12,10 +12,10 @@ from tqdm.auto import tqdm
 
 from attentiongan_tf import grids, summaries
 from attentiongan_tf.checkpoints import CHECKPOINT_DIR, CONFIG_NAME, RunCheckpoints
-from attentiongan_tf.multidomain import data
+from attentiongan_tf.data import labelled as data
+from attentiongan_tf.data.labelled_demo import write_multidomain_demo
 from attentiongan_tf.multidomain.checkpoints import make_checkpoint, read_multidomain_run
 from attentiongan_tf.multidomain.config import MultiDomainConfig
-from attentiongan_tf.multidomain.demo import write_multidomain_demo
 from attentiongan_tf.multidomain.trainer import MultiDomainTrainer
 from attentiongan_tf.run_dir import OutputDirError, RunDir, check_steps
 from attentiongan_tf.signals import StopRequest

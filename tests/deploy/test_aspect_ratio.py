@@ -9,7 +9,7 @@ import tensorflow as tf
 from PIL import Image
 
 from attentiongan_tf import build_generator
-from attentiongan_tf.data import preprocess, resize_for_crop
+from attentiongan_tf.data.unpaired import preprocess, resize_for_crop
 from attentiongan_tf.inference import KerasRunner, resize_uint8, working_size
 from tests.e2e.export_helpers import REPO_ROOT, random_uint8, run_cli
 

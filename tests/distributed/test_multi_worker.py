@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attentiongan_tf.demo_data import write_demo_dataset
+from attentiongan_tf.data.demo import write_demo_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from attentiongan_tf.config import preset
-from attentiongan_tf.data import sample_images
-from attentiongan_tf.demo_data import read_mask
-from attentiongan_tf.image_io import list_images
+from attentiongan_tf.data.demo import read_mask
+from attentiongan_tf.data.images import list_images
+from attentiongan_tf.data.unpaired import sample_images
 from attentiongan_tf.training_loop import train
 
 

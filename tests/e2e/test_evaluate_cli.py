@@ -113,7 +113,7 @@ def test_generator_mode_with_masks_then_folder_mode(dataset, weights, tmp_path):
     ],
 )
 def test_bad_flag_combinations_fail_clearly(args, message, capsys):
-    import evaluate
+    from attentiongan_tf.cli import evaluate
 
     with pytest.raises(SystemExit) as exit_info:
         evaluate.main(args)
@@ -121,7 +121,7 @@ def test_bad_flag_combinations_fail_clearly(args, message, capsys):
 
 
 def test_missing_inputs_fail_with_their_names(dataset, tmp_path):
-    import evaluate
+    from attentiongan_tf.cli import evaluate
 
     folders = ["--fake", str(dataset / "testA"), "--real", str(dataset / "testB"), "--output", str(tmp_path / "o")]
     cases = [

@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from attentiongan_tf.multidomain import data
+from attentiongan_tf.data import labelled as data
+from attentiongan_tf.data.labelled_demo import write_multidomain_demo
 from attentiongan_tf.multidomain.checkpoints import load_multidomain_generator
 from attentiongan_tf.multidomain.config import PRESETS
-from attentiongan_tf.multidomain.demo import write_multidomain_demo
 from attentiongan_tf.multidomain.training_loop import OutputDirError, train_multidomain
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attentiongan_tf.image_io import list_images, read_image_rgb
+from attentiongan_tf.data.images import list_images, read_image_rgb
 
 
 def _gif(path, colours):
@@ -46,7 +46,7 @@ def test_recursive_listing_is_sorted_and_independent_of_creation_order(tmp_path)
 
 
 def test_training_domains_include_sub_folders_in_a_stable_stream(tmp_path):
-    from attentiongan_tf.data import scan_domain, train_dataset
+    from attentiongan_tf.data.unpaired import scan_domain, train_dataset
 
     _tree(tmp_path / "one", NESTED)
     _tree(tmp_path / "two", NESTED[::-1])

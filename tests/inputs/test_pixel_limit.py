@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attentiongan_tf import image_io
-from attentiongan_tf.image_io import ImageTooLargeError, UnreadableImageError, max_image_pixels, read_image_rgb
+from attentiongan_tf.data import images as image_io
+from attentiongan_tf.data.images import ImageTooLargeError, UnreadableImageError, max_image_pixels, read_image_rgb
 from tests.inputs.crafted import write_bomb_png
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +21,8 @@ RSS_BUDGET_MB = 300
 _PROBE = """
 import json, resource, sys
 from pathlib import Path
-from attentiongan_tf import data, image_io
+from attentiongan_tf.data import unpaired as data
+from attentiongan_tf.data import images as image_io
 root = Path(sys.argv[1])
 def peak(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 base = peak()
@@ -95,7 +96,7 @@ def test_a_limit_above_pils_own_is_honoured(tmp_path):
 
 
 def test_training_scan_counts_over_limit_and_unreadable(tmp_path, monkeypatch, caplog):
-    from attentiongan_tf.data import scan_domain
+    from attentiongan_tf.data.unpaired import scan_domain
 
     folder = tmp_path / "trainA"
     folder.mkdir()
@@ -113,7 +114,7 @@ def test_training_scan_counts_over_limit_and_unreadable(tmp_path, monkeypatch, c
 
 
 def test_multidomain_csv_rows_over_the_limit_are_skipped(tmp_path, monkeypatch):
-    from attentiongan_tf.multidomain.data import csv_domains
+    from attentiongan_tf.data.labelled import csv_domains
 
     Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
     Image.new("RGB", (30, 30)).save(tmp_path / "b.png")
@@ -126,7 +127,7 @@ def test_multidomain_csv_rows_over_the_limit_are_skipped(tmp_path, monkeypatch):
 
 
 def test_translate_single_file_over_the_limit_is_one_line_error(tmp_path, monkeypatch, capsys):
-    import translate
+    from attentiongan_tf.cli import translate
 
     Image.new("RGB", (30, 30)).save(tmp_path / "huge.png")
     (tmp_path / "g.keras").write_bytes(b"never loaded: the input is checked first")

@@ -68,7 +68,7 @@ def test_multidomain_exports_are_marked_as_such():
 
 
 def test_translate_help_says_to_trust_savedmodels(capsys):
-    import translate
+    from attentiongan_tf.cli import translate
 
     with pytest.raises(SystemExit):
         translate.parse_args(["--help"])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from attentiongan_tf.convert import load_official_discriminator, load_official_generator
+from attentiongan_tf.official.convert import load_official_discriminator, load_official_generator
 
 MAX_ABS = 3e-5
 MEAN_ABS = 5e-6
@@ -77,7 +77,7 @@ def test_full_size_weight_shapes_match_the_official_state_dict(parity_dir):
     import json
 
     from attentiongan_tf import build_generator
-    from attentiongan_tf.convert import _generator_layers
+    from attentiongan_tf.official.convert import _generator_layers
 
     official = dict(map(tuple, json.loads((parity_dir / "official_architecture.json").read_text())
                         ["G_schemeII_state_dict"]))

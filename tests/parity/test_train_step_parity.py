@@ -34,7 +34,7 @@ import pytest
 import tensorflow as tf
 
 from attentiongan_tf.config import Config, preset
-from attentiongan_tf.convert import (
+from attentiongan_tf.official.convert import (
     _discriminator_layers,
     _generator_layers,
     _torch_to_keras_kernel,

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from attentiongan_tf.config import Config
-from attentiongan_tf.demo_data import write_demo_dataset
+from attentiongan_tf.data.demo import write_demo_dataset
 from attentiongan_tf.multidomain.config import PRESETS, MultiDomainConfig
 from tests.unit.training_setup import tiny_config
 

@@ -78,7 +78,7 @@ def test_no_readable_checkpoint_is_one_clear_error(two_domain_run, tmp_path):
 def test_translate_cli_reports_one_error_line(two_domain_run, tmp_path, capsys):
     import shutil
 
-    import translate
+    from attentiongan_tf.cli import translate
 
     run = shutil.copytree(two_domain_run / "run", tmp_path / "run")
     truncate_data(run, 4)

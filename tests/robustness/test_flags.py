@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-import train
+from attentiongan_tf.cli import train
 from attentiongan_tf.config import preset
 from attentiongan_tf.multidomain.config import PRESETS, MultiDomainConfig
 from attentiongan_tf.multidomain.training_loop import train_multidomain

@@ -8,8 +8,8 @@ import stat
 import pytest
 import tensorflow as tf
 
-import train
 from attentiongan_tf import checkpoints as ckpt
+from attentiongan_tf.cli import train
 from attentiongan_tf.multidomain.training_loop import train_multidomain
 from attentiongan_tf.training_loop import train as train_two_domain
 

@@ -29,7 +29,7 @@ resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))  # a safety net only:
 package = types.ModuleType("attentiongan_tf")  # the reader without the package __init__ (TensorFlow)
 package.__path__ = [sys.argv[1]]
 sys.modules["attentiongan_tf"] = package
-from attentiongan_tf.torch_pickle import read_torch_state_dict
+from attentiongan_tf.official.torch_pickle import read_torch_state_dict
 
 def status_kib(field):
     for line in open("/proc/self/status"):

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from attentiongan_tf.torch_pickle import read_torch_state_dict
+from attentiongan_tf.official.torch_pickle import read_torch_state_dict
 from tests.conftest import DATA_DIR
 from tests.security.crafting import OrderedDictOf, float_bytes, storage, tensor, write_legacy, write_zip
 from tests.security.pth_cases import ALL_CASES, Case
@@ -66,7 +66,7 @@ def test_hand_built_files_match_real_torch_files(tmp_path):
 
 def test_limits_are_configurable(tmp_path, monkeypatch):
     """A genuine file over the cap is refused, and passes once the cap (argument or env var) allows it."""
-    from attentiongan_tf.torch_pickle import MalformedCheckpointError, ReadLimits
+    from attentiongan_tf.official.torch_pickle import MalformedCheckpointError, ReadLimits
 
     numel = 1 << 16
     root = OrderedDictOf({"w": tensor(storage("0", numel), 0, (numel,), (1,))})

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import train
 from attentiongan_tf import losses as L
 from attentiongan_tf import summaries
+from attentiongan_tf.cli import train
 from attentiongan_tf.config import preset
-from attentiongan_tf.demo_data import write_demo_dataset
+from attentiongan_tf.data.demo import write_demo_dataset
 from attentiongan_tf.trainer import AttentionGANTrainer
 from attentiongan_tf.training_loop import MaskCollapseError
 from attentiongan_tf.training_loop import train as run_training
@@ -140,7 +140,7 @@ def test_official_preset_is_the_official_training_script():
 def test_attention_kernel_size_reaches_the_generator_and_round_trips(tmp_path):
     import keras
 
-    from attentiongan_tf.generators import build_generator
+    from attentiongan_tf.models.generators import build_generator
 
     c = config_for("--attention-kernel-size", "3")
     trainer = AttentionGANTrainer(c)
@@ -158,7 +158,7 @@ def test_attention_kernel_size_reaches_the_generator_and_round_trips(tmp_path):
 
 
 def test_a_3x3_attention_head_has_no_input_independent_pixels():
-    from attentiongan_tf.generators import build_generator
+    from attentiongan_tf.models.generators import build_generator
 
     # Kill every feature at the (even, even) outputs of the last transposed conv, as a trained official
     # generator does: a 1x1 attention conv then outputs only its bias there, whatever the input.

@@ -88,7 +88,7 @@ def test_unknown_preset():
 
 
 def test_cli_flags_map_onto_the_preset():
-    import train
+    from attentiongan_tf.cli import train
 
     config = train.build_config(train.parse_args(["--preset", "official", "--image-size", "128", "--steps", "7"]))
     assert (config.data.crop_size, config.data.load_size, config.train.steps) == (128, 143, 7)
@@ -96,7 +96,7 @@ def test_cli_flags_map_onto_the_preset():
 
 
 def test_cli_resume_keeps_the_saved_architecture(tmp_path):
-    import train
+    from attentiongan_tf.cli import train
 
     preset("demo").save(tmp_path / "config.json")
     args = ["--output-dir", str(tmp_path), "--resume"]

@@ -1,4 +1,4 @@
-"""Tests of attentiongan_tf.conv_transpose: PyTorch alignment of both implementations and the deploy switch."""
+"""Tests of attentiongan_tf.nn.conv_transpose: PyTorch alignment of both implementations and the deploy switch."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from attentiongan_tf import build_generator
-from attentiongan_tf.conv_transpose import TorchConvTranspose2D, deploy_implementation, phase_taps
+from attentiongan_tf.nn.conv_transpose import TorchConvTranspose2D, deploy_implementation, phase_taps
 
 
 def _torch_conv_transpose_reference(x: np.ndarray, kernel: np.ndarray, stride: int, padding: int, out_pad: int):

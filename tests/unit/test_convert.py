@@ -9,12 +9,12 @@ import keras
 import numpy as np
 import pytest
 
-from attentiongan_tf.convert import infer_generator_architecture, load_official_generator
+from attentiongan_tf.official.convert import infer_generator_architecture, load_official_generator
 from tests.conftest import REPO_ROOT
 
 
 def test_infers_architecture_from_official_keys(parity_dir):
-    from attentiongan_tf.torch_pickle import read_torch_state_dict
+    from attentiongan_tf.official.torch_pickle import read_torch_state_dict
 
     found = infer_generator_architecture(read_torch_state_dict(parity_dir / "geo_ngf8_nb2_G.pth"))
     assert found == {"variant": "geo", "ngf": 8, "n_blocks": 2, "n_masks": 10}
@@ -64,7 +64,7 @@ def test_cli_reports_unsafe_file(tmp_path):
 
 
 def _official_state_with(parity_dir, tmp_path, key, transform):
-    from attentiongan_tf.torch_pickle import read_torch_state_dict
+    from attentiongan_tf.official.torch_pickle import read_torch_state_dict
     from tests.security.crafting import write_state_dict_zip
 
     state = read_torch_state_dict(parity_dir / "scheme2_ngf8_nb2_G.pth")

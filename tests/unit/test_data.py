@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attentiongan_tf.data import domain_folders, sample_images, scan_domain, train_dataset
+from attentiongan_tf.data.unpaired import domain_folders, sample_images, scan_domain, train_dataset
 
 
 def make_folder(root, name, count, size=20, mode="RGB"):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from attentiongan_tf.demo_data import make_example, read_mask, write_demo_dataset
-from attentiongan_tf.image_io import list_images, read_image_rgb
+from attentiongan_tf.data.demo import make_example, read_mask, write_demo_dataset
+from attentiongan_tf.data.images import list_images, read_image_rgb
 
 
 def test_domains_differ_only_in_the_object():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attentiongan_tf.image_io import UnreadableImageError, list_images, read_image_rgb
+from attentiongan_tf.data.images import UnreadableImageError, list_images, read_image_rgb
 
 
 @pytest.mark.parametrize(

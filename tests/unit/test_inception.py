@@ -26,7 +26,7 @@ from attentiongan_tf.metrics.inception_weights import (
     read_inception_weights,
 )
 from attentiongan_tf.metrics.torchscript import read_torchscript_archive
-from attentiongan_tf.torch_pickle import UnsafeCheckpointError
+from attentiongan_tf.official.torch_pickle import UnsafeCheckpointError
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "fid_inception_reference.npz"
 

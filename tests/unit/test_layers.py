@@ -1,4 +1,4 @@
-"""Tiny-shape tests of the building blocks in attentiongan_tf.layers."""
+"""Tiny-shape tests of the building blocks in attentiongan_tf.nn.layers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf.layers import InstanceNormalization, ReflectionPadding2D, ResnetBlock
+from attentiongan_tf.nn.layers import InstanceNormalization, ReflectionPadding2D, ResnetBlock
 
 
 def test_instance_norm_normalises_each_channel_of_each_image():

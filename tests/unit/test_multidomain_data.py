@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attentiongan_tf.multidomain import data
-from attentiongan_tf.multidomain.demo import write_multidomain_demo
+from attentiongan_tf.data import labelled as data
+from attentiongan_tf.data.labelled_demo import write_multidomain_demo
 
 
 @pytest.fixture(scope="module")

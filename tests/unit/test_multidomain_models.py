@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf.multidomain.models import (
+from attentiongan_tf.models.conditional import (
     ConditionalAttentionGenerator,
     LabelConditioning,
     MultiDomainDiscriminator,
@@ -89,7 +89,7 @@ def test_label_conditioning_config():
 
 def test_instance_norm_removes_constant_input_label_maps():
     # Why LabelConditioning exists: the encoder alone is blind to constant label maps concatenated to its input.
-    from attentiongan_tf.blocks import ResnetEncoder
+    from attentiongan_tf.nn.blocks import ResnetEncoder
 
     encoder = ResnetEncoder(ngf=4, n_blocks=1)
     image = tf.random.uniform([1, 16, 16, 3], -1, 1, seed=3)

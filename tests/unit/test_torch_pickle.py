@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from attentiongan_tf.torch_pickle import UnsafeCheckpointError, read_torch_state_dict
+from attentiongan_tf.official.torch_pickle import UnsafeCheckpointError, read_torch_state_dict
 from tests.conftest import DATA_DIR
 
 

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from attentiongan_tf import checkpoints as ckpt
 from attentiongan_tf import summaries
-from attentiongan_tf.demo_data import write_demo_dataset
+from attentiongan_tf.data.demo import write_demo_dataset
 from attentiongan_tf.trainer import AttentionGANTrainer
 from attentiongan_tf.training_loop import OutputDirError, TrainingDivergedError, train
 

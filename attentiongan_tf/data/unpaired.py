@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from attentiongan_tf.config import PREPROCESS_MODES
-from attentiongan_tf.image_io import SkippedImages, UnreadableImageError, list_images, read_image_rgb
+from attentiongan_tf.data.images import SkippedImages, UnreadableImageError, list_images, read_image_rgb
 
 logger = logging.getLogger(__name__)
 
+PREPROCESS_MODES = ("resize_and_crop", "scale_width_and_crop", "none")
 _DATA_SEED_SALT = 7919
 
 

@@ -7,7 +7,7 @@ needs (``OrderedDict``, tensor rebuild functions and storage types); any other
 global — ``os.system``, ``builtins.eval``, a custom class — raises
 :class:`UnsafeCheckpointError` before it can run. torch is never imported.
 
-Nothing the file declares is trusted (see :mod:`attentiongan_tf.torch_tensors`): sizes in the zip
+Nothing the file declares is trusted (see :mod:`attentiongan_tf.official.torch_tensors`): sizes in the zip
 directory are checked before anything is decompressed, every tensor's size, stride and offset
 against the bytes its storage really holds, and what may be allocated is capped by
 :class:`ReadLimits`; violations raise :class:`MalformedCheckpointError` naming the file and tensor.
@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from attentiongan_tf.torch_storages import (
+from attentiongan_tf.official.torch_storages import (
     LegacyStorages,
     Storages,
     ZipStorages,
@@ -35,7 +35,7 @@ from attentiongan_tf.torch_storages import (
     read_entry,
     zip_directory_size,
 )
-from attentiongan_tf.torch_tensors import (
+from attentiongan_tf.official.torch_tensors import (
     STORAGE_DTYPES,
     MalformedCheckpointError,
     ReadLimits,

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from attentiongan_tf.data import check_images, decode_file, epoch_order, preprocess, scan_domain
-from attentiongan_tf.image_io import IMAGE_EXTENSIONS, read_image_rgb
+from attentiongan_tf.data.images import IMAGE_EXTENSIONS, read_image_rgb
+from attentiongan_tf.data.unpaired import check_images, decode_file, epoch_order, preprocess, scan_domain
 
 logger = logging.getLogger(__name__)
 _TARGET_SALT = 104_729

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from attentiongan_tf.torch_tensors import (
+from attentiongan_tf.official.torch_tensors import (
     MalformedCheckpointError,
     StorageRef,
     StorageType,

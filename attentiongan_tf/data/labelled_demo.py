@@ -1,7 +1,7 @@
 """Procedural multi-domain demo: objects of several colours and textures on SHARED backgrounds, offline.
 
 Every domain draws its background and object shape/position from the same distributions as the two-domain
-demo (:mod:`attentiongan_tf.demo_data`); only the object's hue range and texture depend on the domain. A
+demo (:mod:`attentiongan_tf.data.demo`); only the object's hue range and texture depend on the domain. A
 good translator therefore recolours/retextures the object and keeps the background. Layout written::
 
     root/train/<domain>/0000.png ...   root/test/<domain>/0000.png ...   (folder-per-domain layout)
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from attentiongan_tf.demo_data import hsv_to_rgb, random_background, random_shape_mask
+from attentiongan_tf.data.demo import hsv_to_rgb, random_background, random_shape_mask
 
 DEMO_DOMAINS = {
     "red": {"hue": (0.97, 0.03), "texture": "stripes"},

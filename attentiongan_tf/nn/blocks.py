@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from attentiongan_tf.conv_transpose import TorchConvTranspose2D
-from attentiongan_tf.layers import (
+from attentiongan_tf.nn.conv_transpose import TorchConvTranspose2D
+from attentiongan_tf.nn.layers import (
     PACKAGE,
     InstanceNormalization,
     ReflectionPadding2D,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import keras
 import tensorflow as tf
 
-from attentiongan_tf.layers import PACKAGE, fresh_initializer
+from attentiongan_tf.nn.layers import PACKAGE, fresh_initializer
 
 IMPLEMENTATIONS = ("transpose", "phases")
 

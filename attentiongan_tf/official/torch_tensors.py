@@ -1,4 +1,4 @@
-"""Inert tensor records and the bounds checks behind :mod:`attentiongan_tf.torch_pickle`.
+"""Inert tensor records and the bounds checks behind :mod:`attentiongan_tf.official.torch_pickle`.
 
 Every number a checkpoint's pickle holds (sizes, strides, offsets, element counts) comes from the
 file, so none is trusted: a tensor is only turned into an array after its whole layout has been

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 import keras
 import tensorflow as tf
 
-from attentiongan_tf.blocks import DecoderHead, ResnetEncoder, official_initializer
-from attentiongan_tf.generators import attention_fusion, check_spatial_size, split_channels
-from attentiongan_tf.layers import PACKAGE, base_model_config, fresh_initializer
+from attentiongan_tf.models.generators import attention_fusion, check_spatial_size, split_channels
+from attentiongan_tf.nn.blocks import DecoderHead, ResnetEncoder, official_initializer
+from attentiongan_tf.nn.layers import PACKAGE, base_model_config, fresh_initializer
 
 
 def split_inputs(inputs: Mapping[str, tf.Tensor] | Sequence[tf.Tensor]) -> dict[str, tf.Tensor]:

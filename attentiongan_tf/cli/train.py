@@ -1,0 +1,325 @@
+"""Train AttentionGAN. With no arguments: a few minutes on the procedural demo data, samples in runs/demo.
+
+    python train.py                                   # demo preset, runs/demo
+    python train.py --preset official --dataroot datasets/horse2zebra --output-dir runs/h2z
+    python train.py --output-dir runs/h2z --resume    # continue after an interruption (Ctrl-C, SIGTERM, kill)
+
+See docs/training.md for every flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shlex
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from attentiongan_tf.cli import env as cli_env
+
+cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
+
+from attentiongan_tf import run_dir, signals  # noqa: E402
+from attentiongan_tf.config import (  # noqa: E402
+    GAN_MODES,
+    GENERATOR_VARIANTS,
+    ON_COLLAPSE,
+    PREPROCESS_MODES,
+    PRESETS,
+    STRATEGIES,
+    Config,
+    preset,
+)
+from attentiongan_tf.multidomain.config import PRESETS as MULTIDOMAIN_PRESETS  # noqa: E402
+from attentiongan_tf.validation import NON_NEGATIVE, POSITIVE  # noqa: E402
+
+if TYPE_CHECKING:
+    from attentiongan_tf.multidomain.config import MultiDomainConfig
+
+CONFIG_NAME = run_dir.CONFIG_NAME
+
+# flag -> the config fields it sets ("section.field"); the CLI only maps flags onto the config.
+FLAGS = {
+    "dataroot": ("data.dataroot",),
+    "output_dir": ("train.output_dir",),
+    "image_size": ("data.crop_size",),
+    "load_size": ("data.load_size",),
+    "preprocess": ("data.preprocess",),
+    "batch_size": ("data.batch_size",),
+    "steps": ("train.steps",),
+    "epochs": ("train.epochs",),
+    "seed": ("train.seed",),
+    "learning_rate": ("train.learning_rate",),
+    "pool_size": ("train.pool_size",),
+    "strategy": ("train.strategy",),
+    "xla": ("train.xla",),
+    "mixed_precision": ("train.mixed_precision",),
+    "deterministic": ("train.deterministic",),
+    "checkpoint_every": ("train.checkpoint_every",),
+    "sample_every": ("train.sample_every",),
+    "log_every": ("train.log_every",),
+    "on_collapse": ("train.on_collapse",),
+    "variant": ("model.variant",),
+    "ngf": ("model.ngf",),
+    "n_blocks": ("model.n_blocks",),
+    "n_masks": ("model.n_masks",),
+    "ndf": ("model.ndf",),
+    "n_layers_d": ("model.n_layers_d",),
+    "attention_discriminator": ("model.attention_discriminator",),
+    "attention_kernel_size": ("model.attention_kernel_size",),
+    "gan_mode": ("loss.gan_mode",),
+    "lambda_cycle": ("loss.lambda_cycle_a", "loss.lambda_cycle_b"),
+    "lambda_identity": ("loss.lambda_identity",),
+    "lambda_attention_gan": ("loss.lambda_attention_gan",),
+    "lambda_pixel": ("loss.lambda_pixel",),
+    "lambda_tv": ("loss.lambda_tv",),
+    "lambda_background": ("loss.lambda_background",),
+    "background_target": ("loss.background_target",),
+}
+# Flags that may change when resuming a run (everything else comes from its config.json).
+RESUMABLE = {"output_dir", "steps", "epochs", "checkpoint_every", "sample_every", "log_every", "strategy", "xla",
+             "on_collapse"}  # fmt: skip
+# Flags of the attention machinery: meaningless for the attention-free CycleGAN ablation.
+ATTENTION_FLAGS = ("n_masks", "attention_kernel_size", "attention_discriminator", "lambda_attention_gan",
+                   "lambda_tv", "lambda_background", "background_target")  # fmt: skip
+MULTIDOMAIN_ONLY = ("layout", "labels_csv", "attributes", "classification", "lambda_cls", "lambda_rec", "lambda_gp",
+                    "lambda_attention_l1", "g_learning_rate", "d_learning_rate", "n_critic", "decay_steps")  # fmt: skip
+
+
+def _get(config: Config, field: str):
+    section, name = field.split(".")
+    return getattr(getattr(config, section), name)
+
+
+def _set(config: Config, field: str, value) -> None:
+    section, name = field.split(".")
+    setattr(getattr(config, section), name, value)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                argument_default=argparse.SUPPRESS)
+    p.add_argument(
+        "--preset", default="demo", choices=(*PRESETS, *MULTIDOMAIN_PRESETS), help="base configuration (default: demo)"
+    )
+    p.add_argument("--dataroot", help="folder with trainA/ trainB/ (testA/ testB/); default: generated demo data")
+    p.add_argument("--output-dir", help="run folder (default runs/demo)")
+    p.add_argument("--image-size", type=int, help="training crop size (multiple of 4); load size scales with it")
+    p.add_argument("--load-size", type=int, help="resize size before the random crop")
+    p.add_argument("--preprocess", choices=PREPROCESS_MODES, help="resize_and_crop (default, official), "
+                   "scale_width_and_crop (aspect kept) or none (no rescaling) before the random crop")  # fmt: skip
+    p.add_argument("--batch-size", type=int, help="GLOBAL batch size")
+    p.add_argument("--steps", type=int, help="total optimizer steps (replaces the preset's --epochs)")
+    p.add_argument("--epochs", type=POSITIVE, help="schedule in epochs of max(|trainA|, |trainB|) images (official)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--learning-rate", type=POSITIVE, help="Adam learning rate (> 0)")
+    p.add_argument("--pool-size", type=int, help="image pool size (0 disables)")
+    p.add_argument("--strategy", choices=STRATEGIES)
+    p.add_argument("--xla", action="store_true", help="JIT-compile the per-replica gradient computation")
+    p.add_argument(
+        "--mixed-precision",
+        nargs="?",
+        const="float16",
+        choices=("float16", "bfloat16"),
+        help="float16 (default when given; GPUs, with loss scaling) or bfloat16 (TPUs, CPUs with AMX) convolutions",
+    )
+    p.add_argument("--deterministic", action="store_true", help="enable TF op determinism")
+    p.add_argument("--checkpoint-every", type=int)
+    p.add_argument("--sample-every", type=int)
+    p.add_argument("--log-every", type=int)
+    p.add_argument("--on-collapse", choices=ON_COLLAPSE, help="when the attention collapses: warn (default) or "
+                   "stop (after saving a checkpoint)")  # fmt: skip
+    p.add_argument("--variant", choices=GENERATOR_VARIANTS, help="cyclegan = attention disabled (ablation)")
+    p.add_argument("--ngf", type=int)
+    p.add_argument("--n-blocks", type=int)
+    p.add_argument("--n-masks", type=int)
+    p.add_argument("--attention-kernel-size", type=int, help="attention head's last conv: 1 (official) or 3 (robust)")
+    p.add_argument("--ndf", type=int)
+    p.add_argument("--n-layers-d", type=int)
+    p.add_argument("--gan-mode", choices=("lsgan", "vanilla", "wgan-gp"), help="wgan-gp: multi-domain presets only")
+    p.add_argument("--lambda-tv", type=NON_NEGATIVE, help="TV attention loss (paper Eq. 7)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --output-dir from its last checkpoint")
+    cli_env.add_verbose_flag(p)
+    two = p.add_argument_group("two-domain objective (every preset but the multi-domain ones); see docs/training.md")
+    two.add_argument("--lambda-cycle", type=NON_NEGATIVE, help="cycle weight, both directions (official 10)")
+    two.add_argument("--lambda-identity", type=NON_NEGATIVE, help="identity weight, fraction of --lambda-cycle")
+    two.add_argument("--attention-discriminator", action=argparse.BooleanOptionalAction,
+                     help="the paper's attention-guided discriminators (Eq. 6)")  # fmt: skip
+    two.add_argument("--lambda-attention-gan", type=NON_NEGATIVE, help="weight of the attention-guided GAN loss")
+    two.add_argument("--lambda-pixel", type=NON_NEGATIVE, help="pixel loss |G(x) - x| (Eq. 8, curriculum Eq. 9)")
+    two.add_argument("--lambda-background", type=NON_NEGATIVE, help="penalty on copying the input (robust)")
+    two.add_argument("--background-target", type=NON_NEGATIVE, help="share of the image the background may keep")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start a new run in a folder that is not empty: the old run's files are moved to "
+        "<output-dir>.replaced-<time>/, other files stay",
+    )
+    md = p.add_argument_group("multi-domain presets (multidomain, multidomain_demo); see docs/multidomain.md")
+    md.add_argument("--layout", choices=("auto", "folders", "csv"), help="folder per domain, or a labels CSV")
+    md.add_argument("--labels-csv", help="CSV or CelebA list_attr_celeba.txt with the labels")
+    md.add_argument("--attributes", nargs="+", help="attribute columns used as domains")
+    md.add_argument("--classification", choices=("auto", "multi_label", "single_label"))
+    for name in ("lambda-cls", "lambda-rec", "lambda-gp", "lambda-attention-l1"):
+        md.add_argument(f"--{name}", type=NON_NEGATIVE)
+    md.add_argument("--g-learning-rate", type=POSITIVE)
+    md.add_argument("--d-learning-rate", type=POSITIVE)
+    md.add_argument("--n-critic", type=int, help="discriminator steps per generator step")
+    md.add_argument("--decay-steps", type=int, help="steps of linear learning-rate decay at the end")
+    return p.parse_args(argv)
+
+
+def build_multidomain_config(args: argparse.Namespace) -> MultiDomainConfig:
+    """``--preset multidomain[_demo]`` (or resuming such a run): the multi-domain preset or the run's config.json
+    with the given flags applied."""
+    import dataclasses
+
+    from attentiongan_tf.multidomain.checkpoints import read_multidomain_run
+    from attentiongan_tf.multidomain.config import config_from_flags
+
+    values = {k: v for k, v in vars(args).items() if k not in ("preset", "resume", "overwrite", "verbose")}
+    if not getattr(args, "resume", False):
+        return config_from_flags(values, preset=args.preset)
+    output_dir = values["output_dir"] if "output_dir" in values else MULTIDOMAIN_PRESETS[args.preset].output_dir
+    run_dir.check_output_dir(output_dir, resume=True, overwrite=False)
+    config = read_multidomain_run(output_dir)["config"]
+    known = {field.name for field in dataclasses.fields(config)}
+    config = dataclasses.replace(config, **{k: v for k, v in values.items() if k in known})
+    config.validate()
+    return config
+
+
+def is_multidomain_request(args: argparse.Namespace) -> bool:
+    if args.preset in MULTIDOMAIN_PRESETS:
+        return True
+    if getattr(args, "resume", False) and hasattr(args, "output_dir"):
+        from attentiongan_tf.multidomain.checkpoints import is_multidomain_run
+
+        return is_multidomain_run(args.output_dir)
+    return False
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_flags_apply(given: set[str], config: Config) -> None:
+    """Refuse flags that the chosen preset or model family would silently ignore."""
+    multidomain = sorted(given & set(MULTIDOMAIN_ONLY))
+    if multidomain:
+        raise ValueError(f"{', '.join(map(_flag, multidomain))} only apply to the multi-domain presets "
+                         f"(multidomain, multidomain_demo), not to --preset {config.preset}")  # fmt: skip
+    if config.model.variant == "cyclegan":
+        attention = sorted(given & set(ATTENTION_FLAGS))
+        if attention:
+            raise ValueError(f"{', '.join(map(_flag, attention))} do not apply to --variant cyclegan (no attention)")
+    if "lambda_attention_gan" in given and not config.model.attention_discriminator:
+        raise ValueError("--lambda-attention-gan needs --attention-discriminator (or a preset that has it)")
+    if "background_target" in given and config.loss.lambda_background == 0:
+        raise ValueError("--background-target needs --lambda-background > 0 (or --preset robust)")
+    if config.loss.gan_mode not in GAN_MODES:
+        raise ValueError(f"--gan-mode {config.loss.gan_mode} only applies to the multi-domain presets")
+    if {"steps", "epochs"} <= given:
+        raise ValueError("give --steps or --epochs, not both")
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    """Preset (or, with --resume, the run's config.json) + explicitly given flags."""
+    from attentiongan_tf.training_loop import load_run_config
+
+    given = {k: v for k, v in vars(args).items() if k in FLAGS or k in MULTIDOMAIN_ONLY}
+    output_dir = Path(given.get("output_dir", preset(args.preset).train.output_dir))
+    saved = output_dir / CONFIG_NAME
+    if getattr(args, "resume", False):
+        run_dir.check_output_dir(output_dir, resume=True, overwrite=False)
+        config = load_run_config(saved)
+        fixed = sorted(
+            k for k in given
+            if k in FLAGS and k not in RESUMABLE and any(_get(config, f) != given[k] for f in FLAGS[k])
+        )  # fmt: skip
+        if fixed:
+            flags = ", ".join(map(_flag, fixed))
+            raise ValueError(f"cannot change {flags} when resuming {output_dir}; they come from {saved}")
+    else:
+        config = preset(args.preset)
+        if "image_size" in given and "load_size" not in given:
+            ratio = config.data.load_size / config.data.crop_size
+            given["load_size"] = int(round(given["image_size"] * ratio))
+    for key, value in given.items():
+        for field in FLAGS.get(key, ()):
+            _set(config, field, value)
+    if "steps" in given:
+        config.train.epochs = None  # the schedule is now stated in steps
+    check_flags_apply(set(given), config)
+    if config.data.dataroot is not None and not Path(config.data.dataroot).is_dir():
+        raise ValueError(f"--dataroot {config.data.dataroot} does not exist")
+    config.validate()
+    return config
+
+
+def resume_hint(output_dir: str | os.PathLike) -> str:
+    """The command that continues the run in ``output_dir``."""
+    return f"python train.py --output-dir {shlex.quote(str(output_dir))} --resume"
+
+
+def report(result: dict, multidomain: bool) -> None:
+    """The last lines of a finished run: its step, where the checkpoints (and the last sample grid) are."""
+    if multidomain:
+        print(f"done: step {result['step']}; domains {result['domains']}; checkpoints in {result['output_dir']}")
+        return
+    samples = sorted((result["output_dir"] / "samples").glob("step_*.png"))
+    print(f"done: step {result['step']}; checkpoints in {result['output_dir'] / 'checkpoints'}")
+    if samples:
+        print(f"sample grid (input | output | attention masks | content): {samples[-1]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 done, 1 the run failed, 2 bad flags or output dir (nothing written), 128 + signal number
+    (130 Ctrl-C, 143 SIGTERM) when stopped by a signal."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    args = parse_args(argv)
+    resume, overwrite = getattr(args, "resume", False), getattr(args, "overwrite", False)
+    if argv is None:
+        signals.stop_on_sigterm()
+    try:
+        run_dir.check_flags(resume, overwrite)
+        multidomain = is_multidomain_request(args)
+        config = build_multidomain_config(args) if multidomain else build_config(args)
+        output_dir = Path(config.output_dir if multidomain else config.train.output_dir)
+        run_dir.check_output_dir(output_dir, resume, overwrite)
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    cli_env.announce("default" if multidomain else cli_env.strategy_name(config.train.strategy))
+    failures: tuple[type[Exception], ...] = (OSError, ValueError)
+    try:
+        from attentiongan_tf.training_loop import MaskCollapseError, TrainingDivergedError, train
+
+        failures += (TrainingDivergedError, MaskCollapseError)
+        if multidomain:
+            from attentiongan_tf.multidomain.training_loop import train_multidomain
+
+            result = train_multidomain(config, resume=resume, overwrite=overwrite)
+        else:
+            result = train(config, resume=resume, overwrite=overwrite)
+    except signals.TrainingInterrupted as stop:
+        print(f"{stop}. Resume with: {resume_hint(stop.output_dir)}", file=sys.stderr)
+        return stop.exit_code
+    except KeyboardInterrupt as error:
+        signum = getattr(error, "signum", signal.SIGINT)
+        hint = f" Resume with: {resume_hint(output_dir)}" if (output_dir / CONFIG_NAME).is_file() else ""
+        print(f"error: stopped by {signal.Signals(signum).name} before a checkpoint was saved; the last complete "
+              f"checkpoint is kept.{hint}", file=sys.stderr)
+        return 128 + signum
+    except failures as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    report(result, multidomain)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
