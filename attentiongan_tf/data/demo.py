@@ -11,16 +11,31 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-DOMAINS = {"A": {"hue": (0.98, 0.08), "texture": "stripes"}, "B": {"hue": (0.52, 0.66), "texture": "dots"}}
+
+@dataclass(frozen=True)
+class DemoDomain:
+    """How the objects of one demo domain look.
+
+    Args:
+        hue: (low, high) hue range in [0, 1]; ``high < low`` wraps around red (e.g. 0.98 to 0.08).
+        texture: ``stripes``, ``dots``, ``checker`` or ``plain``.
+    """
+
+    hue: tuple[float, float]
+    texture: str
+
+
+DOMAINS = {"A": DemoDomain((0.98, 0.08), "stripes"), "B": DemoDomain((0.52, 0.66), "dots")}
 _VERSION = 1
 
 
-def hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
+def hsv_to_rgb(h: np.ndarray | float, s: np.ndarray | float, v: np.ndarray | float) -> np.ndarray:
     """HSV in [0, 1] to RGB in [0, 1], elementwise (numpy arrays or scalars)."""
     h = np.mod(h, 1.0) * 6.0
     i = np.floor(h).astype(int) % 6
@@ -73,12 +88,12 @@ def random_shape_mask(rng: np.random.Generator, size: int) -> np.ndarray:
 
 def _object(rng: np.random.Generator, domain: str, size: int) -> np.ndarray:
     spec = DOMAINS[domain]
-    low, high = spec["hue"]
+    low, high = spec.hue
     hue = rng.uniform(low, high + (1.0 if high < low else 0.0))
     base = hsv_to_rgb(hue, rng.uniform(0.75, 1.0), rng.uniform(0.75, 1.0))
     y, x = np.mgrid[0:size, 0:size]
     period = max(3, size // 8)
-    if spec["texture"] == "stripes":
+    if spec.texture == "stripes":
         pattern = ((x + y) // (period // 2 + 1)) % 2 == 0
     else:
         pattern = ((x % period) - period / 2) ** 2 + ((y % period) - period / 2) ** 2 < (period / 3) ** 2

@@ -174,7 +174,9 @@ def list_images(folder: str | os.PathLike, recursive: bool = False) -> list[Path
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"image folder not found: {folder}")
-    files, other_files, skipped_dirs = [], [], []
+    files: list[Path] = []
+    other_files: list[Path] = []
+    skipped_dirs: list[Path] = []
     for directory, dirnames, filenames in os.walk(folder):
         base = Path(directory)
         searched = [d for d in dirnames if recursive and not d.startswith(".") and not (base / d).is_symlink()]

@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from attentiongan_tf.data.demo import hsv_to_rgb, random_background, random_shape_mask
+from attentiongan_tf.data.demo import DemoDomain, hsv_to_rgb, random_background, random_shape_mask
 
 DEMO_DOMAINS = {
-    "red": {"hue": (0.97, 0.03), "texture": "stripes"},
-    "blue": {"hue": (0.58, 0.66), "texture": "dots"},
-    "violet": {"hue": (0.76, 0.84), "texture": "checker"},
-    "orange": {"hue": (0.06, 0.1), "texture": "plain"},
+    "red": DemoDomain((0.97, 0.03), "stripes"),
+    "blue": DemoDomain((0.58, 0.66), "dots"),
+    "violet": DemoDomain((0.76, 0.84), "checker"),
+    "orange": DemoDomain((0.06, 0.1), "plain"),
 }
 _VERSION = 1
 
@@ -48,11 +48,11 @@ def make_example(rng: np.random.Generator, domain: str, size: int) -> dict[str, 
     if domain not in DEMO_DOMAINS:
         raise ValueError(f"unknown demo domain {domain!r}; choose from {sorted(DEMO_DOMAINS)}")
     spec = DEMO_DOMAINS[domain]
-    low, high = spec["hue"]
+    low, high = spec.hue
     mask = random_shape_mask(rng, size)
     hue = rng.uniform(low, high + (1.0 if high < low else 0.0))
     base = hsv_to_rgb(hue, rng.uniform(0.8, 1.0), rng.uniform(0.8, 1.0))
-    obj = np.where(_texture(spec["texture"], size)[..., None], base * 0.55, base)
+    obj = np.where(_texture(spec.texture, size)[..., None], base * 0.55, base)
     image = np.where(mask[..., None], obj, random_background(rng, size))
     return {"image": np.round(np.clip(image, 0, 1) * 255).astype(np.uint8), "mask": mask.astype(np.uint8) * 255}
 

@@ -203,7 +203,8 @@ def build_fid_inception(weights_path: str | os.PathLike | None = None) -> keras.
 def inception_features(model: keras.Model, images: Iterable[np.ndarray], batch_size: int = 16) -> np.ndarray:
     """Pool-3 features (N, 2048) float64 of uint8 (H, W, 3) images; consecutive same-size images share a batch."""
     predict = tf.function(model, reduce_retracing=True)
-    features, batch = [], []
+    features: list[np.ndarray] = []
+    batch: list[np.ndarray] = []
 
     def flush():
         if batch:

@@ -58,12 +58,12 @@ def kernel_inception_distance(
         values, num_subsets = np.array([polynomial_mmd2_unbiased(x, y)]), 1
     else:
         rng = np.random.default_rng(seed)
-        values = []
+        draws = []
         for _ in range(num_subsets):
             rows_x = rng.choice(x.shape[0], size, replace=False)
             rows_y = rng.choice(y.shape[0], size, replace=False)
-            values.append(polynomial_mmd2_unbiased(x[rows_x], y[rows_y]))
-        values = np.array(values)
+            draws.append(polynomial_mmd2_unbiased(x[rows_x], y[rows_y]))
+        values = np.array(draws)
     mean = float(values.mean())
     std = float(values.std()) if num_subsets > 1 else None
     return {

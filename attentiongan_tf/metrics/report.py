@@ -10,7 +10,7 @@ from typing import Any
 
 SUMMARY_ROWS = [
     ("fid", "FID ↓", "{:.2f}"),
-    ("kid_x100", "KID ×100 ↓", None),
+    ("kid_x100", "KID ×100 ↓", "{:.3f}"),
     ("psnr_input_output", "PSNR input→output (dB)", "{:.2f}"),
     ("ssim_input_output", "SSIM input→output", "{:.4f}"),
     ("background_l1", "Background L1 (outside mask) ↓", "{:.4f}"),
@@ -30,13 +30,13 @@ def _finite_or_none(value: Any) -> Any:
     return value
 
 
-def _format_row(key: str, summary: dict, fmt: str | None) -> str | None:
+def _format_row(key: str, summary: dict, fmt: str) -> str | None:
     if key == "kid_x100":
         kid = summary.get("kid")
         if kid is None:
             return None
-        spread = "(one subset: no std)" if kid.get("std_x100") is None else f"± {kid['std_x100']:.3f}"
-        return f"{kid['mean_x100']:.3f} {spread}"
+        spread = "(one subset: no std)" if kid.get("std_x100") is None else f"± {fmt.format(kid['std_x100'])}"
+        return f"{fmt.format(kid['mean_x100'])} {spread}"
     value = summary.get(key)
     if value is None:
         return None

@@ -171,7 +171,8 @@ class TorchConvTranspose2D(keras.layers.Layer):
 
 def _shift_window(inputs: tf.Tensor, offsets_h: list[int], offsets_w: list[int]) -> tf.Tensor:
     """Zero-pad (or crop) H and W so that a VALID conv gives output ``m`` from inputs ``m + offsets``."""
-    pads, starts, stops = [[0, 0]], [0], [None]
+    pads, starts = [[0, 0]], [0]
+    stops: list[int | None] = [None]
     for offsets in (offsets_h, offsets_w):
         before, after = -min(offsets), max(offsets)
         pads.append([max(before, 0), max(after, 0)])

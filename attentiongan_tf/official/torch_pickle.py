@@ -84,6 +84,7 @@ class _SafeCallable(Sealed):
     """A global the pickle may call; sealed so that ``BUILD`` cannot replace what it calls."""
 
     __slots__ = ("function",)
+    function: Callable[..., Any]
 
     def __init__(self, function: Callable[..., Any]):
         self._init(function=function)
@@ -132,7 +133,7 @@ def _check_opcodes(stream: BinaryIO, path: str) -> None:
     """
     try:
         for count, (opcode, arg, _) in enumerate(pickletools.genops(stream)):
-            if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT") and arg > count:
+            if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT") and isinstance(arg, int) and arg > count:
                 raise MalformedCheckpointError(
                     f"{path}: pickle memo index {arg:,} after {count:,} opcodes; refusing a memory bomb"
                 )

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 def cli(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     """Run the root CLI ``name`` (``train`` / ``translate``) in ``cwd``; fail the test on a non-zero exit."""
     result = subprocess.run([sys.executable, str(ROOT / f"{name}.py"), *args], capture_output=True, text=True,
-                            timeout=300, env=ENV, cwd=cwd)
+                            timeout=900, env=ENV, cwd=cwd)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
@@ -128,6 +128,6 @@ def test_old_keras_files_load_with_keras_and_give_the_same_output(tmp_path):
     for name in ("generator_scheme2", "generator_geo", "multidomain_generator"):
         shutil.copy(LEGACY / f"{name}.keras", tmp_path)
     result = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, str(LEGACY / "keras_reference.npz"), str(tmp_path)],
-                            capture_output=True, text=True, timeout=300, env=ENV, cwd=tmp_path)
+                            capture_output=True, text=True, timeout=900, env=ENV, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split().count("ok") == 3
