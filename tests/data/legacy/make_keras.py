@@ -1,9 +1,9 @@
 """Save tiny generators with the code of commit 0202b8d (run from that checkout's root)."""
 import keras
 import numpy as np
+from attentiongan_tf.multidomain.models import build_multidomain_generator
 
 from attentiongan_tf import build_generator
-from attentiongan_tf.multidomain.models import build_multidomain_generator
 
 keras.utils.set_random_seed(0)
 image = np.random.default_rng(0).uniform(-1, 1, (1, 16, 16, 3)).astype("float32")
