@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         sys.exit(f"error: {error}")
 
-    from attentiongan_tf.model_io import load_generator_any
+    from attentiongan_tf.inference.loading import load_generator_any
 
     try:
         model = load_generator_any(args.checkpoint, args.direction, args.variant, args.ngf, args.n_blocks)

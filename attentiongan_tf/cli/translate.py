@@ -91,7 +91,7 @@ def open_multidomain_runner(args: argparse.Namespace):
         return None
     if not args.target_domain:
         raise ValueError(f"{args.model} is a multi-domain model: choose the output with --target-domain")
-    from attentiongan_tf.multidomain.inference import DomainRunner
+    from attentiongan_tf.inference.domains import DomainRunner
 
     return DomainRunner(load_multidomain_generator(args.model), args.target_domain)
 
@@ -122,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     from PIL import Image
     from tqdm import tqdm
 
+    from attentiongan_tf.data.grids import GridRow, labelled_grid
     from attentiongan_tf.data.images import SkippedImages, UnreadableImageError, read_image_rgb
-    from attentiongan_tf.grids import GridRow, labelled_grid
-    from attentiongan_tf.inference import open_runner, resize_uint8, working_size
+    from attentiongan_tf.inference.pixels import resize_uint8, working_size
+    from attentiongan_tf.inference.runners import open_runner
 
     try:
         runner = open_multidomain_runner(args) or open_runner(

@@ -10,47 +10,19 @@ exported artifacts do the reflection padding to a valid size themselves
 from __future__ import annotations
 
 import abc
-import json
 import logging
 import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from attentiongan_tf.export.savedmodel import METADATA_FILE, PRODUCER
+from attentiongan_tf.data.images import to_uint8
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE, translate_any_size
-from attentiongan_tf.summaries import to_uint8
+from attentiongan_tf.inference.pixels import to_model_input
+from attentiongan_tf.inference.savedmodel_checks import OUTPUT_KEYS, check_savedmodel_signature, savedmodel_provenance
 
 logger = logging.getLogger(__name__)
-OUTPUT_KEYS = ("image", "attention", "content")
-REPO_ROOT = Path(__file__).resolve().parents[1]
-TFJS_NODE_SCRIPT = REPO_ROOT / "tools" / "tfjs_node_run.mjs"
-
-
-def to_model_input(image: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 -> (1, H, W, 3) float32 in [-1, 1]."""
-    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
-        raise ValueError(f"expected a (H, W, 3) uint8 image, got {image.dtype} {image.shape}")
-    return (image.astype(np.float32) / 127.5 - 1.0)[np.newaxis]
-
-
-def working_size(height: int, width: int, load_size: int) -> tuple[int, int]:
-    """(H, W) with the shorter side scaled to ``load_size`` and the aspect ratio kept (``translate --load-size``)."""
-    scale = load_size / min(height, width)
-    return max(1, round(height * scale)), max(1, round(width * scale))
-
-
-def resize_uint8(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Bicubic resize of a uint8 (H, W, 3) image to ``size`` = (H, W); unchanged when already that size."""
-    from PIL import Image
-
-    if image.shape[:2] == tuple(size):
-        return image
-    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), Image.BICUBIC))
 
 
 class Runner(abc.ABC):
@@ -98,58 +70,6 @@ class KerasRunner(PerImageRunner):
 
     def _call(self, image: np.ndarray) -> dict:
         return {key: value.numpy() for key, value in self._translate(to_model_input(image)).items()}
-
-
-def savedmodel_provenance(path: str | os.PathLike) -> str | None:
-    """None when the SavedModel at ``path`` carries export.py's marker, else a one-line warning to show.
-
-    The marker (``assets.extra/attentiongan_export.json``, ``producer``) only tells our exports from others:
-    it can be copied, so it does not make a SavedModel from an untrusted source safe.
-    """
-    file = Path(path) / "assets.extra" / METADATA_FILE
-    try:
-        marker = json.loads(file.read_text()).get("producer") if file.is_file() else None
-    except (OSError, ValueError, AttributeError):  # unreadable or malformed: no marker
-        marker = None
-    if isinstance(marker, dict) and marker.get("package") == PRODUCER:
-        return None
-    return (
-        f"{path} was not written by attentiongan_tf (no export marker in assets.extra/{METADATA_FILE}); a "
-        "SavedModel runs its own graph ops (they can read and write files): load only SavedModels you trust"
-    )
-
-
-def check_savedmodel_signature(path: str | os.PathLike) -> None:
-    """Check, from ``saved_model.pb`` and before loading anything, that ``translate_float`` fits this runner.
-
-    Raises ``ValueError`` naming ``path`` when the signature is missing, takes other inputs than ``images``
-    (a multi-domain export also takes ``labels``) or lacks the ``image``/``attention``/``content`` outputs.
-    """
-    from google.protobuf.message import DecodeError
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    proto = saved_model_pb2.SavedModel()
-    try:
-        proto.ParseFromString((Path(path) / "saved_model.pb").read_bytes())
-    except (OSError, DecodeError) as error:
-        raise ValueError(f"{path}/saved_model.pb is not a readable SavedModel: {error}") from None
-    signatures = {name: sig for graph in proto.meta_graphs for name, sig in graph.signature_def.items()}
-    if FLOAT_SIGNATURE not in signatures:
-        raise ValueError(
-            f"{path} has no {FLOAT_SIGNATURE!r} signature (it has {sorted(signatures)}); "
-            "translate.py runs SavedModels written by export.py"
-        )
-    inputs, outputs = set(signatures[FLOAT_SIGNATURE].inputs), set(signatures[FLOAT_SIGNATURE].outputs)
-    if "labels" in inputs:
-        raise ValueError(
-            f"{path} is a multi-domain SavedModel ({FLOAT_SIGNATURE} also takes labels): serve it with TF Serving, "
-            "or translate from its training run with --target-domain"
-        )
-    if inputs != {"images"} or not set(OUTPUT_KEYS) <= outputs:
-        raise ValueError(
-            f"{path}: signature {FLOAT_SIGNATURE!r} takes {sorted(inputs)} and returns {sorted(outputs)}; "
-            f"expected images -> {', '.join(OUTPUT_KEYS)}"
-        )
 
 
 class SavedModelRunner(PerImageRunner):
@@ -246,56 +166,6 @@ class ONNXRunner(PerImageRunner):
         return outputs
 
 
-class TFJSNodeRunner(Runner):
-    """Runs a TF.js graph model in Node (``@tensorflow/tfjs`` + wasm backend) via ``tools/tfjs_node_run.mjs``.
-
-    One Node process handles every image of a ``run`` call. Needs ``node`` and ``npm ci`` at the repo root.
-
-    Args:
-        path: the TF.js model folder (holding ``model.json``) or the ``model.json`` file.
-    """
-
-    kind = "tfjs"
-
-    def __init__(self, path: str | os.PathLike):
-        path = Path(path)
-        self.path = path.parent if path.name == "model.json" else path
-        if not (self.path / "model.json").is_file():
-            raise FileNotFoundError(f"no model.json in {self.path}")
-        if shutil.which("node") is None:
-            raise RuntimeError("running a TF.js model needs Node.js (`node` not found on PATH)")
-        if not (REPO_ROOT / "node_modules" / "@tensorflow" / "tfjs-backend-wasm").is_dir():
-            raise RuntimeError(f"TF.js packages missing; run `npm ci` in {REPO_ROOT}")
-        self.last_timings_ms: list[float] = []
-
-    def run_raw(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
-        with tempfile.TemporaryDirectory(prefix="tfjs_run_") as tmp:
-            items = []
-            for index, image in enumerate(images):
-                batch = to_model_input(image)
-                batch.tofile(f"{tmp}/in{index}.f32")
-                items.append(
-                    {"input": f"{tmp}/in{index}.f32", "shape": list(batch.shape), "output_prefix": f"{tmp}/out{index}"}
-                )
-            Path(tmp, "manifest.json").write_text(json.dumps({"model_dir": str(self.path.resolve()), "items": items}))
-            done = subprocess.run(
-                ["node", str(TFJS_NODE_SCRIPT), f"{tmp}/manifest.json"], capture_output=True, text=True, cwd=REPO_ROOT
-            )
-            if done.returncode != 0:
-                raise RuntimeError(f"TF.js runner failed on {self.path}:\n{done.stderr[-3000:]}")
-            report = json.loads(done.stdout.strip().splitlines()[-1])
-            self.last_timings_ms = [entry["ms"] for entry in report["outputs"]]
-            results = []
-            for index, entry in enumerate(report["outputs"]):
-                results.append(
-                    {
-                        key: np.fromfile(f"{tmp}/out{index}.{key}.f32", np.float32).reshape(entry["shapes"][key][1:])
-                        for key in OUTPUT_KEYS
-                    }
-                )
-            return results
-
-
 def open_runner(
     path: str | os.PathLike,
     direction: str = "AtoB",
@@ -321,7 +191,9 @@ def open_runner(
     if path.suffix.lower() == ".onnx" and path.is_file():
         return ONNXRunner(path, num_threads=num_threads)
     if path.name == "model.json" or (path.is_dir() and (path / "model.json").is_file()):
+        from attentiongan_tf.inference.tfjs_node import TFJSNodeRunner
+
         return TFJSNodeRunner(path)
-    from attentiongan_tf.model_io import load_generator_any
+    from attentiongan_tf.inference.loading import load_generator_any
 
     return KerasRunner(load_generator_any(path, direction=direction, variant=variant, ngf=ngf, n_blocks=n_blocks))
