@@ -10,6 +10,7 @@ that the grid is at most ``max_width`` pixels wide (phone-friendly).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -83,11 +84,13 @@ def row_tiles(row: GridRow, contents: list[int]) -> list[np.ndarray]:
     return tiles + [as_uint8(np.asarray(content)[..., k, :]) for k in contents if content is not None]
 
 
-def _font(size: int) -> ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return cast(ImageFont.FreeTypeFont, ImageFont.load_default(size=size))  # FreeType when given a size
 
 
-def draw_label(draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, font) -> None:
+def draw_label(
+    draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, font: ImageFont.FreeTypeFont
+) -> None:
     """Draw ``text`` with each ``→`` as a drawn arrow (the default font has no arrow glyph)."""
     x, y = xy
     parts = text.split("→")
@@ -112,7 +115,7 @@ def fit_tile(tile: np.ndarray, width: int) -> np.ndarray:
     if tile.shape[1] == width:
         return tile
     height = max(1, round(tile.shape[0] * width / tile.shape[1]))
-    method = Image.NEAREST if width > tile.shape[1] else Image.BILINEAR
+    method = Image.Resampling.NEAREST if width > tile.shape[1] else Image.Resampling.BILINEAR
     return np.asarray(Image.fromarray(tile).resize((width, height), method))
 
 

@@ -9,13 +9,14 @@ import importlib
 
 _EXPORTS = {
     "KerasRunner": "runners",
-    "ONNXRunner": "runners",
     "PerImageRunner": "runners",
     "Runner": "runners",
-    "SavedModelRunner": "runners",
-    "TFLiteRunner": "runners",
     "open_runner": "runners",
+    "ONNXRunner": "artifacts",
+    "SavedModelRunner": "artifacts",
+    "TFLiteRunner": "artifacts",
     "TFJSNodeRunner": "tfjs_node",
+    "find_node_modules": "tfjs_node",
     "check_savedmodel_signature": "savedmodel_checks",
     "savedmodel_provenance": "savedmodel_checks",
     "resize_uint8": "pixels",
@@ -23,6 +24,7 @@ _EXPORTS = {
     "working_size": "pixels",
     "load_generator_any": "loading",
     "DomainTranslator": "domains",
+    "label_vector": "domains",
     "target_vector": "domains",
 }
 

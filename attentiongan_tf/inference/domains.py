@@ -1,4 +1,4 @@
-"""Translating images to a chosen target domain with a multi-domain generator (used by translate.py)."""
+"""Target domains of a multi-domain generator: the label vector of a ``--target-domain`` and a translator."""
 
 from __future__ import annotations
 
@@ -9,26 +9,33 @@ import numpy as np
 import tensorflow as tf
 
 from attentiongan_tf.data.labelled import parse_target
-from attentiongan_tf.export.serving import UINT8_SIGNATURE
-from attentiongan_tf.multidomain.export import make_multidomain_endpoints
+from attentiongan_tf.export.serving import UINT8_SIGNATURE, make_endpoints
+
+
+def label_vector(target: str | Sequence[float], size: int, domains: Sequence[str] | None = None) -> np.ndarray:
+    """The (size,) float32 label for ``target``: a name / ``A+B`` names / ``"0,1,0"`` or a sequence of numbers.
+
+    Args:
+        target: the target domain(s).
+        size: label entries (number of domains) of the model.
+        domains: names of the label columns (default ``domain_0 ...``).
+
+    Raises:
+        ValueError: an unknown domain name or a vector of the wrong length.
+    """
+    if isinstance(target, str):
+        return parse_target(target, list(domains or []) or [f"domain_{i}" for i in range(size)])
+    vector = np.asarray(target, np.float32)
+    if vector.shape != (size,):
+        raise ValueError(f"target label must have {size} values, got shape {vector.shape}")
+    return vector
 
 
 def target_vector(
     model: keras.Model, target: str | Sequence[float], domains: Sequence[str] | None = None
 ) -> np.ndarray:
-    """The (n_domains,) float32 label for ``target``: a name / ``A+B`` names / ``"0,1,0"`` or a sequence of numbers.
-
-    ``domains`` defaults to ``model.domain_names`` (set by ``load_multidomain_generator``).
-    """
-    domains = list(domains or getattr(model, "domain_names", None) or [])
-    if isinstance(target, str):
-        if not domains:
-            domains = [f"domain_{i}" for i in range(model.n_domains)]
-        return parse_target(target, domains)
-    vector = np.asarray(target, np.float32)
-    if vector.shape != (model.n_domains,):
-        raise ValueError(f"target label must have {model.n_domains} values, got shape {vector.shape}")
-    return vector
+    """:func:`label_vector` for ``model``; ``domains`` defaults to ``model.domain_names`` (set when loaded)."""
+    return label_vector(target, model.n_domains, domains or getattr(model, "domain_names", None))
 
 
 class DomainTranslator:
@@ -39,7 +46,7 @@ class DomainTranslator:
         domains: names of the label columns (default ``model.domain_names``).
 
     Example:
-        >>> translator = DomainTranslator(load_multidomain_generator("runs/md"))  # doctest: +SKIP
+        >>> translator = DomainTranslator(load_generator_any("runs/md"))  # doctest: +SKIP
         >>> translator(image_uint8, "blue")["image"].shape  # doctest: +SKIP
         (H, W, 3)
     """
@@ -47,8 +54,8 @@ class DomainTranslator:
     def __init__(self, model: keras.Model, domains: Sequence[str] | None = None):
         self.model = model
         self.domains = list(domains or getattr(model, "domain_names", None) or [])
-        spec = make_multidomain_endpoints(model)[UINT8_SIGNATURE]
-        self._translate = tf.function(spec["fn"], input_signature=spec["input_signature"])
+        endpoint = make_endpoints(model)[UINT8_SIGNATURE]
+        self._translate = tf.function(endpoint.fn, input_signature=endpoint.input_signature)
 
     def __call__(self, image: np.ndarray, target: str | Sequence[float]) -> dict[str, np.ndarray]:
         """``image`` uint8 (H, W, 3) -> ``{"image": uint8 (H, W, 3), "attention": float32 (H, W, n)}``."""
@@ -58,28 +65,3 @@ class DomainTranslator:
         label = target_vector(self.model, target, self.domains)
         outputs = self._translate(tf.constant(image[np.newaxis]), tf.constant(label[np.newaxis]))
         return {"image": outputs["image"][0].numpy(), "attention": outputs["attention"][0].numpy()}
-
-
-class DomainRunner:
-    """The ``translate.py`` runner interface (``kind``, ``run(images)``) for one target domain.
-
-    Args:
-        model: a :class:`ConditionalAttentionGenerator`.
-        target: the target domain: a name, ``"A+B"`` or a label vector ``"0,1,0"`` (see :func:`target_vector`).
-    """
-
-    kind = "multidomain"
-
-    def __init__(self, model: keras.Model, target: str | Sequence[float]):
-        self.translator = DomainTranslator(model)
-        self.target = target
-        target_vector(model, target, self.translator.domains)  # fail early on an unknown domain
-
-    def run(self, images: Sequence[np.ndarray]) -> list[dict[str, np.ndarray]]:
-        """uint8 (H, W, 3) images -> ``{"image", "attention", "content"}`` (no content images are returned)."""
-        results = []
-        for image in images:
-            result = self.translator(image, self.target)
-            height, width = result["image"].shape[:2]
-            results.append({**result, "content": np.zeros((height, width, 0, 3), np.float32)})
-        return results

@@ -10,7 +10,9 @@ from typing import Any
 
 import keras
 
-DIRECTIONS = ("AtoB", "BtoA")
+from attentiongan_tf.checkpoints import DIRECTIONS
+from attentiongan_tf.inference.families import load_run_generator
+
 TRUSTED_PACKAGES = ("keras", "attentiongan_tf")  # the only modules a generator's config may name
 MAX_CONFIG_BYTES = 16 << 20
 
@@ -109,8 +111,9 @@ def load_generator_any(
     Args:
         path: ``model.keras`` (a saved generator); an official PyTorch ``*_net_G_A.pth`` / ``*_net_G_B.pth``
             state dict; or a training output dir (with ``config.json`` and ``checkpoints/``) or its
-            ``checkpoints/`` folder.
-        direction: ``"AtoB"`` (G_A) or ``"BtoA"`` (G_B); used for training dirs, where both generators live
+            ``checkpoints/`` folder, of either family (a multi-domain run gives its label-conditioned generator,
+            with ``domain_names`` set).
+        direction: ``"AtoB"`` (G_A) or ``"BtoA"`` (G_B); used for two-domain training dirs, where both live
             (a ``.keras`` or ``.pth`` file holds one generator, whose direction is the file's).
         variant: official checkpoints only: ``"scheme2"`` (default) or ``"geo"``.
         ngf: official checkpoints only: first conv width (default 64).
@@ -129,7 +132,7 @@ def load_generator_any(
         >>> g = load_generator_any("runs/horse2zebra", direction="BtoA")  # doctest: +SKIP
     """
     if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+        raise ValueError(f"direction must be one of {tuple(DIRECTIONS)}, got {direction!r}")
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint not found: {path}")
@@ -151,13 +154,7 @@ def load_generator_any(
             n_blocks=9 if n_blocks is None else n_blocks,
         )
     if path.is_dir() and _is_training_dir(path):
-        from attentiongan_tf.checkpoints import load_generator
-        from attentiongan_tf.multidomain.checkpoints import is_multidomain_run, load_multidomain_generator
-
-        if is_multidomain_run(path):
-            return load_multidomain_generator(path)  # one generator for every target domain
-
-        return load_generator(path, direction=direction)
+        return load_run_generator(path, direction=direction)
     raise ValueError(
         f"unsupported checkpoint {path}: expected a .keras file, an official .pth state dict, or a training "
         "output dir (config.json + checkpoints/) or its checkpoints/ folder"

@@ -24,4 +24,4 @@ def resize_uint8(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
     if image.shape[:2] == tuple(size):
         return image
-    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), Image.BICUBIC))
+    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), Image.Resampling.BICUBIC))

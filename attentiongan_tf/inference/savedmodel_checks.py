@@ -7,9 +7,7 @@ import os
 from pathlib import Path
 
 from attentiongan_tf.export.savedmodel import METADATA_FILE, PRODUCER
-from attentiongan_tf.export.serving import FLOAT_SIGNATURE
-
-OUTPUT_KEYS = ("image", "attention", "content")
+from attentiongan_tf.export.serving import FLOAT_SIGNATURE, LABELS_INPUT, OUTPUT_KEYS
 
 
 def savedmodel_provenance(path: str | os.PathLike) -> str | None:
@@ -31,11 +29,16 @@ def savedmodel_provenance(path: str | os.PathLike) -> str | None:
     )
 
 
-def check_savedmodel_signature(path: str | os.PathLike) -> None:
-    """Check, from ``saved_model.pb`` and before loading anything, that ``translate_float`` fits this runner.
+def check_savedmodel_signature(path: str | os.PathLike) -> int | None:
+    """Check, from ``saved_model.pb`` and before loading anything, that ``translate_float`` fits the runners.
 
-    Raises ``ValueError`` naming ``path`` when the signature is missing, takes other inputs than ``images``
-    (a multi-domain export also takes ``labels``) or lacks the ``image``/``attention``/``content`` outputs.
+    Returns:
+        the label size of a multi-domain export (its signature also takes ``labels`` (B, n_domains)), else None.
+
+    Raises:
+        ValueError: naming ``path`` when the signature is missing, takes other inputs than ``images`` (and
+            ``labels``), has a label input of unknown size or lacks the ``image``/``attention``/``content``
+            outputs.
     """
     from google.protobuf.message import DecodeError
     from tensorflow.core.protobuf import saved_model_pb2
@@ -51,14 +54,16 @@ def check_savedmodel_signature(path: str | os.PathLike) -> None:
             f"{path} has no {FLOAT_SIGNATURE!r} signature (it has {sorted(signatures)}); "
             "translate.py runs SavedModels written by export.py"
         )
-    inputs, outputs = set(signatures[FLOAT_SIGNATURE].inputs), set(signatures[FLOAT_SIGNATURE].outputs)
-    if "labels" in inputs:
-        raise ValueError(
-            f"{path} is a multi-domain SavedModel ({FLOAT_SIGNATURE} also takes labels): serve it with TF Serving, "
-            "or translate from its training run with --target-domain"
-        )
-    if inputs != {"images"} or not set(OUTPUT_KEYS) <= outputs:
+    signature = signatures[FLOAT_SIGNATURE]
+    inputs, outputs = set(signature.inputs), set(signature.outputs)
+    if inputs - {LABELS_INPUT} != {"images"} or not set(OUTPUT_KEYS) <= outputs:
         raise ValueError(
             f"{path}: signature {FLOAT_SIGNATURE!r} takes {sorted(inputs)} and returns {sorted(outputs)}; "
-            f"expected images -> {', '.join(OUTPUT_KEYS)}"
+            f"expected images (and {LABELS_INPUT}) -> {', '.join(OUTPUT_KEYS)}"
         )
+    if LABELS_INPUT not in inputs:
+        return None
+    dims = [dim.size for dim in signature.inputs[LABELS_INPUT].tensor_shape.dim]
+    if len(dims) != 2 or dims[1] < 1:
+        raise ValueError(f"{path}: the {LABELS_INPUT} input of {FLOAT_SIGNATURE!r} has shape {dims}, not (B, n)")
+    return dims[1]

@@ -13,9 +13,13 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    import keras
 
 from attentiongan_tf.data.images import SkippedImages, list_images, read_image_rgb, read_images
 from attentiongan_tf.metrics import fid_from_features, kernel_inception_distance, mask_metrics, psnr, ssim
@@ -85,7 +89,9 @@ def _kid_note(kid: dict, n_fake: int, n_real: int) -> str | None:
     return note + f", {kid['num_subsets']} subsets resampled from the larger set"
 
 
-def resize_square(image: np.ndarray, size: int | None, resample=Image.BICUBIC) -> np.ndarray:
+def resize_square(
+    image: np.ndarray, size: int | None, resample: Image.Resampling = Image.Resampling.BICUBIC
+) -> np.ndarray:
     """Resize an (H, W, C) uint8 image to ``size``×``size`` (bicubic), as the evaluation does; None keeps it."""
     if size is None or image.shape[:2] == (size, size):
         return image
@@ -104,11 +110,11 @@ def read_object_mask(path: str | os.PathLike, shape: tuple[int, int]) -> np.ndar
     """An object mask image as (H, W) uint8 (first channel), resized with nearest neighbour to ``shape``."""
     mask = read_image_rgb(path)[..., 0]
     if mask.shape != shape:
-        mask = np.asarray(Image.fromarray(mask).resize((shape[1], shape[0]), Image.NEAREST))
+        mask = np.asarray(Image.fromarray(mask).resize((shape[1], shape[0]), Image.Resampling.NEAREST))
     return mask
 
 
-def _mean(values: list[float]) -> float | None:
+def _mean(values: list[float | None]) -> float | None:
     array = np.minimum(np.asarray([v for v in values if v is not None], np.float64), PSNR_CAP_DB)
     array = array[~np.isnan(array)]
     return float(array.mean()) if array.size else None
@@ -129,13 +135,13 @@ def _score(
     inception = build_fid_inception(options.inception_weights)
     fake_features = inception_features(inception, fakes, options.batch_size)
     real_features = inception_features(inception, reals, options.batch_size)
-    summary = {
+    summary: dict[str, Any] = {
         "fid": fid_from_features(fake_features, real_features),
         "kid": kernel_inception_distance(
             fake_features, real_features, num_subsets=options.kid_subsets, subset_size=options.kid_subset_size
         ),
     }
-    per_image = [{"file": name} for name in names]
+    per_image: list[dict[str, Any]] = [{"file": name} for name in names]
     if sources is not None:
         for index, (source, fake) in enumerate(zip(sources, fakes, strict=True)):
             if source.shape != fake.shape:
@@ -154,7 +160,7 @@ def _score(
 
 
 def evaluate_generator(
-    generator,
+    generator: keras.Model,
     source_dir: str | os.PathLike,
     target_dir: str | os.PathLike,
     masks_dir: str | os.PathLike | None = None,
@@ -164,7 +170,7 @@ def evaluate_generator(
     """Translate ``source_dir`` with ``generator`` and score it against ``target_dir``.
 
     Args:
-        generator: an AttentionGAN generator (``attentiongan_tf.model_io.load_generator_any``).
+        generator: an AttentionGAN generator (``attentiongan_tf.inference.loading.load_generator_any``).
         source_dir: images of the source domain (e.g. ``testA``).
         target_dir: real images of the target domain (e.g. ``testB``).
         masks_dir: optional object masks with the source images' file stems (255 = object).
@@ -201,8 +207,8 @@ def evaluate_generator(
         if images_dir is not None:
             Image.fromarray(result["image"]).save(images_dir / f"{path.stem}.png")
     reals = [image for _, image in read_images(_files(target_dir, options), skipped)]
-    masks = masks if mask_files is not None else None
-    report = _score(fakes, reals, names, sources, masks, attentions, options, skipped)
+    masks_or_none = masks if mask_files is not None else None
+    report = _score(fakes, reals, names, sources, masks_or_none, attentions, options, skipped)
     report["settings"] = {
         "source": str(source_dir),
         "target": str(target_dir),
