@@ -14,11 +14,6 @@ from attentiongan_tf.run_dir import atomic_write
 COLLAPSE_THRESHOLD = 0.05
 
 
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """float [-1, 1] -> uint8 [0, 255] (rounded, clipped), as the ``serving_default`` signature does."""
-    return np.round(np.clip((np.asarray(image) + 1.0) * 127.5, 0.0, 255.0)).astype(np.uint8)
-
-
 def save_grid(grid: np.ndarray, path: str | os.PathLike) -> Path:
     """Write ``grid`` (uint8 HWC) as an image all at once (``RunWriteError`` naming ``path`` when it fails)."""
     path = Path(path)

@@ -14,9 +14,10 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from attentiongan_tf import checkpoints as ckpt
-from attentiongan_tf import grids, strategies, summaries
+from attentiongan_tf import strategies, summaries
 from attentiongan_tf.config import Config
 from attentiongan_tf.data import demo as demo_data
+from attentiongan_tf.data import grids
 from attentiongan_tf.data import unpaired as data
 from attentiongan_tf.run_dir import OutputDirError, RunDir, check_steps, read_json
 from attentiongan_tf.signals import StopRequest

@@ -47,7 +47,7 @@ def prepare_inputs(work_dir: Path, budget: Budget, seeds: list[int]) -> None:
     """testA inputs at the budget's size, and each seed's training stream for the official worker."""
     from attentiongan_tf.data import unpaired as data
     from attentiongan_tf.data.images import list_images, read_image_rgb
-    from attentiongan_tf.evaluation import resize_square
+    from attentiongan_tf.metrics.evaluation import resize_square
 
     test = work_dir / "test_inputs.npz"
     if not test.exists():

@@ -47,7 +47,7 @@ def _features(work_dir: Path, name: str, images_fn, weights: str | None) -> np.n
 
 def _domain_images(folder: str, size: int):
     from attentiongan_tf.data.images import list_images, read_image_rgb
-    from attentiongan_tf.evaluation import resize_square
+    from attentiongan_tf.metrics.evaluation import resize_square
 
     return lambda: [resize_square(read_image_rgb(p), size) for p in list_images(DATAROOT / folder)]
 
@@ -60,8 +60,8 @@ def reference_features(work_dir: Path, budget: Budget, weights: str | None) -> d
 
 def score_arm(arm: Arm, seed: int, work_dir: Path, budget: Budget, weights: str | None) -> ArmScore:
     """Score one arm's translations (or, for the identity arm, the inputs themselves); cached as JSON."""
-    from attentiongan_tf.evaluation import read_object_mask
     from attentiongan_tf.metrics import fid_from_features, kernel_inception_distance, mask_metrics
+    from attentiongan_tf.metrics.evaluation import read_object_mask
     from attentiongan_tf.metrics.inception import build_fid_inception, inception_features
     from attentiongan_tf.metrics.target_probe import fit_domain_probe
 

@@ -85,8 +85,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cli_env.announce()
-    from attentiongan_tf.evaluation import MetricOptions, evaluate_folders, evaluate_generator
-    from attentiongan_tf.model_io import load_generator_any
+    from attentiongan_tf.inference.loading import load_generator_any
+    from attentiongan_tf.metrics.evaluation import MetricOptions, evaluate_folders, evaluate_generator
 
     try:
         options = MetricOptions(

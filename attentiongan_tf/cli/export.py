@@ -21,9 +21,14 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from attentiongan_tf.cli import env as cli_env
+
+if TYPE_CHECKING:
+    import keras
 
 cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
 
@@ -35,7 +40,7 @@ FORMATS = ("savedmodel", "tflite", "tfjs", "onnx")
 DEFAULT_FORMATS = ("savedmodel", "tflite", "tfjs")
 
 
-def csv_choice(choices: tuple[str, ...], flag: str):
+def csv_choice(choices: tuple[str, ...], flag: str) -> Callable[[str], list[str]]:
     def parse(text: str) -> list[str]:
         values = [v.strip() for v in text.split(",") if v.strip()]
         unknown = [v for v in values if v not in choices]
@@ -114,7 +119,7 @@ def load_representative(folder: str, count: int, size: int) -> list:
         except ValueError as error:
             print(f"skipped unreadable representative image: {error}", file=sys.stderr)
             continue
-        images.append(np.asarray(Image.fromarray(image).resize((size, size), Image.BICUBIC)))
+        images.append(np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC)))
         if len(images) == count:
             break
     if not images:
@@ -141,7 +146,7 @@ def validate(args: argparse.Namespace) -> None:
         raise FileExistsError(f"{len(existing)} export(s) exist, e.g. {existing[0]}; pass --overwrite to replace them")
 
 
-def write_exports(args: argparse.Namespace, model, representative: list | None) -> dict:
+def write_exports(args: argparse.Namespace, model: keras.Model, representative: list | None) -> dict:
     """Write every requested format (all converted from one SavedModel); returns the summary entries.
 
     Args:
@@ -158,14 +163,7 @@ def write_exports(args: argparse.Namespace, model, representative: list | None) 
     summary: dict = {"checkpoint": str(args.checkpoint), "direction": args.direction}
     with tempfile.TemporaryDirectory(prefix="attentiongan_export_") as scratch:
         root = output if "savedmodel" in args.format else Path(scratch)
-        if hasattr(model, "n_domains"):  # multi-domain: the endpoints take a `labels` input too
-            from attentiongan_tf.multidomain.export import export_multidomain_savedmodel
-
-            saved = export_multidomain_savedmodel(
-                model, root, getattr(model, "domain_names", None), args.name, args.version, overwrite=args.overwrite
-            )
-        else:
-            saved = export_savedmodel(model, root, args.name, args.version, overwrite=args.overwrite)
+        saved = export_savedmodel(model, root, args.name, args.version, overwrite=args.overwrite)
         if "savedmodel" in args.format:
             summary["savedmodel"] = saved
         if "tflite" in args.format:
@@ -190,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         sys.exit(f"error: {error}")
 
-    from attentiongan_tf.model_io import load_generator_any
+    from attentiongan_tf.inference.loading import load_generator_any
 
     try:
         model = load_generator_any(args.checkpoint, args.direction, args.variant, args.ngf, args.n_blocks)

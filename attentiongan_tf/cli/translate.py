@@ -53,7 +53,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--n-blocks", type=int, help="official .pth only (default 9)")
     parser.add_argument("--grid", action="store_true", help="also write paper-style grids")
     parser.add_argument(
-        "--target-domain", help="multi-domain models: target domain name, names joined by + or a vector like 0,1,0"
+        "--target-domain",
+        help="multi-domain models (training run or export): target domain name, names joined by + or a vector "
+        "like 0,1,0 (exports without domain names: domain_0, domain_1, ...)",
     )
     parser.add_argument(
         "--load-size",
@@ -79,21 +81,6 @@ def collect_inputs(path: Path) -> list[Path]:
         raise FileNotFoundError(f"--input {path} does not exist")
     read_image_rgb(path)
     return [path]
-
-
-def open_multidomain_runner(args: argparse.Namespace):
-    """A runner for a multi-domain training run (``--target-domain`` required there, refused elsewhere)."""
-    from attentiongan_tf.multidomain.checkpoints import is_multidomain_run, load_multidomain_generator
-
-    if not (Path(args.model).is_dir() and is_multidomain_run(args.model)):
-        if args.target_domain:
-            raise ValueError("--target-domain only applies to multi-domain training runs")
-        return None
-    if not args.target_domain:
-        raise ValueError(f"{args.model} is a multi-domain model: choose the output with --target-domain")
-    from attentiongan_tf.multidomain.inference import DomainRunner
-
-    return DomainRunner(load_multidomain_generator(args.model), args.target_domain)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,18 +109,20 @@ def main(argv: list[str] | None = None) -> int:
     from PIL import Image
     from tqdm import tqdm
 
+    from attentiongan_tf.data.grids import GridRow, labelled_grid
     from attentiongan_tf.data.images import SkippedImages, UnreadableImageError, read_image_rgb
-    from attentiongan_tf.grids import GridRow, labelled_grid
-    from attentiongan_tf.inference import open_runner, resize_uint8, working_size
+    from attentiongan_tf.inference.pixels import resize_uint8, working_size
+    from attentiongan_tf.inference.runners import open_runner
 
     try:
-        runner = open_multidomain_runner(args) or open_runner(
+        runner = open_runner(
             args.model,
             args.direction,
             variant=args.variant,
             ngf=args.ngf,
             n_blocks=args.n_blocks,
             num_threads=args.threads,
+            target=args.target_domain,
         )
     except (OSError, ValueError, RuntimeError) as error:
         from attentiongan_tf.cli.errors import model_file_error
@@ -155,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
                     skipped.add(path, error)
                     tqdm.write(f"skipped: {error}")
                     progress.update(1)
-            sizes = [working_size(*i.shape[:2], args.load_size) if args.load_size else i.shape[:2] for i in images]
+            sizes = [working_size(i.shape[0], i.shape[1], args.load_size) if args.load_size else i.shape[:2]
+                     for i in images]
             work = [resize_uint8(i, size) for i, size in zip(images, sizes, strict=True)]
             for path, image, small, result in zip(chunk, images, work, runner.run(work) if work else [], strict=True):
                 Image.fromarray(resize_uint8(result["image"], image.shape[:2])).save(output / f"{path.stem}.png")

@@ -29,6 +29,11 @@ DEFAULT_MAX_IMAGE_PIXELS = 64_000_000
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """float [-1, 1] -> uint8 [0, 255] (rounded, clipped), as the ``serving_default`` signature does."""
+    return np.round(np.clip((np.asarray(image) + 1.0) * 127.5, 0.0, 255.0)).astype(np.uint8)
+
+
 class UnreadableImageError(ValueError):
     """An image file that cannot be decoded (corrupt, truncated, not an image); the message names the path."""
 

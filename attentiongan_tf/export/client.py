@@ -7,10 +7,14 @@ the tests build and round-trip the same messages.
 from __future__ import annotations
 
 import base64
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from attentiongan_tf.export.serving import ENCODED_SIGNATURE, FLOAT_SIGNATURE, UINT8_SIGNATURE
+
+if TYPE_CHECKING:
+    from tensorflow_serving.apis.predict_pb2 import PredictRequest
 
 
 def rest_predict_body(images: np.ndarray, signature: str = UINT8_SIGNATURE) -> dict:
@@ -35,7 +39,9 @@ def rest_encoded_body(files: list[bytes]) -> dict:
     return {"signature_name": ENCODED_SIGNATURE, "inputs": {"image_bytes": encoded}}
 
 
-def grpc_predict_request(model_name: str, images: np.ndarray | list[bytes], signature: str = UINT8_SIGNATURE):
+def grpc_predict_request(
+    model_name: str, images: np.ndarray | list[bytes], signature: str = UINT8_SIGNATURE
+) -> PredictRequest:
     """A ``tensorflow_serving.apis.predict_pb2.PredictRequest`` for one of the exported signatures.
 
     Args:

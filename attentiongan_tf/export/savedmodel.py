@@ -10,30 +10,31 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import keras
 
 from attentiongan_tf import __version__
-from attentiongan_tf.export.serving import FLOAT_SIGNATURE, make_endpoints
+from attentiongan_tf.export.serving import FLOAT_SIGNATURE, LABELS_INPUT, Endpoint, label_input_of, make_endpoints
 from attentiongan_tf.nn.conv_transpose import deploy_implementation
 
 METADATA_FILE = "attentiongan_export.json"
 PRODUCER = "attentiongan_tf"
 
 
-def export_marker(endpoints: dict[str, dict]) -> dict:
+def export_marker(endpoints: dict[str, Endpoint]) -> dict:
     """The ``producer`` entry of the metadata: who wrote the SavedModel, which kind and which signatures.
 
-    It tells a project SavedModel from someone else's (``inference.savedmodel_provenance``); it is NOT a
-    signature: anyone can copy it, so it never makes an untrusted SavedModel safe to load.
+    It tells a project SavedModel from someone else's (``inference.savedmodel_checks.savedmodel_provenance``);
+    it is NOT a signature: anyone can copy it, so it never makes an untrusted SavedModel safe to load.
     """
-    float_inputs = [spec.name for spec in endpoints.get(FLOAT_SIGNATURE, {}).get("input_signature", [])]
+    float_endpoint = endpoints.get(FLOAT_SIGNATURE)
+    float_inputs = [spec.name for spec in float_endpoint.input_signature] if float_endpoint else []
     return {
         "package": PRODUCER,
         "version": __version__,
-        "kind": "multidomain" if "labels" in float_inputs else "two_domain",
+        "kind": "multidomain" if LABELS_INPUT in float_inputs else "two_domain",
         "signatures": list(endpoints),
     }
 
@@ -76,8 +77,12 @@ def export_savedmodel(
     name: str = "attentiongan",
     version: int = 1,
     overwrite: bool = False,
+    domains: Sequence[str] | None = None,
 ) -> dict:
     """Write ``model`` as a TF Serving SavedModel with the endpoints of :func:`make_endpoints`.
+
+    Both families go through here: a multi-domain generator (it has ``n_domains``) gets endpoints that also
+    take ``labels`` (B, n_domains), and its domain names are stored in the metadata.
 
     Args:
         model: a built AttentionGAN generator (returns a dict with ``image``, ``attention``, ``content``).
@@ -85,28 +90,41 @@ def export_savedmodel(
         name: TF Serving model name.
         version: TF Serving version number (a positive integer).
         overwrite: replace an existing export of the same name and version.
+        domains: multi-domain only: names of the label columns, stored in
+            ``assets.extra/attentiongan_export.json`` (default ``model.domain_names``, else ``domain_0 ...``).
 
     Returns:
-        dict with ``path`` (the version directory), ``size_bytes`` and ``signatures``.
+        dict with ``path`` (the version directory), ``size_bytes`` and ``signatures`` (and ``domains`` for a
+        multi-domain generator); ``export.py`` writes it to ``export_summary.json``.
 
     Example:
         >>> from attentiongan_tf import build_generator
         >>> export_savedmodel(build_generator(ngf=4, n_blocks=1), "/tmp/out")["path"]  # doctest: +SKIP
         '/tmp/out/savedmodel/attentiongan/1'
     """
-    return write_savedmodel(model, make_endpoints(model), output, name, version, overwrite, model_metadata(model))
+    label = label_input_of(model)
+    metadata = model_metadata(model)
+    if label is None and domains is not None:
+        raise ValueError(f"domain names only apply to multi-domain generators, not to a {type(model).__name__}")
+    if label is not None:
+        domains = list(domains or getattr(model, "domain_names", None) or [f"domain_{i}" for i in range(label.size)])
+        if len(domains) != label.size:
+            raise ValueError(f"{len(domains)} domain names given for a generator with {label.size} label entries")
+        metadata = {**metadata, "domains": domains, "label_input": LABELS_INPUT}
+    written = write_savedmodel(model, make_endpoints(model, label), output, name, version, overwrite, metadata)
+    return written if label is None else {**written, "domains": domains}
 
 
 def write_savedmodel(
     model: keras.Model,
-    endpoints: dict[str, dict],
+    endpoints: dict[str, Endpoint],
     output: str | os.PathLike,
     name: str,
     version: int,
     overwrite: bool,
     metadata: dict,
 ) -> dict:
-    """Write ``endpoints`` ({name: {"fn", "input_signature"}}) of ``model`` with ExportArchive in TF Serving layout.
+    """Write ``endpoints`` ({name: :class:`Endpoint`}) of ``model`` with ExportArchive in TF Serving layout.
 
     ``metadata`` goes to ``assets.extra/`` (ignored by TF Serving, read by :func:`read_metadata`) with the
     :func:`export_marker` added as ``producer``. Returns ``{"path", "size_bytes", "signatures"}``.
@@ -123,7 +141,7 @@ def write_savedmodel(
     # fast convolution kernels; both are converted from this SavedModel.
     with deploy_implementation(model, "phases"):
         for endpoint, spec in endpoints.items():
-            archive.add_endpoint(name=endpoint, fn=spec["fn"], input_signature=spec["input_signature"])
+            archive.add_endpoint(name=endpoint, fn=spec.fn, input_signature=spec.input_signature)
         archive.write_out(str(path), verbose=False)
     (path / "assets.extra").mkdir(exist_ok=True)
     metadata = {**metadata, "producer": export_marker(endpoints)}

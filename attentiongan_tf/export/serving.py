@@ -12,6 +12,9 @@ as needed and lowers to builtin TFLite ops (GATHER, FLOOR_MOD) and TF.js ops.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import keras
 import tensorflow as tf
 
@@ -22,6 +25,38 @@ MIN_SIZE = 8
 UINT8_SIGNATURE = "serving_default"
 FLOAT_SIGNATURE = "translate_float"
 ENCODED_SIGNATURE = "translate_encoded"
+OUTPUT_KEYS = ("image", "attention", "content")
+#: The extra input of a multi-domain generator's signatures: float32 (B, n_domains) target labels.
+LABELS_INPUT = "labels"
+
+
+@dataclass(frozen=True)
+class LabelInput:
+    """The optional extra input of a label-conditioned generator's endpoints (the target domain).
+
+    The signatures take it as ``labels`` (:data:`LABELS_INPUT`), float32 (B, size).
+
+    Attributes:
+        size: label entries per image (the number of domains).
+        model_key: the key of the model's input dict that receives it (``{"image": ..., "label": ...}``).
+    """
+
+    size: int
+    model_key: str = "label"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One serving endpoint: the function and the ``tf.TensorSpec`` of each of its inputs, in order."""
+
+    fn: Callable[..., dict[str, tf.Tensor]]
+    input_signature: list[tf.TensorSpec]
+
+
+def label_input_of(model: keras.Model) -> LabelInput | None:
+    """The label input of a multi-domain generator (it has ``n_domains``); ``None`` for a two-domain one."""
+    n_domains = getattr(model, "n_domains", None)
+    return None if n_domains is None else LabelInput(int(n_domains))
 
 
 def padded_size(size: tf.Tensor) -> tf.Tensor:
@@ -43,18 +78,27 @@ def reflect_indices(size: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
     return tf.minimum(reflected, size - 1)
 
 
-def pad_reflect(images: tf.Tensor) -> dict[str, tf.Tensor]:
+@dataclass(frozen=True)
+class Padded:
+    """A reflect-padded batch (``images``) and the ``height`` and ``width`` to crop the outputs back to."""
+
+    images: tf.Tensor
+    height: tf.Tensor
+    width: tf.Tensor
+
+
+def pad_reflect(images: tf.Tensor) -> Padded:
     """Reflect-pad (B, H, W, C) images at the bottom/right to a valid generator size.
 
     Returns:
-        dict with ``images`` (the padded batch), ``height`` and ``width`` (the original size).
+        :class:`Padded`: the padded batch and the original height and width.
     """
     shape = tf.shape(images)
     height, width = shape[1], shape[2]
     rows = reflect_indices(height, padded_size(height))
     cols = reflect_indices(width, padded_size(width))
     padded = tf.gather(tf.gather(images, rows, axis=1), cols, axis=2)
-    return {"images": padded, "height": height, "width": width}
+    return Padded(padded, height, width)
 
 
 def crop(tensor: tf.Tensor, height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
@@ -73,22 +117,30 @@ def float_to_uint8(images: tf.Tensor) -> tf.Tensor:
     return tf.cast(tf.round(scaled), tf.uint8)
 
 
-def translate_any_size(model: keras.Model, images: tf.Tensor) -> dict[str, tf.Tensor]:
+def translate_any_size(
+    model: Callable, images: tf.Tensor, labels: tf.Tensor | None = None, label: LabelInput | None = None
+) -> dict[str, tf.Tensor]:
     """Run ``model`` on float [-1, 1] images of any size; outputs have the input's H and W.
+
+    Args:
+        model: a generator taking (B, H, W, 3) images, or (with ``labels``) a dict of images and labels.
+        images: float32 (B, H, W, 3) in [-1, 1].
+        labels: float32 (B, n_domains) target labels of a multi-domain generator, else ``None``.
+        label: how ``labels`` is fed to the model (default :class:`LabelInput` of the right size).
 
     Returns:
         dict with ``image`` (B, H, W, 3), ``attention`` (B, H, W, n) and ``content`` (B, H, W, k, 3).
     """
     padded = pad_reflect(images)
-    outputs = model(padded["images"])
-    return {
-        key: crop(tf.cast(outputs[key], tf.float32), padded["height"], padded["width"])
-        for key in ("image", "attention", "content")
-    }
+    if labels is None:
+        outputs = model(padded.images)
+    else:
+        outputs = model({"image": padded.images, (label or LabelInput(0)).model_key: labels})
+    return {key: crop(tf.cast(outputs[key], tf.float32), padded.height, padded.width) for key in OUTPUT_KEYS}
 
 
-def make_endpoints(model: keras.Model) -> dict[str, dict]:
-    """The three serving endpoints of an exported generator.
+def make_endpoints(model: keras.Model, label: LabelInput | None = None) -> dict[str, Endpoint]:
+    """The three serving endpoints of an exported generator; a multi-domain one's also take ``labels``.
 
     - ``serving_default``: ``images`` uint8 (B, H, W, 3) of any size -> ``image`` uint8 (B, H, W, 3)
       and ``attention`` float32 (B, H, W, n) in [0, 1] (last mask = background).
@@ -99,36 +151,47 @@ def make_endpoints(model: keras.Model) -> dict[str, dict]:
       send ``{"b64": ...}`` objects; the ``_bytes`` suffix of the output makes TF Serving return
       base64 ``{"b64": ...}`` too.
 
-    Returns:
-        dict mapping each endpoint name to ``{"fn": callable, "input_signature": [tf.TensorSpec]}``.
-    """
+    With a label input (a multi-domain generator) every endpoint takes a second input, ``labels`` float32
+    (B, n_domains): the target domain of each image.
 
-    def translate_uint8(images):
-        outputs = translate_any_size(model, uint8_to_float(images))
+    Args:
+        model: the generator.
+        label: the extra label input (default :func:`label_input_of` the model: none for two domains).
+
+    Returns:
+        dict mapping each endpoint name to its :class:`Endpoint`.
+    """
+    label = label or label_input_of(model)
+
+    def translate_float(images, labels):
+        return translate_any_size(model, images, labels, label)
+
+    def translate_uint8(images, labels):
+        outputs = translate_float(uint8_to_float(images), labels)
         return {"image": float_to_uint8(outputs["image"]), "attention": outputs["attention"]}
 
-    def translate_float(images):
-        return translate_any_size(model, images)
-
-    def translate_encoded(image_bytes):
-        def one(data):
+    def translate_encoded(image_bytes, labels):
+        def one(item):
+            data, row = (item, None) if labels is None else item
             decoded = tf.io.decode_image(data, channels=3, dtype=tf.uint8, expand_animations=False)
-            translated = translate_uint8(decoded[tf.newaxis])["image"][0]
+            translated = translate_uint8(decoded[tf.newaxis], None if row is None else row[tf.newaxis])["image"][0]
             return tf.io.encode_png(translated)
 
-        return {"png_bytes": tf.map_fn(one, image_bytes, fn_output_signature=tf.TensorSpec([], tf.string))}
+        items = image_bytes if labels is None else (image_bytes, labels)
+        return {"png_bytes": tf.map_fn(one, items, fn_output_signature=tf.TensorSpec([], tf.string))}
 
+    uint8_spec = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
+    float_spec = tf.TensorSpec([None, None, None, 3], tf.float32, name="images")
+    bytes_spec = tf.TensorSpec([None], tf.string, name="image_bytes")
+    if label is None:  # the argument names are the signature's input names
+        return {
+            UINT8_SIGNATURE: Endpoint(lambda images: translate_uint8(images, None), [uint8_spec]),
+            FLOAT_SIGNATURE: Endpoint(lambda images: translate_float(images, None), [float_spec]),
+            ENCODED_SIGNATURE: Endpoint(lambda image_bytes: translate_encoded(image_bytes, None), [bytes_spec]),
+        }
+    label_spec = tf.TensorSpec([None, label.size], tf.float32, name=LABELS_INPUT)
     return {
-        UINT8_SIGNATURE: {
-            "fn": translate_uint8,
-            "input_signature": [tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")],
-        },
-        FLOAT_SIGNATURE: {
-            "fn": translate_float,
-            "input_signature": [tf.TensorSpec([None, None, None, 3], tf.float32, name="images")],
-        },
-        ENCODED_SIGNATURE: {
-            "fn": translate_encoded,
-            "input_signature": [tf.TensorSpec([None], tf.string, name="image_bytes")],
-        },
+        UINT8_SIGNATURE: Endpoint(translate_uint8, [uint8_spec, label_spec]),
+        FLOAT_SIGNATURE: Endpoint(translate_float, [float_spec, label_spec]),
+        ENCODED_SIGNATURE: Endpoint(translate_encoded, [bytes_spec, label_spec]),
     }

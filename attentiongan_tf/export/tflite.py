@@ -87,7 +87,7 @@ def convert_variant(
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if variant == "float16":
         converter.target_spec.supported_types = [tf.float16]
-    if variant == "int8":
+    if variant == "int8" and representative is not None:  # (int8 without it was refused above)
         converter.representative_dataset = representative_dataset(representative)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     content = converter.convert()

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from attentiongan_tf import grids, summaries
+from attentiongan_tf import summaries
 from attentiongan_tf.checkpoints import CHECKPOINT_DIR, CONFIG_NAME, RunCheckpoints
+from attentiongan_tf.data import grids
 from attentiongan_tf.data import labelled as data
 from attentiongan_tf.data.labelled_demo import write_multidomain_demo
 from attentiongan_tf.multidomain.checkpoints import make_checkpoint, read_multidomain_run

@@ -4,7 +4,7 @@ the foreground attention is an overlay on the input, and grids stay phone-sized.
 import numpy as np
 from PIL import Image
 
-from attentiongan_tf.grids import BASE_COLUMNS, GAP, HEADER, LABEL_WIDTH, GridRow, labelled_grid
+from attentiongan_tf.data.grids import BASE_COLUMNS, GAP, HEADER, LABEL_WIDTH, GridRow, labelled_grid
 
 
 def outputs(batch: int, size: int, n_masks: int, background: float = 0.25) -> dict:

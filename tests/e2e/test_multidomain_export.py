@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf.export.savedmodel import read_metadata
+from attentiongan_tf.export.savedmodel import export_savedmodel, read_metadata
 from attentiongan_tf.multidomain import build_multidomain_generator
-from attentiongan_tf.multidomain.export import export_multidomain_savedmodel
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +58,7 @@ def exported(tmp_path_factory):
     keras.utils.set_random_seed(3)
     model = build_multidomain_generator(3, ngf=4, n_blocks=1, n_masks=3)
     root = tmp_path_factory.mktemp("export")
-    result = export_multidomain_savedmodel(model, root, DOMAINS)
+    result = export_savedmodel(model, root, "attentiongan_multidomain", domains=DOMAINS)
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (2, 16, 20, 3), dtype=np.uint8)
     labels = np.eye(3, dtype=np.float32)[[0, 2]]
@@ -136,6 +135,21 @@ def test_tflite_litert_parity(exported):
         images=exported["images"][:, :11, :9], labels=exported["labels"]
     )
     assert u8["image"].shape == (2, 11, 9, 3) and u8["image"].dtype == np.uint8
+    _check_runner(exported, result["float32"]["path"], "tflite", atol=1e-4)
+
+
+def _check_runner(exported, path, kind, atol):
+    """The shared runner hierarchy runs the export with a target label: it equals the Keras model's output."""
+    from attentiongan_tf.inference import open_runner
+
+    with pytest.raises(ValueError, match="--target-domain"):
+        open_runner(path)
+    for index, target in ((0, "domain_0"), (1, "0,0,1")):  # exports other than the SavedModel keep no names
+        runner = open_runner(path, target=target)
+        assert runner.kind == kind and runner.label.tolist() == exported["labels"][index].tolist()
+        (raw,) = runner.run_raw([exported["images"][index]])
+        np.testing.assert_allclose(raw["image"], exported["reference"]["image"][index], atol=atol)
+        np.testing.assert_allclose(raw["attention"], exported["reference"]["attention"][index], atol=atol)
 
 
 @pytest.mark.skipif(
@@ -169,3 +183,4 @@ def test_tfjs_node_parity(exported, tmp_path):
     attention = np.fromfile(tmp_path / "out.attention.f32", "<f4").reshape(exported["reference"]["attention"].shape)
     np.testing.assert_allclose(image, exported["reference"]["image"], atol=1e-3)
     np.testing.assert_allclose(attention, exported["reference"]["attention"], atol=1e-3)
+    _check_runner(exported, result["float32"]["path"], "tfjs", atol=1e-3)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attentiongan_tf.grids import GAP, HEADER, LABEL_WIDTH, MIN_TILE
+from attentiongan_tf.data.grids import GAP, HEADER, LABEL_WIDTH, MIN_TILE
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--image-size", "16", "--ngf", "4", "--n-blocks", "1", "--batch-size", "2", "--log-every", "1"]

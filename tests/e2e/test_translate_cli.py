@@ -7,9 +7,9 @@ import tensorflow as tf
 from PIL import Image
 
 from attentiongan_tf import build_generator
+from attentiongan_tf.data.grids import GAP, HEADER, LABEL_WIDTH, MAX_WIDTH, fit_tile, tile_width
 from attentiongan_tf.export import export_savedmodel
 from attentiongan_tf.export.tflite import export_tflite
-from attentiongan_tf.grids import GAP, HEADER, LABEL_WIDTH, MAX_WIDTH, fit_tile, tile_width
 from attentiongan_tf.inference import KerasRunner
 from tests.e2e.export_helpers import random_uint8, run_cli
 from tests.inputs.crafted import write_foreign_savedmodel

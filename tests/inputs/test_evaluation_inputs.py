@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attentiongan_tf import evaluation
-from attentiongan_tf.metrics import kernel_inception_distance
+from attentiongan_tf.metrics import evaluation, kernel_inception_distance
 from attentiongan_tf.metrics.report import report_markdown
 
 

@@ -59,11 +59,11 @@ def test_savedmodel_with_other_signatures_is_a_clear_error(exports, tmp_path):
 
 def test_multidomain_exports_are_marked_as_such():
     from attentiongan_tf.export.savedmodel import export_marker
+    from attentiongan_tf.export.serving import make_endpoints
     from attentiongan_tf.multidomain import build_multidomain_generator
-    from attentiongan_tf.multidomain.export import make_multidomain_endpoints
 
     generator = build_multidomain_generator(3, ngf=4, n_blocks=1, n_masks=3)
-    marker = export_marker(make_multidomain_endpoints(generator))
+    marker = export_marker(make_endpoints(generator))
     assert marker["kind"] == "multidomain" and marker["signatures"][0] == "serving_default"
 
 

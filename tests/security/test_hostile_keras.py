@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from attentiongan_tf.model_io import load_generator_any
+from attentiongan_tf.inference.loading import load_generator_any
 from tests.conftest import REPO_ROOT
 from tests.security.keras_cases import KERAS_CASES, KerasCase, genuine_keras
 
@@ -38,7 +38,7 @@ def test_genuine_keras_still_loads(genuine):
 
 CHILD = r"""
 import json, resource, sys
-from attentiongan_tf.model_io import load_generator_any
+from attentiongan_tf.inference.loading import load_generator_any
 
 def kib(field):
     return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(field))

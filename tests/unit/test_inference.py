@@ -5,7 +5,8 @@ import pytest
 import tensorflow as tf
 
 from attentiongan_tf import build_generator
-from attentiongan_tf.inference import KerasRunner, TFJSNodeRunner, open_runner, to_model_input, to_uint8
+from attentiongan_tf.data.images import to_uint8
+from attentiongan_tf.inference import KerasRunner, TFJSNodeRunner, open_runner, to_model_input
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attentiongan_tf import evaluation
-from attentiongan_tf.metrics import psnr
+from attentiongan_tf.metrics import evaluation, psnr
 from attentiongan_tf.metrics.report import write_report
 
 

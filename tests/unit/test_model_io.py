@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from attentiongan_tf import build_discriminator, build_generator
-from attentiongan_tf.model_io import load_generator_any
+from attentiongan_tf.inference.loading import load_generator_any
 
 PARITY = Path(__file__).resolve().parents[2] / ".." / "shared" / "parity"
 

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
+from attentiongan_tf.inference.domains import DomainTranslator, target_vector
 from attentiongan_tf.multidomain import build_multidomain_generator
-from attentiongan_tf.multidomain.inference import DomainTranslator, target_vector
 
 
 @pytest.fixture(scope="module")

@@ -47,10 +47,10 @@ def test_reflect_indices_repeat_the_reflection_for_tiny_sizes(size, expected):
 def test_pad_reflect_pads_bottom_right_and_reports_the_original_size():
     images = tf.random.uniform([2, 5, 7, 3])
     padded = pad_reflect(images)
-    assert padded["images"].shape == (2, 8, 8, 3)
-    assert (int(padded["height"]), int(padded["width"])) == (5, 7)
+    assert padded.images.shape == (2, 8, 8, 3)
+    assert (int(padded.height), int(padded.width)) == (5, 7)
     expected = np.pad(images.numpy(), [(0, 0), (0, 3), (0, 1), (0, 0)], mode="reflect")
-    np.testing.assert_array_equal(padded["images"].numpy(), expected)
+    np.testing.assert_array_equal(padded.images.numpy(), expected)
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 1, 3), (1, 5, 7, 3), (2, 13, 10, 3)])
@@ -79,12 +79,12 @@ def test_uint8_round_trip_is_exact():
 def test_endpoints_have_the_documented_names_inputs_and_outputs(generator):
     endpoints = make_endpoints(generator)
     assert list(endpoints) == [UINT8_SIGNATURE, FLOAT_SIGNATURE, ENCODED_SIGNATURE]
-    uint8_out = endpoints[UINT8_SIGNATURE]["fn"](tf.zeros([1, 6, 9, 3], tf.uint8))
+    uint8_out = endpoints[UINT8_SIGNATURE].fn(tf.zeros([1, 6, 9, 3], tf.uint8))
     assert uint8_out["image"].dtype == tf.uint8 and uint8_out["image"].shape == (1, 6, 9, 3)
     assert uint8_out["attention"].shape == (1, 6, 9, 3)
     png = tf.io.encode_png(tf.fill([5, 11, 3], tf.constant(7, tf.uint8)))
-    encoded = endpoints[ENCODED_SIGNATURE]["fn"](tf.stack([png, png]))["png_bytes"]
+    encoded = endpoints[ENCODED_SIGNATURE].fn(tf.stack([png, png]))["png_bytes"]
     assert encoded.shape == (2,)
     decoded = tf.io.decode_png(encoded[1]).numpy()
-    expected = endpoints[UINT8_SIGNATURE]["fn"](tf.fill([1, 5, 11, 3], tf.constant(7, tf.uint8)))["image"][0]
+    expected = endpoints[UINT8_SIGNATURE].fn(tf.fill([1, 5, 11, 3], tf.constant(7, tf.uint8)))["image"][0]
     np.testing.assert_array_equal(decoded, expected.numpy())

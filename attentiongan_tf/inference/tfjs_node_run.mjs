@@ -1,17 +1,23 @@
 // Run an exported AttentionGAN TF.js graph model in Node with @tensorflow/tfjs + the wasm backend.
 //
-// Usage: node tools/tfjs_node_run.mjs MANIFEST.json
-// MANIFEST: {"model_dir": "...", "items": [{"input": "x.f32", "shape": [1, H, W, 3], "output_prefix": "out/x"}]}
-// Inputs are raw little-endian float32 images in [-1, 1]. For every item and output name (image, attention,
-// content) the script writes OUTPUT_PREFIX.NAME.f32 and prints one JSON line {"outputs": [{name: shape}...]}.
+// Usage: node tfjs_node_run.mjs MANIFEST.json   (package data of attentiongan_tf; run by inference/tfjs_node.py)
+// MANIFEST: {"model_dir": "...", "node_modules": "/abs/node_modules", "items": [{"input": "x.f32",
+//            "shape": [1, H, W, 3], "output_prefix": "out/x", "labels": "l.f32" (multi-domain models only)}]}
+// Inputs are raw little-endian float32 images in [-1, 1] (labels: float32 (1, n_domains)). For every item and
+// output name (image, attention, content) the script writes OUTPUT_PREFIX.NAME.f32 and prints one JSON line
+// {"outputs": [{name: shape}...]}. The TF.js packages are loaded from MANIFEST.node_modules (the script lives
+// inside the Python package, where no node_modules is).
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 const OUTPUTS = ['image', 'attention', 'content'];
+let tf;
+
+function readFloats(file) {
+  const raw = fs.readFileSync(file);
+  return new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+}
 
 function fail(message) {
   process.stderr.write(`tfjs_node_run: ${message}\n`);
@@ -50,19 +56,21 @@ async function main() {
   const manifestPath = process.argv[2];
   if (!manifestPath || !fs.existsSync(manifestPath)) fail(`manifest not found: ${manifestPath}`);
   const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const wasmDir = path.join(here, '..', 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-  setWasmPaths(wasmDir + path.sep);
+  const require = createRequire(import.meta.url);
+  const tensorflow = path.join(manifest.node_modules, '@tensorflow');
+  tf = require(path.join(tensorflow, 'tfjs'));
+  const { setWasmPaths } = require(path.join(tensorflow, 'tfjs-backend-wasm'));
+  setWasmPaths(path.join(tensorflow, 'tfjs-backend-wasm', 'dist') + path.sep);
   await tf.setBackend('wasm');
   await tf.ready();
   const model = await tf.loadGraphModel(fileHandler(manifest.model_dir));
   const results = [];
   for (const item of manifest.items) {
-    const raw = fs.readFileSync(item.input);
-    const values = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-    const input = tf.tensor(values, item.shape, 'float32');
+    const input = tf.tensor(readFloats(item.input), item.shape, 'float32');
+    const feed = { images: input };
+    if (item.labels) feed.labels = tf.tensor(readFloats(item.labels), item.labels_shape, 'float32');
     const started = performance.now();
-    const outputs = model.execute({ images: input }, OUTPUTS);
+    const outputs = model.execute(feed, OUTPUTS);
     const shapes = {};
     for (let i = 0; i < OUTPUTS.length; i++) {
       const data = await outputs[i].data();
@@ -70,7 +78,7 @@ async function main() {
       shapes[OUTPUTS[i]] = outputs[i].shape;
     }
     results.push({ shapes, ms: performance.now() - started });
-    tf.dispose([input, ...outputs]);
+    tf.dispose([...Object.values(feed), ...outputs]);
   }
   process.stdout.write(JSON.stringify({ backend: tf.getBackend(), outputs: results }) + '\n');
 }

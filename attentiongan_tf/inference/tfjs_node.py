@@ -1,0 +1,128 @@
+"""Running a TF.js graph model in Node (``@tensorflow/tfjs`` + the wasm backend) with the packaged runner script.
+
+The script (``tfjs_node_run.mjs``) is package data; the TF.js packages come from a ``node_modules`` folder found
+by :func:`find_node_modules` (an argument, ``$ATTENTIONGAN_NODE_MODULES``, or the current folder and its
+parents), never from where the package is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from attentiongan_tf.export.serving import LABELS_INPUT, OUTPUT_KEYS
+from attentiongan_tf.inference.pixels import to_model_input
+from attentiongan_tf.inference.runners import Runner, Target
+
+TFJS_NODE_SCRIPT = Path(__file__).with_name("tfjs_node_run.mjs")
+NODE_MODULES_ENV = "ATTENTIONGAN_NODE_MODULES"
+TFJS_PACKAGES = ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm")
+INSTALL_HINT = "npm install @tensorflow/tfjs@4.22.0 @tensorflow/tfjs-backend-wasm@4.22.0"
+
+
+def _has_tfjs(folder: Path) -> bool:
+    return all((folder / package / "package.json").is_file() for package in TFJS_PACKAGES)
+
+
+def find_node_modules(node_modules: str | os.PathLike | None = None, start: str | os.PathLike | None = None) -> Path:
+    """The ``node_modules`` folder holding ``@tensorflow/tfjs`` and ``@tensorflow/tfjs-backend-wasm``.
+
+    Args:
+        node_modules: an explicit folder (wins over everything else).
+        start: where the upward search begins (default: the current folder).
+
+    Looked up in this order: ``node_modules``, ``$ATTENTIONGAN_NODE_MODULES``, then ``node_modules/`` in
+    ``start`` and each of its parents (``npm ci`` at the repository root provides one).
+
+    Raises:
+        RuntimeError: one line naming the folder that lacks the packages, or saying how to provide them.
+    """
+    for given, origin in ((node_modules, "node_modules"), (os.environ.get(NODE_MODULES_ENV), NODE_MODULES_ENV)):
+        if given:
+            folder = Path(given).expanduser().resolve()
+            if not _has_tfjs(folder):
+                raise RuntimeError(f"{origin}={folder} does not hold {' and '.join(TFJS_PACKAGES)} ({INSTALL_HINT})")
+            return folder
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if _has_tfjs(folder / "node_modules"):
+            return folder / "node_modules"
+    raise RuntimeError(
+        f"running a TF.js model needs {' and '.join(TFJS_PACKAGES)}: run `{INSTALL_HINT}` in {here} or a parent "
+        f"folder, or set {NODE_MODULES_ENV} to a node_modules folder holding them"
+    )
+
+
+def tfjs_label_size(model_json: Path) -> int | None:
+    """The label size of a multi-domain TF.js model (its signature has a ``labels`` input), else ``None``."""
+    inputs = json.loads(model_json.read_text()).get("signature", {}).get("inputs", {})
+    labels = next((spec for name, spec in inputs.items() if name.split(":")[0] == LABELS_INPUT), None)
+    if labels is None:
+        return None
+    dims = [int(d.get("size", -1)) for d in labels.get("tensorShape", {}).get("dim", [])]
+    if len(dims) != 2 or dims[1] < 1:
+        raise ValueError(f"{model_json}: the {LABELS_INPUT} input has shape {dims}, not (B, n_domains)")
+    return dims[1]
+
+
+class TFJSNodeRunner(Runner):
+    """Runs a TF.js graph model in Node (``@tensorflow/tfjs`` + wasm backend) via the packaged runner script.
+
+    One Node process handles every image of a ``run`` call. Needs ``node`` on PATH and the TF.js packages
+    (see :func:`find_node_modules`).
+
+    Args:
+        path: the TF.js model folder (holding ``model.json``) or the ``model.json`` file.
+        target: multi-domain models only (required there): the target domain (``domain_i`` names or a vector).
+        node_modules: the ``node_modules`` folder with the TF.js packages (default: :func:`find_node_modules`).
+    """
+
+    kind = "tfjs"
+
+    def __init__(
+        self, path: str | os.PathLike, target: Target | None = None, node_modules: str | os.PathLike | None = None
+    ):
+        path = Path(path)
+        self.path = path.parent if path.name == "model.json" else path
+        if not (self.path / "model.json").is_file():
+            raise FileNotFoundError(f"no model.json in {self.path}")
+        self.choose_target(target, tfjs_label_size(self.path / "model.json"), None, str(self.path), "TF.js model")
+        if shutil.which("node") is None:
+            raise RuntimeError("running a TF.js model needs Node.js (`node` not found on PATH)")
+        self.node_modules = find_node_modules(node_modules)
+        self.last_timings_ms: list[float] = []
+
+    def run_raw(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+        labels = self.label_batch()
+        with tempfile.TemporaryDirectory(prefix="tfjs_run_") as tmp:
+            items = []
+            for index, image in enumerate(images):
+                batch = to_model_input(image)
+                batch.tofile(f"{tmp}/in{index}.f32")
+                item = {"input": f"{tmp}/in{index}.f32", "shape": list(batch.shape)}
+                item["output_prefix"] = f"{tmp}/out{index}"
+                if labels is not None:
+                    labels.tofile(f"{tmp}/labels.f32")
+                    item.update(labels=f"{tmp}/labels.f32", labels_shape=list(labels.shape))
+                items.append(item)
+            manifest = {"model_dir": str(self.path.resolve()), "node_modules": str(self.node_modules), "items": items}
+            Path(tmp, "manifest.json").write_text(json.dumps(manifest))
+            command = ["node", str(TFJS_NODE_SCRIPT), f"{tmp}/manifest.json"]
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"TF.js runner failed on {self.path}:\n{done.stderr[-3000:]}")
+            report = json.loads(done.stdout.strip().splitlines()[-1])
+            self.last_timings_ms = [entry["ms"] for entry in report["outputs"]]
+            return [
+                {
+                    key: np.fromfile(f"{tmp}/out{index}.{key}.f32", np.float32).reshape(entry["shapes"][key][1:])
+                    for key in OUTPUT_KEYS
+                }
+                for index, entry in enumerate(report["outputs"])
+            ]
