@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from attentiongan_tf.summaries import to_uint8
+from attentiongan_tf.training.summaries import to_uint8
 
 MAX_WIDTH = 1600
 MAX_CONTENT = 4

@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from attentiongan_tf.export.savedmodel import METADATA_FILE, PRODUCER
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE, translate_any_size
-from attentiongan_tf.summaries import to_uint8
+from attentiongan_tf.training.summaries import to_uint8
 
 logger = logging.getLogger(__name__)
 OUTPUT_KEYS = ("image", "attention", "content")

@@ -151,8 +151,11 @@ def load_generator_any(
             n_blocks=9 if n_blocks is None else n_blocks,
         )
     if path.is_dir() and _is_training_dir(path):
-        from attentiongan_tf.checkpoints import load_generator
-        from attentiongan_tf.multidomain.checkpoints import is_multidomain_run, load_multidomain_generator
+        from attentiongan_tf.training.checkpoints import load_generator
+        from attentiongan_tf.training.tasks.multi_domain_task import (
+            is_multidomain_run,
+            load_multidomain_generator,
+        )
 
         if is_multidomain_run(path):
             return load_multidomain_generator(path)  # one generator for every target domain

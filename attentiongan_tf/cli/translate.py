@@ -83,7 +83,7 @@ def collect_inputs(path: Path) -> list[Path]:
 
 def open_multidomain_runner(args: argparse.Namespace):
     """A runner for a multi-domain training run (``--target-domain`` required there, refused elsewhere)."""
-    from attentiongan_tf.multidomain.checkpoints import is_multidomain_run, load_multidomain_generator
+    from attentiongan_tf.training.tasks.multi_domain_task import is_multidomain_run, load_multidomain_generator
 
     if not (Path(args.model).is_dir() and is_multidomain_run(args.model)):
         if args.target_domain:

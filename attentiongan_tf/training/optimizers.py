@@ -1,0 +1,84 @@
+"""Adam exactly as ``torch.optim.Adam`` computes it, so training follows the official PyTorch code."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+from attentiongan_tf.nn.layers import PACKAGE
+
+
+def _bias_correction(beta, step):
+    """``1 − βᵗ`` without float32 cancellation: ``−expm1(t · log β)`` with ``log β`` taken in float64."""
+    if isinstance(beta, (int, float)):
+        return ops.ones_like(step) if beta == 0 else -ops.expm1(step * math.log(beta))
+    return 1.0 - ops.power(ops.cast(beta, step.dtype), step)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class TorchAdam(keras.optimizers.Adam):
+    """``torch.optim.Adam`` (no weight decay) as a Keras optimizer, with the variables of ``keras.optimizers.Adam``.
+
+    Keras' Adam adds ``epsilon`` to the UNcorrected ``√v`` ("epsilon hat", default 1e-7), i.e.
+    ``epsilon / √(1 − β₂ᵗ)`` to the bias-corrected ``√v̂``: 3.2e-6 at step 1 with β₂ = 0.999. PyTorch adds
+    ``eps`` (default 1e-8) to ``√v̂`` at every step::
+
+        m ← β₁ m + (1 − β₁) g          v ← β₂ v + (1 − β₂) g²
+        θ ← θ − lr / (1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
+
+    PyTorch computes the bias corrections in Python floats; ``1 − 0.999`` in float32 would be off by 1.3e-5
+    relatively (0.999 itself rounds), so they are ``−expm1(t · log β)`` with ``log β`` taken in float64: float32
+    ops only (TPUs have no float64), within an ulp of PyTorch's. With ``amsgrad=True``, ``√v`` is replaced by
+    the running maximum ``√max(v)`` as in PyTorch. The moment variables ("momentum", "velocity",
+    "velocity_hat") are created by Keras' Adam, so checkpoints of a ``keras.optimizers.Adam`` restore into it.
+
+    Args:
+        learning_rate: a float or a ``LearningRateSchedule``.
+        beta_1: PyTorch ``betas[0]``.
+        beta_2: PyTorch ``betas[1]``.
+        epsilon: PyTorch ``eps`` (1e-8).
+        amsgrad: PyTorch ``amsgrad``.
+        **kwargs: Keras optimizer options (``name``, ``clipnorm``, ...). ``weight_decay`` is refused: Keras
+            applies it decoupled (AdamW), PyTorch's Adam adds it to the gradient.
+
+    Example:
+        >>> import numpy as np
+        >>> variable = keras.Variable(np.float32(1.0))
+        >>> TorchAdam(0.1).apply([np.float32(2.0)], [variable])
+        >>> round(float(variable.numpy()), 6)
+        0.9
+    """
+
+    def __init__(
+        self,
+        learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        amsgrad: bool = False,
+        **kwargs,
+    ) -> None:
+        if kwargs.get("weight_decay") is not None:
+            raise ValueError("TorchAdam: weight_decay is not supported (PyTorch Adam's L2 term differs from Keras')")
+        super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad, **kwargs)
+
+    def update_step(self, gradient, variable, learning_rate) -> None:
+        """One PyTorch Adam update of ``variable``, in its dtype."""
+        dtype = variable.dtype
+        gradient = ops.cast(gradient, dtype)
+        step = ops.cast(self.iterations + 1, dtype)
+        step_size = ops.cast(learning_rate, dtype) / _bias_correction(self.beta_1, step)
+        correction_2_sqrt = ops.sqrt(_bias_correction(self.beta_2, step))
+
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index], self._velocities[index]
+        self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1.0 - self.beta_1))
+        self.assign(v, ops.add(ops.multiply(v, self.beta_2), ops.multiply(ops.square(gradient), 1.0 - self.beta_2)))
+        if self.amsgrad:
+            v_hat = self._velocity_hats[index]
+            self.assign(v_hat, ops.maximum(v_hat, v))
+            v = v_hat
+        denominator = ops.add(ops.divide(ops.sqrt(v), correction_2_sqrt), self.epsilon)
+        self.assign_sub(variable, ops.multiply(step_size, ops.divide(m, denominator)))
