@@ -15,7 +15,7 @@ from .runs import multidomain_config, tree_digest, two_domain_config
 
 
 def metric_steps(run):
-    return [json.loads(line).step for line in (run / "metrics.jsonl").read_text().splitlines()]
+    return [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
 def test_run_without_checkpoint_is_not_overwritten(tmp_path):
