@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 
+from attentiongan_tf import _moved
+
 __version__ = "0.1.0"
 
 _EXPORTS = {
@@ -21,6 +23,8 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
+
+_moved.install()  # the flat 0.1 module paths (attentiongan_tf.config, ...) still import, with a warning
 
 
 def __getattr__(name: str):

@@ -90,7 +90,7 @@ ARMS_BY_NAME = {arm.name: arm for arm in ARMS}
 
 def race_config(arm: Arm, budget: Budget, seed: int, output_dir: Path):
     """The arm's preset and overrides, with the budget's resolution, width, steps and batch."""
-    from attentiongan_tf.config import preset
+    from attentiongan_tf.training.config import preset
 
     config = preset(arm.preset)
     for key, value in arm.overrides.items():
@@ -117,12 +117,12 @@ def train_ours(arm: Arm, budget: Budget, seed: int, work_dir: Path, test_inputs:
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     from attentiongan_tf.inference import KerasRunner
-    from attentiongan_tf.training_loop import train
+    from attentiongan_tf.training.loop import train
 
     run_dir = work_dir / "runs" / f"{arm.name}_s{seed}"
     config = race_config(arm, budget, seed, run_dir)
     start = time.perf_counter()
-    generator = train(config, resume=run_dir.exists(), progress=False)["trainer"].generator_ab
+    generator = train(config, resume=run_dir.exists(), progress=False).trainer.generator_ab
     seconds = time.perf_counter() - start
     runner = KerasRunner(generator)
     images, backgrounds = [], []

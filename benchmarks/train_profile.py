@@ -55,8 +55,8 @@ def profile_train_step(size: int, steps: int) -> dict:
     import tensorflow as tf
     from tensorflow.python.profiler.internal import _pywrap_profiler_plugin as profiler_plugin
 
-    from attentiongan_tf.config import preset
-    from attentiongan_tf.trainer import AttentionGANTrainer
+    from attentiongan_tf.training.config import preset
+    from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
     config = preset("official")
     config.data.crop_size = config.data.load_size = size
@@ -66,7 +66,7 @@ def profile_train_step(size: int, steps: int) -> dict:
     batch = {k: tf.constant(rng.uniform(-1, 1, (1, size, size, 3)), tf.float32) for k in ("A", "B")}
 
     def step() -> None:
-        {name: value.numpy() for name, value in trainer.train_step(batch).items()}
+        trainer.train_step(batch)  # returns Python floats: waits for the step
 
     for _ in range(2):
         step()

@@ -24,7 +24,7 @@ VERBOSE_FLAG = "--verbose"
 # absl::SetMinLogLevel(absl::LogSeverityAtLeast) of the absl copy that TensorFlow 2.19 exports.
 ABSL_SET_MIN_LOG_LEVEL = "_ZN4absl12lts_2023080214SetMinLogLevelENS0_18LogSeverityAtLeastE"
 ABSL_FATAL = 3
-PYTHON_LOGGERS = ("tensorflow", "absl", "keras", "h5py", "tf2onnx", "attentiongan_tf.strategies")
+PYTHON_LOGGERS = ("tensorflow", "absl", "keras", "h5py", "tf2onnx", "attentiongan_tf.training.strategies")
 
 
 def add_verbose_flag(parser: argparse.ArgumentParser) -> None:
@@ -82,7 +82,8 @@ def quiet_start(argv: list[str] | None = None) -> bool:
         _import_tensorflow_hiding_stderr()
         _raise_absl_min_log_level()
     for name in PYTHON_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR if name != "attentiongan_tf.strategies" else logging.WARNING)
+        level = logging.WARNING if name == "attentiongan_tf.training.strategies" else logging.ERROR
+        logging.getLogger(name).setLevel(level)
     return True
 
 
@@ -112,7 +113,7 @@ def device_line(strategy: str | None = None) -> str:
 
 def strategy_name(name: str) -> str:
     """The strategy ``--strategy name`` picks (``auto`` resolved as :func:`strategies.make_strategy` does)."""
-    from attentiongan_tf import strategies
+    from attentiongan_tf.training import strategies
 
     return strategies._auto_name() if name == "auto" else name
 

@@ -22,22 +22,22 @@ from attentiongan_tf.cli import env as cli_env
 
 cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
 
-from attentiongan_tf import run_dir, signals  # noqa: E402
-from attentiongan_tf.config import (  # noqa: E402
-    GAN_MODES,
-    GENERATOR_VARIANTS,
+from attentiongan_tf.training import run_dir, signals  # noqa: E402
+from attentiongan_tf.training.config import (  # noqa: E402
+    MODEL_VARIANTS,
     ON_COLLAPSE,
     PREPROCESS_MODES,
-    PRESETS,
+    RESUMABLE_SETTINGS,
     STRATEGIES,
+    TWO_DOMAIN_GAN_MODES,
     Config,
-    preset,
 )
-from attentiongan_tf.multidomain.config import PRESETS as MULTIDOMAIN_PRESETS  # noqa: E402
-from attentiongan_tf.validation import NON_NEGATIVE, POSITIVE  # noqa: E402
+from attentiongan_tf.training.tasks.multi_domain_config import MultiDomainConfig  # noqa: E402
+from attentiongan_tf.training.tasks.registry import PRESET_KINDS, preset_config  # noqa: E402
+from attentiongan_tf.training.validation import FRACTION, NON_NEGATIVE, POSITIVE  # noqa: E402
 
 if TYPE_CHECKING:
-    from attentiongan_tf.multidomain.config import MultiDomainConfig
+    from attentiongan_tf.training.loop import TrainResult
 
 CONFIG_NAME = run_dir.CONFIG_NAME
 
@@ -51,6 +51,7 @@ FLAGS = {
     "batch_size": ("data.batch_size",),
     "steps": ("train.steps",),
     "epochs": ("train.epochs",),
+    "decay_fraction": ("train.decay_fraction",),
     "seed": ("train.seed",),
     "learning_rate": ("train.learning_rate",),
     "pool_size": ("train.pool_size",),
@@ -79,14 +80,11 @@ FLAGS = {
     "lambda_background": ("loss.lambda_background",),
     "background_target": ("loss.background_target",),
 }
-# Flags that may change when resuming a run (everything else comes from its config.json).
-RESUMABLE = {"output_dir", "steps", "epochs", "checkpoint_every", "sample_every", "log_every", "strategy", "xla",
-             "on_collapse"}  # fmt: skip
 # Flags of the attention machinery: meaningless for the attention-free CycleGAN ablation.
 ATTENTION_FLAGS = ("n_masks", "attention_kernel_size", "attention_discriminator", "lambda_attention_gan",
                    "lambda_tv", "lambda_background", "background_target")  # fmt: skip
 MULTIDOMAIN_ONLY = ("layout", "labels_csv", "attributes", "classification", "lambda_cls", "lambda_rec", "lambda_gp",
-                    "lambda_attention_l1", "g_learning_rate", "d_learning_rate", "n_critic", "decay_steps")  # fmt: skip
+                    "lambda_attention_l1", "g_learning_rate", "d_learning_rate", "n_critic")  # fmt: skip
 
 
 def _get(config: Config, field: str):
@@ -103,7 +101,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                                 argument_default=argparse.SUPPRESS)
     p.add_argument(
-        "--preset", default="demo", choices=(*PRESETS, *MULTIDOMAIN_PRESETS), help="base configuration (default: demo)"
+        "--preset", default="demo", choices=PRESET_KINDS, help="base configuration (default: demo)"
     )
     p.add_argument("--dataroot", help="folder with trainA/ trainB/ (testA/ testB/); default: generated demo data")
     p.add_argument("--output-dir", help="run folder (default runs/demo)")
@@ -114,6 +112,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, help="GLOBAL batch size")
     p.add_argument("--steps", type=int, help="total optimizer steps (replaces the preset's --epochs)")
     p.add_argument("--epochs", type=POSITIVE, help="schedule in epochs of max(|trainA|, |trainB|) images (official)")
+    p.add_argument("--decay-fraction", type=FRACTION, help="fraction of the steps with linear learning-rate decay")
     p.add_argument("--seed", type=int)
     p.add_argument("--learning-rate", type=POSITIVE, help="Adam learning rate (> 0)")
     p.add_argument("--pool-size", type=int, help="image pool size (0 disables)")
@@ -132,7 +131,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--log-every", type=int)
     p.add_argument("--on-collapse", choices=ON_COLLAPSE, help="when the attention collapses: warn (default) or "
                    "stop (after saving a checkpoint)")  # fmt: skip
-    p.add_argument("--variant", choices=GENERATOR_VARIANTS, help="cyclegan = attention disabled (ablation)")
+    p.add_argument("--variant", choices=MODEL_VARIANTS, help="cyclegan = attention disabled (ablation)")
     p.add_argument("--ngf", type=int)
     p.add_argument("--n-blocks", type=int)
     p.add_argument("--n-masks", type=int)
@@ -168,42 +167,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     md.add_argument("--g-learning-rate", type=POSITIVE)
     md.add_argument("--d-learning-rate", type=POSITIVE)
     md.add_argument("--n-critic", type=int, help="discriminator steps per generator step")
-    md.add_argument("--decay-steps", type=int, help="steps of linear learning-rate decay at the end")
     return p.parse_args(argv)
-
-
-def build_multidomain_config(args: argparse.Namespace) -> MultiDomainConfig:
-    """``--preset multidomain[_demo]`` (or resuming such a run): the multi-domain preset or the run's config.json
-    with the given flags applied."""
-    import dataclasses
-
-    from attentiongan_tf.multidomain.checkpoints import read_multidomain_run
-    from attentiongan_tf.multidomain.config import config_from_flags
-
-    values = {k: v for k, v in vars(args).items() if k not in ("preset", "resume", "overwrite", "verbose")}
-    if not getattr(args, "resume", False):
-        return config_from_flags(values, preset=args.preset)
-    output_dir = values["output_dir"] if "output_dir" in values else MULTIDOMAIN_PRESETS[args.preset].output_dir
-    run_dir.check_output_dir(output_dir, resume=True, overwrite=False)
-    config = read_multidomain_run(output_dir)["config"]
-    known = {field.name for field in dataclasses.fields(config)}
-    config = dataclasses.replace(config, **{k: v for k, v in values.items() if k in known})
-    config.validate()
-    return config
-
-
-def is_multidomain_request(args: argparse.Namespace) -> bool:
-    if args.preset in MULTIDOMAIN_PRESETS:
-        return True
-    if getattr(args, "resume", False) and hasattr(args, "output_dir"):
-        from attentiongan_tf.multidomain.checkpoints import is_multidomain_run
-
-        return is_multidomain_run(args.output_dir)
-    return False
 
 
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
+
+
+def refuse_changes_on_resume(changed: list[str], output_dir: Path) -> None:
+    """The one resume policy (``RESUMABLE_SETTINGS``) for both kinds: ``changed`` lists the given flags whose
+    value differs from the run's config.json."""
+    fixed = sorted(k for k in changed if k not in RESUMABLE_SETTINGS)
+    if fixed:
+        raise ValueError(f"cannot change {', '.join(map(_flag, fixed))} when resuming {output_dir}; they come "
+                         f"from {output_dir / CONFIG_NAME}")  # fmt: skip
 
 
 def check_flags_apply(given: set[str], config: Config) -> None:
@@ -220,34 +197,19 @@ def check_flags_apply(given: set[str], config: Config) -> None:
         raise ValueError("--lambda-attention-gan needs --attention-discriminator (or a preset that has it)")
     if "background_target" in given and config.loss.lambda_background == 0:
         raise ValueError("--background-target needs --lambda-background > 0 (or --preset robust)")
-    if config.loss.gan_mode not in GAN_MODES:
+    if config.loss.gan_mode not in TWO_DOMAIN_GAN_MODES:
         raise ValueError(f"--gan-mode {config.loss.gan_mode} only applies to the multi-domain presets")
     if {"steps", "epochs"} <= given:
         raise ValueError("give --steps or --epochs, not both")
 
 
-def build_config(args: argparse.Namespace) -> Config:
-    """Preset (or, with --resume, the run's config.json) + explicitly given flags."""
-    from attentiongan_tf.training_loop import load_run_config
-
-    given = {k: v for k, v in vars(args).items() if k in FLAGS or k in MULTIDOMAIN_ONLY}
-    output_dir = Path(given.get("output_dir", preset(args.preset).train.output_dir))
-    saved = output_dir / CONFIG_NAME
-    if getattr(args, "resume", False):
-        run_dir.check_output_dir(output_dir, resume=True, overwrite=False)
-        config = load_run_config(saved)
-        fixed = sorted(
-            k for k in given
-            if k in FLAGS and k not in RESUMABLE and any(_get(config, f) != given[k] for f in FLAGS[k])
-        )  # fmt: skip
-        if fixed:
-            flags = ", ".join(map(_flag, fixed))
-            raise ValueError(f"cannot change {flags} when resuming {output_dir}; they come from {saved}")
-    else:
-        config = preset(args.preset)
-        if "image_size" in given and "load_size" not in given:
-            ratio = config.data.load_size / config.data.crop_size
-            given["load_size"] = int(round(given["image_size"] * ratio))
+def _two_domain(config: Config, given: dict, resume: bool, output_dir: Path) -> Config:
+    if resume:
+        refuse_changes_on_resume([k for k in given if k in FLAGS and any(_get(config, f) != given[k]
+                                                                         for f in FLAGS[k])], output_dir)  # fmt: skip
+    elif "image_size" in given and "load_size" not in given:
+        ratio = config.data.load_size / config.data.crop_size
+        given["load_size"] = int(round(given["image_size"] * ratio))
     for key, value in given.items():
         for field in FLAGS.get(key, ()):
             _set(config, field, value)
@@ -260,18 +222,52 @@ def build_config(args: argparse.Namespace) -> Config:
     return config
 
 
+def _multi_domain(config: MultiDomainConfig, given: dict, resume: bool, output_dir: Path) -> MultiDomainConfig:
+    from attentiongan_tf.training.tasks.multi_domain_config import apply_flags
+
+    if resume:
+        saved = {**vars(config), "learning_rate": config.g_learning_rate}
+        refuse_changes_on_resume([k for k in given if k in saved and saved[k] != given[k]], output_dir)
+    where = f"the run in {output_dir}" if resume else f"--preset {config.preset}"
+    return apply_flags(config, given, where)
+
+
+def build_config(args: argparse.Namespace) -> Config | MultiDomainConfig:
+    """The preset (or, with ``--resume``, the run's config.json, whatever its kind) with the given flags applied.
+
+    A flag that does not apply to the run's kind, or that a resume may not change, is an error naming it.
+    """
+    given = {k: v for k, v in vars(args).items() if k not in ("preset", "resume", "overwrite", "verbose")}
+    resume = getattr(args, "resume", False)
+    config = preset_config(args.preset)
+    output_dir = Path(given.get("output_dir", output_dir_of(config)))
+    if resume:
+        from attentiongan_tf.training.tasks.registry import load_run_config
+
+        run_dir.check_output_dir(output_dir, resume=True, overwrite=False)
+        config = load_run_config(output_dir)
+    if config.kind == MultiDomainConfig.kind:
+        return _multi_domain(config, given, resume, output_dir)
+    return _two_domain(config, given, resume, output_dir)
+
+
+def output_dir_of(config: Config | MultiDomainConfig) -> Path:
+    """The run folder of either kind of config."""
+    return Path(config.output_dir if config.kind == MultiDomainConfig.kind else config.train.output_dir)
+
+
 def resume_hint(output_dir: str | os.PathLike) -> str:
     """The command that continues the run in ``output_dir``."""
     return f"python train.py --output-dir {shlex.quote(str(output_dir))} --resume"
 
 
-def report(result: dict, multidomain: bool) -> None:
+def report(result: TrainResult, multidomain: bool) -> None:
     """The last lines of a finished run: its step, where the checkpoints (and the last sample grid) are."""
     if multidomain:
-        print(f"done: step {result['step']}; domains {result['domains']}; checkpoints in {result['output_dir']}")
+        print(f"done: step {result.step}; domains {result.data.domains}; checkpoints in {result.output_dir}")
         return
-    samples = sorted((result["output_dir"] / "samples").glob("step_*.png"))
-    print(f"done: step {result['step']}; checkpoints in {result['output_dir'] / 'checkpoints'}")
+    samples = sorted((result.output_dir / "samples").glob("step_*.png"))
+    print(f"done: step {result.step}; checkpoints in {result.output_dir / 'checkpoints'}")
     if samples:
         print(f"sample grid (input | output | attention masks | content): {samples[-1]}")
 
@@ -286,25 +282,20 @@ def main(argv: list[str] | None = None) -> int:
         signals.stop_on_sigterm()
     try:
         run_dir.check_flags(resume, overwrite)
-        multidomain = is_multidomain_request(args)
-        config = build_multidomain_config(args) if multidomain else build_config(args)
-        output_dir = Path(config.output_dir if multidomain else config.train.output_dir)
+        config = build_config(args)
+        multidomain = config.kind == MultiDomainConfig.kind
+        output_dir = output_dir_of(config)
         run_dir.check_output_dir(output_dir, resume, overwrite)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    cli_env.announce("default" if multidomain else cli_env.strategy_name(config.train.strategy))
+    cli_env.announce(cli_env.strategy_name(config.strategy if multidomain else config.train.strategy))
     failures: tuple[type[Exception], ...] = (OSError, ValueError)
     try:
-        from attentiongan_tf.training_loop import MaskCollapseError, TrainingDivergedError, train
+        from attentiongan_tf.training.loop import MaskCollapseError, TrainingDivergedError, train
 
         failures += (TrainingDivergedError, MaskCollapseError)
-        if multidomain:
-            from attentiongan_tf.multidomain.training_loop import train_multidomain
-
-            result = train_multidomain(config, resume=resume, overwrite=overwrite)
-        else:
-            result = train(config, resume=resume, overwrite=overwrite)
+        result = train(config, resume=resume, overwrite=overwrite)
     except signals.TrainingInterrupted as stop:
         print(f"{stop}. Resume with: {resume_hint(stop.output_dir)}", file=sys.stderr)
         return stop.exit_code

@@ -49,9 +49,9 @@ class Family:
 
 #: Most specific first: the last family, without a detector, takes every other run.
 FAMILIES = (
-    Family("multidomain", "attentiongan_tf.multidomain.checkpoints", "is_multidomain_run",
+    Family("multidomain", "attentiongan_tf.training.tasks.multi_domain_task", "is_multidomain_run",
            "load_multidomain_generator", directional=False),
-    Family("two_domain", "attentiongan_tf.checkpoints", None, "load_generator", directional=True),
+    Family("two_domain", "attentiongan_tf.training.checkpoints", None, "load_generator", directional=True),
 )  # fmt: skip
 
 

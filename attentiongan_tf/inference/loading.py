@@ -10,8 +10,8 @@ from typing import Any
 
 import keras
 
-from attentiongan_tf.checkpoints import DIRECTIONS
 from attentiongan_tf.inference.families import load_run_generator
+from attentiongan_tf.training.checkpoints import DIRECTIONS
 
 TRUSTED_PACKAGES = ("keras", "attentiongan_tf")  # the only modules a generator's config may name
 MAX_CONFIG_BYTES = 16 << 20

@@ -11,9 +11,9 @@ tf.config.set_logical_device_configuration(
 
 import numpy as np  # noqa: E402
 
-from attentiongan_tf.config import preset  # noqa: E402
-from attentiongan_tf.strategies import make_strategy  # noqa: E402
-from attentiongan_tf.trainer import AttentionGANTrainer  # noqa: E402
+from attentiongan_tf.training.config import preset  # noqa: E402
+from attentiongan_tf.training.strategies import make_strategy  # noqa: E402
+from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer  # noqa: E402
 
 
 def run(strategy_name: str, steps: int) -> dict:
@@ -29,7 +29,7 @@ def run(strategy_name: str, steps: int) -> dict:
     batches = [{d: rng.uniform(-1, 1, (4, 16, 16, 3)).astype("float32") for d in "AB"} for _ in range(steps)]
     dataset = tf.data.Dataset.from_tensor_slices({d: np.stack([b[d] for b in batches]) for d in "AB"}).unbatch()
     iterator = iter(strategy.experimental_distribute_dataset(dataset.batch(4)))
-    losses = [{k: float(v) for k, v in trainer.train_step(next(iterator)).items()} for _ in range(steps)]
+    losses = [{k: float(v) for k, v in trainer.train_step(next(iterator)).values.items()} for _ in range(steps)]
     models = [trainer.generator_ab, trainer.generator_ba, trainer.discriminator_a, trainer.discriminator_b]
     weights = {w.path: np.asarray(w.numpy()) for m in models for w in m.weights}
     return {"replicas": strategy.num_replicas_in_sync, "losses": losses, "weights": weights}

@@ -4,8 +4,8 @@ import sys
 
 import numpy as np
 
-from attentiongan_tf.config import preset
-from attentiongan_tf.training_loop import train
+from attentiongan_tf.training.config import preset
+from attentiongan_tf.training.loop import train
 
 if __name__ == "__main__":
     dataroot, output_dir, weights_path = sys.argv[1:4]
@@ -19,7 +19,7 @@ if __name__ == "__main__":
     config.train.strategy = "multi_worker"
     config.train.output_dir = output_dir
     result = train(config, progress=False)
-    trainer = result["trainer"]
+    trainer = result.trainer
     models = [trainer.generator_ab, trainer.generator_ba, trainer.discriminator_a, trainer.discriminator_b]
-    np.savez(weights_path, replicas=trainer.strategy.num_replicas_in_sync, step=result["step"],
+    np.savez(weights_path, replicas=trainer.strategy.num_replicas_in_sync, step=result.step,
              **{w.path.replace("/", "."): w.numpy() for m in models for w in m.weights})

@@ -21,3 +21,18 @@ def test_two_replicas_match_one_replica_with_same_global_batch():
     assert report["replicas"] == [1, 2]
     assert report["max_loss_diff"] < 1e-4
     assert report["max_weight_diff"] < 2e-5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gan_mode", ["wgan-gp", "lsgan"])
+def test_multidomain_two_replicas_match_one_replica(gan_mode):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("multidomain_mirrored_worker.py")), "4", gan_mode],
+        capture_output=True, text=True, timeout=300, env=env, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["replicas"] == [1, 2] and report["same_keys"]
+    assert report["max_loss_diff"] < 1e-4
+    assert report["max_weight_diff"] < 2e-5

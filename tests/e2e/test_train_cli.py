@@ -80,7 +80,7 @@ def test_kill_and_resume_equals_uninterrupted(tmp_path):
     for step in range(1, 13):
         assert got[step] == pytest.approx(expected[step], rel=1e-5, abs=1e-6), step
 
-    from attentiongan_tf.checkpoints import load_generator
+    from attentiongan_tf.training.checkpoints import load_generator
 
     image = np.random.default_rng(0).uniform(-1, 1, (1, 16, 16, 3)).astype("float32")
     a = load_generator(tmp_path / "ref")(image)["image"].numpy()

@@ -33,7 +33,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf.config import Config, preset
 from attentiongan_tf.official.convert import (
     _discriminator_layers,
     _generator_layers,
@@ -41,8 +40,9 @@ from attentiongan_tf.official.convert import (
     load_official_discriminator,
     load_official_generator,
 )
-from attentiongan_tf.schedules import EpochLinearDecay
-from attentiongan_tf.trainer import AttentionGANTrainer
+from attentiongan_tf.training.config import Config, preset
+from attentiongan_tf.training.schedules import EpochLinearDecay
+from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
 DATA = Path(__file__).resolve().parent / "data" / "train_step"
 LOSS_RTOL = 1e-6
@@ -120,7 +120,7 @@ def train_on_the_reference(data: Path = DATA) -> dict:
     losses, weights = [], {}
     for step in range(steps):
         batch = {k: tf.constant(np.transpose(reference[k][step], (0, 2, 3, 1))) for k in ("A", "B")}
-        losses.append({k: float(v) for k, v in trainer.train_step(batch).items()})
+        losses.append({k: float(v) for k, v in trainer.train_step(batch).values.items()})
         if step + 1 in (1, steps):
             for net, key, variable, normalized in _parameters(trainer):
                 weights[f"step{step + 1}/{net}/{key}"] = (variable.numpy().astype(np.float64), normalized)

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from attentiongan_tf.config import Config
 from attentiongan_tf.data.demo import write_demo_dataset
-from attentiongan_tf.multidomain.config import PRESETS, MultiDomainConfig
+from attentiongan_tf.training.config import Config
+from attentiongan_tf.training.tasks.multi_domain_config import MULTI_DOMAIN_PRESETS, MultiDomainConfig
 from tests.unit.training_setup import tiny_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ def multidomain_config(output_dir: Path, **overrides) -> MultiDomainConfig:
     """The multi-domain demo preset at 16 px, ngf 4: seconds per run."""
     values = dict(output_dir=str(output_dir), image_size=16, ngf=4, ndf=4, n_layers_d=2, batch_size=2,
                   demo_images=4, steps=2, checkpoint_every=1, sample_every=100, log_every=1)
-    return dataclasses.replace(PRESETS["multidomain_demo"], **{**values, **overrides})
+    return dataclasses.replace(MULTI_DOMAIN_PRESETS["multidomain_demo"], **{**values, **overrides})
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf import checkpoints as ckpt
-from attentiongan_tf.multidomain.checkpoints import load_multidomain_generator
-from attentiongan_tf.multidomain.training_loop import train_multidomain
-from attentiongan_tf.training_loop import train
+from attentiongan_tf.training import checkpoints as ckpt
+from attentiongan_tf.training.loop import train
+from attentiongan_tf.training.tasks.multi_domain_task import load_multidomain_generator, train_multidomain
 
 from .runs import multidomain_config, two_domain_config
 
@@ -58,7 +57,7 @@ def test_resume_falls_back_to_an_older_checkpoint(two_domain_run, tmp_path, capl
     with caplog.at_level(logging.WARNING):
         result = train(config, resume=True, progress=False)
     assert "ckpt-4" in caplog.text and "ckpt-2" in caplog.text
-    assert [h["step"] for h in result["history"]] == [3, 4]
+    assert [h["step"] for h in result.history] == [3, 4]
     assert ckpt.latest_checkpoint(run).endswith("ckpt-4")
     assert ckpt.load_generator(run) is not None  # the rewritten ckpt-4 is readable
 
@@ -97,4 +96,4 @@ def test_multidomain_loader_and_resume_fall_back(tmp_path, caplog):
         generator = load_multidomain_generator(run)
     assert generator.domain_names and "ckpt-2" in caplog.text and "ckpt-1" in caplog.text
     result = train_multidomain(multidomain_config(run, steps=2), resume=True, progress=False)
-    assert [h["step"] for h in result["history"]] == [2]
+    assert [h["step"] for h in result.history] == [2]

@@ -6,10 +6,10 @@ import json
 import pytest
 
 from attentiongan_tf.cli import train
-from attentiongan_tf.config import preset
-from attentiongan_tf.multidomain.config import PRESETS, MultiDomainConfig
-from attentiongan_tf.multidomain.training_loop import train_multidomain
-from attentiongan_tf.training_loop import train as train_two_domain
+from attentiongan_tf.training.config import preset
+from attentiongan_tf.training.loop import train as train_two_domain
+from attentiongan_tf.training.tasks.multi_domain_config import MULTI_DOMAIN_PRESETS, MultiDomainConfig
+from attentiongan_tf.training.tasks.multi_domain_task import train_multidomain
 
 from .runs import TINY_FLAGS, multidomain_config, tree_digest, two_domain_config
 
@@ -55,7 +55,7 @@ def test_config_validation_rejects_non_finite_numbers():
         config.validate()
     for name, shown in (("g_learning_rate", "--g-learning-rate"), ("lambda_gp", "--lambda-gp"), ("beta_1", "beta_1")):
         with pytest.raises(ValueError, match=shown):
-            dataclasses.replace(PRESETS["multidomain_demo"], **{name: float("nan")}).validate()
+            dataclasses.replace(MULTI_DOMAIN_PRESETS["multidomain_demo"], **{name: float("nan")}).validate()
     with pytest.raises(ValueError, match="--d-learning-rate"):
         MultiDomainConfig(d_learning_rate=0.0).validate()
 
@@ -90,5 +90,5 @@ def test_multidomain_resume_below_the_restored_step_is_an_error(tmp_path):
     train_multidomain(multidomain_config(run, steps=2), progress=False)
     before = tree_digest(run)
     with pytest.raises(ValueError, match="--steps 1 .*step 2"):
-        train_multidomain(multidomain_config(run, steps=1, decay_steps=0), resume=True, progress=False)
+        train_multidomain(multidomain_config(run, steps=1, decay_fraction=0.0), resume=True, progress=False)
     assert tree_digest(run) == before

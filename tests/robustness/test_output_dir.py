@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attentiongan_tf import checkpoints as ckpt
-from attentiongan_tf import summaries
-from attentiongan_tf.multidomain.training_loop import train_multidomain
-from attentiongan_tf.training_loop import OutputDirError, train
+from attentiongan_tf.training import checkpoints as ckpt
+from attentiongan_tf.training import summaries
+from attentiongan_tf.training.loop import OutputDirError, train
+from attentiongan_tf.training.tasks.multi_domain_task import train_multidomain
 
 from .runs import multidomain_config, tree_digest, two_domain_config
 
@@ -47,7 +47,7 @@ def test_overwrite_moves_the_old_run_aside_and_keeps_other_files(tmp_path):
     (run / "notes.txt").write_text("my notes")
     old = tree_digest(run)
     result = train(two_domain_config(tmp_path, run, steps=1), progress=False, overwrite=True)
-    assert result["step"] == 1
+    assert result.step == 1
     assert metric_steps(run) == [1]  # a fresh log, not appended to the old run's
     assert (run / "notes.txt").read_text() == "my notes"
     (moved,) = tmp_path.glob("run.replaced-*")
@@ -65,7 +65,7 @@ def test_resume_drops_rows_after_the_checkpoint_and_stale_temp_files(tmp_path):
     (stale / "part-00000-of-00001.data-00000-of-00001").write_bytes(b"\0" * 64)
     (run / "checkpoints" / "checkpoint.tmp0123456789abcdef").write_text("model_checkpoint_path")
     result = train(two_domain_config(tmp_path, run, steps=6), resume=True, progress=False)
-    assert result["history"][0]["step"] == 5
+    assert result.history[0]["step"] == 5
     assert metric_steps(run) == [1, 2, 3, 4, 5, 6]
     assert not any("_temp" in p.name or ".tmp" in p.name for p in (run / "checkpoints").iterdir())
 

@@ -53,7 +53,7 @@ def test_signal_saves_and_resumes(tmp_path, signum, code):
 def test_multidomain_sigterm_saves_and_resumes(tmp_path):
     run = tmp_path / "md"
     flags = ("--preset", "multidomain_demo", "--n-layers-d", "2", "--ndf", "4", "--checkpoint-every", "1000",
-             "--sample-every", "1000", "--decay-steps", "0")
+             "--sample-every", "1000", "--decay-fraction", "0")
     returncode, output = interrupt(run, signal.SIGTERM, *flags)
     assert returncode == 143 and "Traceback" not in output, output[-3000:]
     assert f"python train.py --output-dir {run} --resume" in output

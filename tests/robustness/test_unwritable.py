@@ -8,10 +8,10 @@ import stat
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf import checkpoints as ckpt
 from attentiongan_tf.cli import train
-from attentiongan_tf.multidomain.training_loop import train_multidomain
-from attentiongan_tf.training_loop import train as train_two_domain
+from attentiongan_tf.training import checkpoints as ckpt
+from attentiongan_tf.training.loop import train as train_two_domain
+from attentiongan_tf.training.tasks.multi_domain_task import train_multidomain
 
 from .runs import multidomain_config, train_cli, tree_digest, two_domain_config
 

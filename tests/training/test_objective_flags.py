@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf import losses as L
-from attentiongan_tf import summaries
 from attentiongan_tf.cli import train
-from attentiongan_tf.config import preset
 from attentiongan_tf.data.demo import write_demo_dataset
-from attentiongan_tf.trainer import AttentionGANTrainer
-from attentiongan_tf.training_loop import MaskCollapseError
-from attentiongan_tf.training_loop import train as run_training
+from attentiongan_tf.training import losses as L
+from attentiongan_tf.training import summaries
+from attentiongan_tf.training.config import preset
+from attentiongan_tf.training.loop import MaskCollapseError
+from attentiongan_tf.training.loop import train as run_training
+from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
 from ..unit.training_setup import tiny_config
 
@@ -62,7 +62,7 @@ def test_negative_background_prior_is_refused_by_the_flag_and_the_config():
 
 
 def test_multidomain_presets_refuse_two_domain_flags():
-    from attentiongan_tf.multidomain.config import config_from_flags
+    from attentiongan_tf.training.tasks.multi_domain_config import config_from_flags
 
     with pytest.raises(ValueError, match="--lambda-cycle"):
         config_from_flags({"lambda_cycle": 5.0}, preset="multidomain_demo")
@@ -81,7 +81,7 @@ def test_epochs_are_resolved_against_the_dataset_and_saved(tmp_path):
     config.data.dataroot = str(write_demo_dataset(tmp_path / "data", size=16, train=6, test=2))
     config.train.epochs = 1.0
     result = run_training(config, progress=False)
-    assert result["step"] == 3  # one epoch: 6 images of each domain at batch 2
+    assert result.step == 3  # one epoch: 6 images of each domain at batch 2
     assert train.Config.load(tmp_path / "run" / "config.json").train.steps == 3
 
 
@@ -100,7 +100,7 @@ def test_background_prior_pushes_the_background_down():
     trainer = AttentionGANTrainer(config)
     images = tf.random.stateless_uniform([2, 16, 16, 3], [1, 2], -1, 1)
     with tf.GradientTape() as tape:
-        terms = trainer.generator_losses(images, images, tf.constant(0))["losses"]
+        terms = trainer.generator_losses(images, images, tf.constant(0)).terms
         prior = tf.reduce_sum(terms["background_prior_ab"])
     bias = trainer.generator_ab.attention_head.conv_out.bias
     gradient = tape.gradient(prior, bias).numpy()
@@ -117,16 +117,16 @@ def test_on_collapse_stop_saves_and_stops(tmp_path, monkeypatch):
     original = AttentionGANTrainer._train_step
 
     def collapsed(self, batch):
-        losses = original(self, batch)
-        losses["background_mean_ab"] = tf.constant(0.999)
-        return losses
+        losses, metrics = original(self, batch)
+        metrics["background_mean_ab"] = tf.constant(0.999)
+        return losses, metrics
 
     monkeypatch.setattr(AttentionGANTrainer, "_train_step", collapsed)
     config = tiny_config(steps=6, log_every=2, on_collapse="stop", output_dir=str(tmp_path / "run"))
     config.data.dataroot = str(write_demo_dataset(tmp_path / "data", size=16, train=4, test=2))
     with pytest.raises(MaskCollapseError, match=r"step 2 .*mask collapse.*Checkpoint saved"):
         run_training(config, progress=False)
-    from attentiongan_tf import checkpoints as ckpt
+    from attentiongan_tf.training import checkpoints as ckpt
 
     assert ckpt.latest_checkpoint(tmp_path / "run").endswith("ckpt-2")
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf import checkpoints as ckpt
-from attentiongan_tf.trainer import AttentionGANTrainer
+from attentiongan_tf.training import checkpoints as ckpt
+from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
 from .training_setup import tiny_config
 
@@ -29,12 +29,12 @@ def test_restore_then_continue_equals_uninterrupted(tmp_path):
     for i in range(2):
         trainer.train_step(batch(i))
     manager.save(checkpoint_number=2)
-    expected = [{k: float(v) for k, v in trainer.train_step(batch(i)).items()} for i in (2, 3)]
+    expected = [{k: float(v) for k, v in trainer.train_step(batch(i)).values.items()} for i in (2, 3)]
 
     resumed = AttentionGANTrainer(config)
     ckpt.make_checkpoint(resumed).restore(ckpt.latest_checkpoint(tmp_path)).assert_consumed()
     assert int(resumed.step) == 2 and int(resumed.discriminator_optimizer.iterations) == 2
-    got = [{k: float(v) for k, v in resumed.train_step(batch(i)).items()} for i in (2, 3)]
+    got = [{k: float(v) for k, v in resumed.train_step(batch(i)).values.items()} for i in (2, 3)]
     for e, g in zip(expected, got, strict=True):
         assert g == pytest.approx(e, rel=1e-5, abs=1e-6)
     for a, b in zip(trainer.discriminator_a.weights, resumed.discriminator_a.weights, strict=True):
@@ -46,7 +46,7 @@ def test_checkpoint_written_with_keras_adam_resumes_with_torch_adam(tmp_path, mo
     """Runs checkpointed before TorchAdam (keras.optimizers.Adam) restore every optimizer variable."""
     import keras
 
-    import attentiongan_tf.trainer as trainer_module
+    import attentiongan_tf.training.precision as trainer_module
 
     config = tiny_config()
     with monkeypatch.context() as patch:

@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from attentiongan_tf.config import PRESETS, Config, preset
+from attentiongan_tf.training.config import TWO_DOMAIN_PRESETS, Config, preset
 
 
-@pytest.mark.parametrize("name", PRESETS)
+@pytest.mark.parametrize("name", TWO_DOMAIN_PRESETS)
 def test_presets_round_trip_json(name, tmp_path):
     config = preset(name)
     config.save(tmp_path / "config.json")
@@ -108,7 +108,7 @@ def test_cli_resume_keeps_the_saved_architecture(tmp_path):
 
 
 def test_auto_strategy_detects_a_local_tpu_vm(monkeypatch):
-    from attentiongan_tf import strategies
+    from attentiongan_tf.training import strategies
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
     monkeypatch.setenv("TPU_ACCELERATOR_TYPE", "v2-8")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf.image_pool import ImagePool
+from attentiongan_tf.training.image_pool import ImagePool
 
 
 def images(values):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf import losses as L
+from attentiongan_tf.training import losses as L
 
 
 def test_lsgan_hand_computed():

@@ -49,7 +49,7 @@ def test_clear_errors(tmp_path):
 
 
 def test_training_dir_is_delegated_to_checkpoints(tmp_path, monkeypatch):
-    checkpoints = pytest.importorskip("attentiongan_tf.checkpoints")
+    checkpoints = pytest.importorskip("attentiongan_tf.training.checkpoints")
     calls = []
     sentinel = keras.Sequential()
     monkeypatch.setattr(

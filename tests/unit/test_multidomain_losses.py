@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf.multidomain import losses as L
+from attentiongan_tf.training.tasks import multi_domain_losses as L
 
 
 def test_wgan_terms():

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf.multidomain.config import MultiDomainConfig
-from attentiongan_tf.multidomain.trainer import MultiDomainTrainer
+from attentiongan_tf.training.tasks.multi_domain import MultiDomainTrainer
+from attentiongan_tf.training.tasks.multi_domain_config import MultiDomainConfig
 
-TINY = dict(image_size=32, batch_size=2, ngf=4, n_blocks=1, n_masks=3, ndf=4, n_layers_d=3, steps=10, decay_steps=0)
+TINY = dict(image_size=32, batch_size=2, ngf=4, n_blocks=1, n_masks=3, ndf=4, n_layers_d=3, steps=10,
+            decay_fraction=0.0)
 
 
 def batch():
@@ -17,11 +18,11 @@ def batch():
 
 def test_wgan_gp_steps_and_n_critic():
     trainer = MultiDomainTrainer(MultiDomainConfig(n_critic=2, lambda_attention_l1=0.1, **TINY), 3, "single_label")
-    first = trainer.train_step(batch())
+    first = trainer.train_step(batch()).values
     assert "g_total" not in first and first["d_gradient_penalty"] > 0
     assert set(first) >= {"d_adversarial", "d_classification", "d_total", "d_real_accuracy"}
     before = [w.numpy().copy() for w in trainer.generator.weights]
-    second = trainer.train_step(batch())
+    second = trainer.train_step(batch()).values
     assert {"g_adversarial", "g_classification", "g_reconstruction", "g_attention_tv", "g_attention_l1"} <= set(second)
     assert int(trainer.step.numpy()) == 2
     assert any(np.abs(a - b.numpy()).max() > 0 for a, b in zip(before, trainer.generator.weights, strict=True))
@@ -36,7 +37,7 @@ def test_lsgan_multi_label_has_no_penalty():
     config = MultiDomainConfig(gan_mode="lsgan", n_critic=1, **TINY)
     trainer = MultiDomainTrainer(config, 3, "multi_label")
     step = {**batch(), "label": tf.constant([[1.0, 0, 1], [0, 1, 0]]), "target": tf.constant([[0.0, 0, 1], [1, 1, 0]])}
-    losses = trainer.train_step(step)
+    losses = trainer.train_step(step).values
     assert "d_gradient_penalty" not in losses and np.isfinite(losses["g_total"])
     assert 0.0 <= losses["g_fake_accuracy"] <= 1.0
 
@@ -66,11 +67,11 @@ def test_config_round_trip(tmp_path):
 
 
 def test_config_from_flags():
-    from attentiongan_tf.multidomain.config import PRESETS, config_from_flags
+    from attentiongan_tf.training.tasks.multi_domain_config import MULTI_DOMAIN_PRESETS, config_from_flags
 
     config = config_from_flags({"ngf": 16, "learning_rate": 3e-4, "d_learning_rate": 1e-4, "seed": None})
     assert (config.ngf, config.g_learning_rate, config.d_learning_rate) == (16, 3e-4, 1e-4)
-    assert config.n_blocks == PRESETS["multidomain"].n_blocks
+    assert config.n_blocks == MULTI_DOMAIN_PRESETS["multidomain"].n_blocks
     assert config_from_flags({}, "multidomain_demo").image_size == 32
     with pytest.raises(ValueError, match="--pool-size"):
         config_from_flags({"pool_size": 50})

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf.optimizers import TorchAdam
-from attentiongan_tf.schedules import ConstantThenLinearDecay
+from attentiongan_tf.training.optimizers import TorchAdam
+from attentiongan_tf.training.schedules import ConstantThenLinearDecay
 
 
 def torch_adam_reference(theta, gradients, learning_rates, beta_1, beta_2, eps, amsgrad=False):

@@ -11,7 +11,7 @@ from race_arms import ARMS, Budget, race_config  # noqa: E402
 
 @pytest.mark.parametrize("arm", [a for a in ARMS if a.kind == "ours"], ids=lambda a: a.name)
 def test_every_arm_gets_the_budget_and_keeps_its_objective(arm, tmp_path):
-    from attentiongan_tf.config import preset
+    from attentiongan_tf.training.config import preset
 
     budget = Budget(size=32, steps=7, ngf=8)
     config = race_config(arm, budget, seed=3, output_dir=tmp_path)

@@ -1,7 +1,7 @@
 import keras
 import pytest
 
-from attentiongan_tf.schedules import ConstantThenLinearDecay, EpochLinearDecay
+from attentiongan_tf.training.schedules import ConstantThenLinearDecay, EpochLinearDecay
 
 
 @pytest.mark.parametrize(

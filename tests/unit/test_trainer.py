@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf.trainer import AttentionGANTrainer
+from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
 from .training_setup import tiny_config
 
@@ -20,7 +20,7 @@ def weights(model):
 def test_step_updates_everything_and_reports_finite_losses():
     trainer = AttentionGANTrainer(tiny_config())
     before_g, before_d = weights(trainer.generator_ab), weights(trainer.discriminator_b)
-    losses = trainer.train_step(batch())
+    losses = trainer.train_step(batch()).values
     expected = {"generator_ab", "generator_ba", "cycle_a", "cycle_b", "identity_ab", "identity_ba",
                 "discriminator_a", "discriminator_b", "generator_total", "discriminator_total", "learning_rate"}
     assert expected <= set(losses)
@@ -35,8 +35,8 @@ def test_reported_losses_are_global_batch_means():
     config = tiny_config()
     trainer = AttentionGANTrainer(config)
     data = batch(1)
-    terms = trainer.generator_losses(data["A"], data["B"], tf.constant(0, tf.int64))["losses"]
-    losses = trainer.train_step(data)
+    terms = trainer.generator_losses(data["A"], data["B"], tf.constant(0, tf.int64)).terms
+    losses = trainer.train_step(data).values
     for name in ("cycle_a", "identity_ba", "generator_ab"):
         assert float(losses[name]) == pytest.approx(float(tf.reduce_mean(terms[name])), rel=1e-5)
     total = sum(float(tf.reduce_mean(v)) for v in terms.values())
@@ -47,8 +47,8 @@ def test_scheme1_with_attention_discriminators():
     config = tiny_config("paper-scheme1")
     config.loss.curriculum_switch_step = 1
     trainer = AttentionGANTrainer(config)
-    first = trainer.train_step(batch())
-    second = trainer.train_step(batch(1))
+    first = trainer.train_step(batch()).values
+    second = trainer.train_step(batch(1)).values
     for key in ("attention_gan_ab", "attention_discriminator_b", "pixel_ab", "tv_ab"):
         assert np.isfinite(float(first[key]))
     assert "identity_ab" not in first
@@ -60,7 +60,7 @@ def test_scheme1_with_attention_discriminators():
 def test_mixed_precision_and_xla_step():
     trainer = AttentionGANTrainer(tiny_config(mixed_precision=True, xla=True))
     assert trainer.generator_ab.compute_dtype == "float16"
-    losses = trainer.train_step(batch())
+    losses = trainer.train_step(batch()).values
     assert all(np.isfinite(float(v)) for v in losses.values())
     assert trainer.translate(batch()["A"])["image"].dtype == tf.float32
 
@@ -70,6 +70,6 @@ def test_bfloat16_mixed_precision_step_without_loss_scaling():
     assert trainer.generator_ab.compute_dtype == "bfloat16"
     assert trainer.generator_ab.encoder.norm_in.compute_dtype == "float32"
     assert not isinstance(trainer.generator_optimizer, keras.optimizers.LossScaleOptimizer)
-    losses = trainer.train_step(batch())
+    losses = trainer.train_step(batch()).values
     assert all(np.isfinite(float(v)) for v in losses.values())
     assert trainer.translate(batch()["A"])["image"].dtype == tf.float32

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf import checkpoints as ckpt
-from attentiongan_tf import summaries
 from attentiongan_tf.data.demo import write_demo_dataset
-from attentiongan_tf.trainer import AttentionGANTrainer
-from attentiongan_tf.training_loop import OutputDirError, TrainingDivergedError, train
+from attentiongan_tf.training import checkpoints as ckpt
+from attentiongan_tf.training import summaries
+from attentiongan_tf.training.loop import OutputDirError, TrainingDivergedError, train
+from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
 from .training_setup import tiny_config
 
@@ -17,9 +17,9 @@ def test_nan_stops_training_and_keeps_last_checkpoint(tmp_path, monkeypatch):
     original = AttentionGANTrainer._train_step
 
     def poisoned(self, batch):
-        losses = original(self, batch)
+        losses, metrics = original(self, batch)
         losses["cycle_a"] = tf.where(self.step >= 3, float("nan"), losses["cycle_a"])
-        return losses
+        return losses, metrics
 
     monkeypatch.setattr(AttentionGANTrainer, "_train_step", poisoned)
     config = tiny_config(steps=6, checkpoint_every=2, sample_every=100, output_dir=str(tmp_path / "run"))

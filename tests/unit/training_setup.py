@@ -1,6 +1,6 @@
 """Tiny training configs shared by the trainer and checkpoint tests."""
 
-from attentiongan_tf.config import Config, preset
+from attentiongan_tf.training.config import Config, preset
 
 
 def tiny_config(name: str = "demo", **train) -> Config:

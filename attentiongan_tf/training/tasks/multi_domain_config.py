@@ -6,15 +6,19 @@ import dataclasses
 import json
 import os
 from pathlib import Path
+from typing import ClassVar
 
-from attentiongan_tf.multidomain.losses import CLASSIFICATION_MODES, GAN_MODES
-from attentiongan_tf.validation import BETA, NON_NEGATIVE, POSITIVE
+from attentiongan_tf.training.config import RunOptions
+from attentiongan_tf.training.validation import BETA, NON_NEGATIVE, POSITIVE
 
 LAYOUTS = ("auto", "folders", "csv")
+#: Adversarial objectives of the multi-domain family (the two-domain ones: ``config.TWO_DOMAIN_GAN_MODES``).
+MULTI_DOMAIN_GAN_MODES = ("wgan-gp", "lsgan")
+CLASSIFICATION_MODES = ("multi_label", "single_label")
 
 
 @dataclasses.dataclass
-class MultiDomainConfig:
+class MultiDomainConfig(RunOptions):
     """Every setting of :func:`attentiongan_tf.multidomain.train_multidomain` (StarGAN defaults).
 
     Args:
@@ -35,10 +39,13 @@ class MultiDomainConfig:
         lambda_attention_l1: weight of the mean foreground attention (keeps masks small).
         g_learning_rate / d_learning_rate / beta_1 / beta_2: Adam settings (StarGAN 1e-4, 1e-4, 0.5, 0.999).
         n_critic: discriminator steps per generator step.
-        steps: total discriminator steps; decay_steps: linear learning-rate decay over the last steps.
-        seed: seed of weights, data order and target labels.
-        log_every / sample_every / checkpoint_every / keep_checkpoints: intervals (steps) and retention.
+        steps: total discriminator steps.
+        log_every / sample_every / checkpoint_every: intervals (steps).
         demo_images: training images per domain of the procedural demo.
+        decay_fraction, seed, strategy, xla, mixed_precision, deterministic, keep_checkpoints, on_collapse: the
+            shared :class:`RunOptions` (StarGAN decays over the last half: 0.5; config.json files with the former
+            ``decay_steps`` load as the same fraction).
+        preset: the preset the settings started from (``multidomain`` or ``multidomain_demo``).
 
     Example:
         >>> MultiDomainConfig(output_dir="/tmp/run", image_size=32, ngf=8).validate()
@@ -70,17 +77,23 @@ class MultiDomainConfig:
     beta_2: float = 0.999
     n_critic: int = 5
     steps: int = 200_000
-    decay_steps: int = 100_000
-    seed: int = 0
     log_every: int = 100
     sample_every: int = 1000
     checkpoint_every: int = 10_000
-    keep_checkpoints: int = 3
     demo_images: int = 64
+    preset: str = "multidomain"
+
+    kind: ClassVar[str] = "multi-domain"
+
+    @property
+    def lr_decay_steps(self) -> int:
+        """Steps of linear learning-rate decay at the end of the run."""
+        return int(round(self.steps * self.decay_fraction))
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first invalid setting (as its command-line flag)."""
-        choices = {"layout": LAYOUTS, "gan_mode": GAN_MODES, "classification": ("auto", *CLASSIFICATION_MODES)}
+        modes = ("auto", *CLASSIFICATION_MODES)
+        choices = {"layout": LAYOUTS, "gan_mode": MULTI_DOMAIN_GAN_MODES, "classification": modes}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"--{name.replace('_', '-')} must be one of {allowed}, got {getattr(self, name)!r}")
@@ -95,7 +108,6 @@ class MultiDomainConfig:
             "log_every",
             "sample_every",
             "checkpoint_every",
-            "keep_checkpoints",
             "demo_images",
         )
         for name in positive:
@@ -107,11 +119,9 @@ class MultiDomainConfig:
             raise ValueError(
                 f"--image-size {self.image_size} must be divisible by 4 and by 2**n_layers_d = {2**self.n_layers_d}"
             )
-        if self.n_blocks < 0 or self.decay_steps < 0 or self.decay_steps > self.steps:
-            raise ValueError(
-                f"need n_blocks >= 0 and 0 <= decay_steps <= steps, got {self.n_blocks}, "
-                f"{self.decay_steps}, {self.steps}"
-            )
+        if self.n_blocks < 0:
+            raise ValueError(f"--n-blocks must be >= 0, got {self.n_blocks}")
+        self.validate_run_options()
         if self.layout == "csv" and not self.labels_csv:
             raise ValueError("--layout csv needs --labels-csv")
         for name in ("lambda_cls", "lambda_rec", "lambda_gp", "lambda_tv", "lambda_attention_l1"):
@@ -126,31 +136,47 @@ class MultiDomainConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> MultiDomainConfig:
-        """Build from a dict, refusing unknown keys (typos in a config file)."""
+        """Build from a dict, refusing unknown keys (typos in a config file). Configs written before
+        ``decay_fraction`` hold ``decay_steps``: it becomes the same fraction of ``steps``."""
+        values = dict(values)
+        if "decay_steps" in values and "decay_fraction" not in values:
+            decay_steps, steps = values.pop("decay_steps"), values.get("steps", cls.steps)
+            values["decay_fraction"] = decay_steps / steps if steps else 0.0
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown multi-domain setting(s) {unknown}")
         return cls(**values)
 
-    def save(self, path: str | os.PathLike, **extra) -> None:
-        """Write ``{"preset": "multidomain", "config": {...}, **extra}`` (extra: resolved domains, mode)."""
-        Path(path).write_text(json.dumps({"preset": "multidomain", "config": self.to_dict(), **extra}, indent=2))
+    def save(self, path: str | os.PathLike, **extra: object) -> None:
+        """Write ``{"kind": "multi-domain", "preset": ..., "config": {...}, **extra}`` (extra: the resolved domains
+        and classification mode)."""
+        values = {"kind": self.kind, "preset": self.preset, "config": self.to_dict(), **extra}
+        Path(path).write_text(json.dumps(values, indent=2))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> MultiDomainConfig:
-        """Read a ``config.json`` written by :meth:`save`."""
+        """Read a ``config.json`` written by :meth:`save` (or by a version before ``kind``)."""
         values = json.loads(Path(path).read_text())
-        if values.get("preset") != "multidomain":
+        if not is_multidomain_values(values):
             raise ValueError(f"{path} is not the config of a multi-domain run")
         return cls.from_dict(values["config"])
 
 
+def is_multidomain_values(values: dict) -> bool:
+    """Whether a ``config.json``'s content is a multi-domain run's: its ``kind``, or for files written before
+    ``kind`` existed, their ``{"preset": "multidomain", "config": {...}}`` layout."""
+    if "kind" in values:
+        return values["kind"] == MultiDomainConfig.kind
+    return values.get("preset") == "multidomain" and isinstance(values.get("config"), dict)
+
+
 #: ``multidomain``: StarGAN's CelebA settings (128 px, WGAN-GP, n_critic 5). ``multidomain_demo``: a tiny model
 #: that learns the procedural demo on a CPU in about a minute (the settings of the learning test).
-PRESETS = {
+MULTI_DOMAIN_PRESETS = {
     "multidomain": MultiDomainConfig(),
     "multidomain_demo": MultiDomainConfig(
+        preset="multidomain_demo",
         output_dir="runs/multidomain_demo",
         image_size=32,
         batch_size=8,
@@ -162,7 +188,7 @@ PRESETS = {
         gan_mode="lsgan",
         n_critic=1,
         steps=400,
-        decay_steps=0,
+        decay_fraction=0.0,
         g_learning_rate=1e-3,
         d_learning_rate=1e-3,
         lambda_rec=2.5,
@@ -174,28 +200,34 @@ PRESETS = {
 }
 
 
-def config_from_flags(values: dict, preset: str = "multidomain") -> MultiDomainConfig:
-    """A validated config: ``PRESETS[preset]`` with every non-``None`` command-line value applied.
+def apply_flags(config: MultiDomainConfig, values: dict, where: str) -> MultiDomainConfig:
+    """A validated copy of ``config`` with every non-``None`` command-line value applied.
 
     Args:
-        values: argparse destinations (``vars(args)`` minus ``preset``/``resume``); ``learning_rate`` sets both
-            the generator and discriminator rates unless they are given too.
-        preset: ``multidomain`` or ``multidomain_demo``.
+        config: the preset or the resumed run's settings.
+        values: argparse destinations (settings' names); ``learning_rate`` sets both the generator and
+            discriminator rates unless they are given too.
+        where: how the CLI names ``config`` in errors (``--preset multidomain``).
 
     Raises ``ValueError`` naming flags that have no multi-domain meaning (e.g. ``--pool-size``).
     """
-    if preset not in PRESETS:
-        raise ValueError(f"--preset must be one of {sorted(PRESETS)}, got {preset!r}")
     given = {k: v for k, v in values.items() if v is not None}
     if "learning_rate" in given:
         rate = given.pop("learning_rate")
         given.setdefault("g_learning_rate", rate)
         given.setdefault("d_learning_rate", rate)
-    known = {f.name for f in dataclasses.fields(MultiDomainConfig)}
+    known = {f.name for f in dataclasses.fields(MultiDomainConfig)} - {"preset"}
     unknown = sorted(set(given) - known)
     if unknown:
         flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
-        raise ValueError(f"{flags} do(es) not apply to --preset {preset}")
-    config = dataclasses.replace(PRESETS[preset], **given)
+        raise ValueError(f"{flags} do(es) not apply to {where} (a multi-domain run)")
+    config = dataclasses.replace(config, **given)
     config.validate()
     return config
+
+
+def config_from_flags(values: dict, preset: str = "multidomain") -> MultiDomainConfig:
+    """:func:`apply_flags` on ``MULTI_DOMAIN_PRESETS[preset]`` (``multidomain`` or ``multidomain_demo``)."""
+    if preset not in MULTI_DOMAIN_PRESETS:
+        raise ValueError(f"--preset must be one of {sorted(MULTI_DOMAIN_PRESETS)}, got {preset!r}")
+    return apply_flags(MULTI_DOMAIN_PRESETS[preset], values, f"--preset {preset}")

@@ -27,7 +27,7 @@ class ConstantThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         0.0001
     """
 
-    def __init__(self, initial_learning_rate: float, constant_steps: int, decay_steps: int):
+    def __init__(self, initial_learning_rate: float, constant_steps: int, decay_steps: int) -> None:
         if constant_steps < 0 or decay_steps < 0:
             raise ValueError(f"constant_steps and decay_steps must be >= 0, got {constant_steps}, {decay_steps}")
         self.initial_learning_rate = initial_learning_rate
@@ -41,7 +41,7 @@ class ConstantThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         progress = tf.maximum(step - float(self.constant_steps), 0.0) / float(self.decay_steps)
         return self.initial_learning_rate * tf.clip_by_value(1.0 - progress, 0.0, 1.0)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {
             "initial_learning_rate": self.initial_learning_rate,
             "constant_steps": self.constant_steps,
@@ -71,7 +71,9 @@ class EpochLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         [0.0002, 0.00016, 0.00012, 8e-05, 4e-05]
     """
 
-    def __init__(self, initial_learning_rate: float, constant_epochs: int, decay_epochs: int, steps_per_epoch: int = 1):
+    def __init__(
+        self, initial_learning_rate: float, constant_epochs: int, decay_epochs: int, steps_per_epoch: int = 1
+    ) -> None:
         if constant_epochs < 0 or decay_epochs < 0 or steps_per_epoch < 1:
             raise ValueError(
                 "constant_epochs and decay_epochs must be >= 0 and steps_per_epoch >= 1, got "
@@ -91,7 +93,7 @@ class EpochLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         factor = 1.0 - tf.cast(decayed, tf.float64) / float(self.decay_epochs + 1)
         return tf.cast(self.initial_learning_rate * tf.maximum(factor, 0.0), tf.float32)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {
             "initial_learning_rate": self.initial_learning_rate,
             "constant_epochs": self.constant_epochs,

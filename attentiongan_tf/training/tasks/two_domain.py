@@ -2,38 +2,51 @@
 
 from __future__ import annotations
 
-import contextlib
+from typing import NamedTuple
 
 import keras
 import tensorflow as tf
 
-from attentiongan_tf import losses as L
-from attentiongan_tf.config import Config
-from attentiongan_tf.image_pool import ImagePool
 from attentiongan_tf.models.discriminators import build_discriminator
 from attentiongan_tf.models.generators import build_generator
-from attentiongan_tf.optimizers import TorchAdam
-from attentiongan_tf.schedules import EpochLinearDecay
+from attentiongan_tf.training import losses as L
+from attentiongan_tf.training.config import Config
+from attentiongan_tf.training.image_pool import ImagePool
+from attentiongan_tf.training.precision import dtype_policy, make_adam, policy_name
+from attentiongan_tf.training.schedules import EpochLinearDecay
+from attentiongan_tf.training.tasks.base import StepResult
+
+__all__ = ["AttentionGANTrainer", "GeneratorForward", "dtype_policy", "policy_name"]
 
 _POOL_SEED_SALT = 1_000_003
 
 
-def policy_name(mixed_precision: bool | str) -> str:
-    """Keras dtype policy for ``train.mixed_precision``: off, ``float16`` (``True``) or ``bfloat16``."""
-    if mixed_precision in (False, None, "off"):
-        return "float32"
-    return "mixed_bfloat16" if mixed_precision == "bfloat16" else "mixed_float16"
+class GeneratorForward(NamedTuple):
+    """Both cycles of one batch: per-example loss terms, each generator's outputs and foregrounds."""
+
+    terms: dict[str, tf.Tensor]
+    out_ab: dict[str, tf.Tensor]
+    out_ba: dict[str, tf.Tensor]
+    fg_ab: tf.Tensor
+    fg_ba: tf.Tensor
 
 
-@contextlib.contextmanager
-def dtype_policy(mixed_precision: bool | str):
-    """Build models under the mixed policy when asked, restoring the previous global policy afterwards."""
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(policy_name(mixed_precision))
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
+class Fakes(NamedTuple):
+    """The translations of a batch and their foreground attention (what the image pools get)."""
+
+    fake_a: tf.Tensor
+    fake_b: tf.Tensor
+    fg_ab: tf.Tensor
+    fg_ba: tf.Tensor
+
+
+class Gradients(NamedTuple):
+    """Gradients of one network group, its averaged loss terms and metrics, and (generators) the fakes."""
+
+    gradients: list[tf.Tensor]
+    losses: dict[str, tf.Tensor]
+    metrics: dict[str, tf.Tensor]
+    fakes: Fakes | None = None
 
 
 class AttentionGANTrainer(tf.Module):
@@ -56,11 +69,11 @@ class AttentionGANTrainer(tf.Module):
     Example:
         >>> trainer = AttentionGANTrainer(preset("demo"))
         >>> batch = {"A": tf.zeros([4, 32, 32, 3]), "B": tf.zeros([4, 32, 32, 3])}
-        >>> sorted(trainer.train_step(batch))[:3]
+        >>> sorted(trainer.train_step(batch).losses)[:3]
         ['cycle_a', 'cycle_b', 'discriminator_a']
     """
 
-    def __init__(self, config: Config, strategy: tf.distribute.Strategy | None = None):
+    def __init__(self, config: Config, strategy: tf.distribute.Strategy | None = None) -> None:
         super().__init__(name="attentiongan_trainer")
         self.config = config
         self.strategy = strategy or tf.distribute.get_strategy()
@@ -96,20 +109,17 @@ class AttentionGANTrainer(tf.Module):
             self.pool_b = ImagePool(t.pool_size, shape, name="pool_b")
         self._generator_gradients_fn = tf.function(self._generator_gradients, jit_compile=t.xla)
         self._discriminator_gradients_fn = tf.function(self._discriminator_gradients, jit_compile=t.xla)
-        self.train_step = tf.function(self._train_step)
+        self._train_step_fn = tf.function(self._train_step)
 
     def _make_optimizer(self, name: str) -> keras.optimizers.Optimizer:
         t = self.config.train
-        optimizer = TorchAdam(self.schedule, beta_1=t.beta_1, beta_2=t.beta_2, name=name)
-        if policy_name(t.mixed_precision) == "mixed_float16":  # bfloat16 has float32's range: no loss scaling
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_loss_scale")
-        return optimizer
+        return make_adam(self.schedule, t.beta_1, t.beta_2, name, t.mixed_precision)
 
     def _average(self, per_example: tf.Tensor) -> tf.Tensor:
         return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch_size)
 
-    def generator_losses(self, real_a: tf.Tensor, real_b: tf.Tensor, step: tf.Tensor) -> dict:
-        """Forward both cycles and return ``{"losses": {name: per-example}, "outputs": {...}}``."""
+    def generator_losses(self, real_a: tf.Tensor, real_b: tf.Tensor, step: tf.Tensor) -> GeneratorForward:
+        """Forward both cycles: the per-example loss terms (``terms``) and the generators' outputs."""
         lo = self.config.loss
         gan = self.config.loss.gan_mode
         out_ab = self.generator_ab(real_a, training=True)
@@ -146,34 +156,35 @@ class AttentionGANTrainer(tf.Module):
         if lo.lambda_tv > 0:
             terms["tv_ab"] = lo.lambda_tv * L.total_variation_loss(fg_ab)
             terms["tv_ba"] = lo.lambda_tv * L.total_variation_loss(fg_ba)
-        return {"losses": terms, "outputs": {"ab": out_ab, "ba": out_ba, "fg_ab": fg_ab, "fg_ba": fg_ba}}
+        return GeneratorForward(terms, out_ab, out_ba, fg_ab, fg_ba)
 
-    def _generator_gradients(self, real_a, real_b, step):
+    def _generator_gradients(self, real_a: tf.Tensor, real_b: tf.Tensor, step: tf.Tensor) -> Gradients:
         with tf.GradientTape() as tape:
-            result = self.generator_losses(real_a, real_b, step)
-            total = self._average(tf.add_n(list(result["losses"].values())))
+            forward = self.generator_losses(real_a, real_b, step)
+            total = self._average(tf.add_n(list(forward.terms.values())))
             scaled = self.generator_optimizer.scale_loss(total)
         gradients = tape.gradient(scaled, self.generator_variables)
-        outputs = result["outputs"]
-        summary = {name: self._average(value) for name, value in result["losses"].items()}
+        summary = {name: self._average(value) for name, value in forward.terms.items()}
         summary["generator_total"] = total
+        metrics = {}
         # The cyclegan ablation has no attention: no mask statistics (and so no collapse warnings).
-        for direction in () if self.config.model.variant == "cyclegan" else ("ab", "ba"):
-            stats = L.mask_statistics(outputs[direction]["attention"])
-            summary[f"background_mean_{direction}"] = stats["background_mean"] / self.strategy.num_replicas_in_sync
-            summary[f"mask_entropy_{direction}"] = stats["entropy"] / self.strategy.num_replicas_in_sync
-        return {
-            "gradients": gradients,
-            "losses": summary,
-            "fakes": {
-                "fake_b": outputs["ab"]["image"],
-                "fake_a": outputs["ba"]["image"],
-                "fg_ab": outputs["fg_ab"],
-                "fg_ba": outputs["fg_ba"],
-            },
-        }
+        for direction, out in () if self.config.model.variant == "cyclegan" else (("ab", forward.out_ab),
+                                                                                   ("ba", forward.out_ba)):
+            stats = L.mask_statistics(out["attention"])
+            metrics[f"background_mean_{direction}"] = stats["background_mean"] / self.strategy.num_replicas_in_sync
+            metrics[f"mask_entropy_{direction}"] = stats["entropy"] / self.strategy.num_replicas_in_sync
+        fakes = Fakes(forward.out_ba["image"], forward.out_ab["image"], forward.fg_ab, forward.fg_ba)
+        return Gradients(gradients, summary, metrics, fakes)
 
-    def _discriminator_gradients(self, real_a, real_b, pooled_a, pooled_b, real_fg_a, real_fg_b):
+    def _discriminator_gradients(
+        self,
+        real_a: tf.Tensor,
+        real_b: tf.Tensor,
+        pooled_a: tf.Tensor,
+        pooled_b: tf.Tensor,
+        real_fg_a: tf.Tensor,
+        real_fg_b: tf.Tensor,
+    ) -> Gradients:
         gan = self.config.loss.gan_mode
         with tf.GradientTape() as tape:
             terms = {
@@ -209,14 +220,14 @@ class AttentionGANTrainer(tf.Module):
         gradients = tape.gradient(scaled, self.discriminator_variables)
         summary = {name: self._average(value) for name, value in terms.items()}
         summary["discriminator_total"] = total
-        return {"gradients": gradients, "losses": summary}
+        return Gradients(gradients, summary, {})
 
     def _pool_seed(self, step: tf.Tensor, which: int) -> tf.Tensor:
         replica = tf.distribute.get_replica_context().replica_id_in_sync_group
         counter = tf.cast(step, tf.int32) * 256 + tf.cast(replica, tf.int32) * 4 + 2 * which
         return tf.stack([tf.constant(self.config.train.seed + _POOL_SEED_SALT, tf.int32), counter])
 
-    def _replica_step(self, real_a: tf.Tensor, real_b: tf.Tensor) -> dict:
+    def _replica_step(self, real_a: tf.Tensor, real_b: tf.Tensor) -> tuple[dict, dict]:
         step = self.step.read_value()
         real_a, real_b = tf.cast(real_a, tf.float32), tf.cast(real_b, tf.float32)
 
@@ -224,34 +235,39 @@ class AttentionGANTrainer(tf.Module):
         g = self._generator_gradients_fn(real_a, real_b, step)
 
         # 3. Generator update (Adam over both generators; gradients are summed over replicas).
-        self.generator_optimizer.apply(g["gradients"], self.generator_variables)
+        self.generator_optimizer.apply(g.gradients, self.generator_variables)
 
         # 4. Image pools: the discriminators see a mix of new and past fakes.
-        fakes = {k: tf.stop_gradient(v) for k, v in g["fakes"].items()}
+        fakes = Fakes(*(tf.stop_gradient(v) for v in g.fakes))
         if self.use_attention_discriminator:
-            new_b = tf.concat([fakes["fake_b"], fakes["fg_ab"]], axis=-1)
-            new_a = tf.concat([fakes["fake_a"], fakes["fg_ba"]], axis=-1)
+            new_b = tf.concat([fakes.fake_b, fakes.fg_ab], axis=-1)
+            new_a = tf.concat([fakes.fake_a, fakes.fg_ba], axis=-1)
         else:
-            new_b, new_a = fakes["fake_b"], fakes["fake_a"]
+            new_b, new_a = fakes.fake_b, fakes.fake_a
         pooled_b = self.pool_b.query(new_b, self._pool_seed(step, 0))
         pooled_a = self.pool_a.query(new_a, self._pool_seed(step, 1))
 
         # 5. Discriminator losses, halved as in the official code (real_fg_x: attention on the real image x
         #    from the generator that translates x, used only by the attention-guided discriminators).
-        d = self._discriminator_gradients_fn(real_a, real_b, pooled_a, pooled_b, fakes["fg_ab"], fakes["fg_ba"])
+        d = self._discriminator_gradients_fn(real_a, real_b, pooled_a, pooled_b, fakes.fg_ab, fakes.fg_ba)
 
         # 6. Discriminator update.
-        self.discriminator_optimizer.apply(d["gradients"], self.discriminator_variables)
-        return {**g["losses"], **d["losses"]}
+        self.discriminator_optimizer.apply(d.gradients, self.discriminator_variables)
+        return {**g.losses, **d.losses}, g.metrics
 
-    def _train_step(self, batch: dict) -> dict:
-        per_replica = self.strategy.run(self._replica_step, args=(batch["A"], batch["B"]))
-        losses = {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
-        losses["learning_rate"] = self.schedule(self.step)
+    def _train_step(self, batch: dict) -> tuple[dict, dict]:
+        losses, metrics = self.strategy.run(self._replica_step, args=(batch["A"], batch["B"]))
+        losses, metrics = ({k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in d.items()}
+                           for d in (losses, metrics))  # fmt: skip
+        metrics["learning_rate"] = self.schedule(self.step)
         self.step.assign_add(1)
-        return losses
+        return losses, metrics
 
-    def translate(self, images: tf.Tensor, direction: str = "AtoB") -> dict:
+    def train_step(self, batch: dict) -> StepResult:
+        """One optimizer step of both groups on a (distributed) batch ``{"A", "B"}``; float losses and metrics."""
+        return StepResult.from_tensors(*self._train_step_fn(batch))
+
+    def translate(self, images: tf.Tensor, direction: str = "AtoB") -> dict[str, tf.Tensor]:
         """Run one generator (``AtoB`` or ``BtoA``) on a batch; returns its output dict."""
         generator = {"AtoB": self.generator_ab, "BtoA": self.generator_ba}[direction]
         return generator(tf.convert_to_tensor(images, tf.float32))

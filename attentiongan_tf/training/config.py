@@ -8,17 +8,25 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from attentiongan_tf.data.unpaired import PREPROCESS_MODES
-from attentiongan_tf.losses import GAN_MODES
-from attentiongan_tf.validation import BETA, FRACTION, NON_NEGATIVE, POSITIVE
+from attentiongan_tf.training.validation import BETA, FRACTION, NON_NEGATIVE, POSITIVE
 
 #: ``--preprocess`` modes: how training images are resized before the random crop (CycleGAN's names).
 
 ON_COLLAPSE = ("warn", "stop")
+#: ``train.mixed_precision`` values: off (``False``/``"off"``), float16 (``True``/``"float16"``) or bfloat16.
+MIXED_PRECISION = (False, True, "off", "float16", "bfloat16")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
-PRESETS = ("demo", "official", "robust", "cyclegan-options", "paper-scheme1")
-GENERATOR_VARIANTS = ("scheme2", "geo", "scheme1", "cyclegan")
+#: The one resume policy of both families: the only settings a resumed run may change (everything else,
+#: architecture and objective above all, comes from the run's config.json).
+RESUMABLE_SETTINGS = ("output_dir", "steps", "epochs", "checkpoint_every", "sample_every", "log_every", "strategy",
+                      "xla", "on_collapse")  # fmt: skip
+TWO_DOMAIN_PRESETS = ("demo", "official", "robust", "cyclegan-options", "paper-scheme1")
+MODEL_VARIANTS = ("scheme2", "geo", "scheme1", "cyclegan")
+#: Adversarial objectives of the two-domain family (the multi-domain ones: ``MULTI_DOMAIN_GAN_MODES``).
+TWO_DOMAIN_GAN_MODES = ("lsgan", "vanilla")
 
 
 @dataclass
@@ -107,53 +115,76 @@ class DataConfig:
 
 
 @dataclass
-class TrainConfig:
-    """Optimisation, runtime and output settings.
+class RunOptions:
+    """Settings both model families share, with the same meaning and defaults (the base of ``TrainConfig`` and
+    of ``MultiDomainConfig``).
 
     Args:
-        steps: total optimizer steps (derived from ``epochs`` when that is set).
-        epochs: the schedule in epochs, as the official code states it; an epoch is max(|trainA|, |trainB|)
-            images (the official unaligned dataset's length), so ``steps = ceil(epochs · that / batch_size)``,
-            resolved once the dataset is scanned. ``None``: ``steps`` is the schedule.
-        decay_fraction: fraction of ``steps`` with linear LR decay at the end (official 100+100 epochs: 0.5).
-        learning_rate: Adam learning rate (official 2e-4).
-        beta_1: Adam β1 (official 0.5).
-        beta_2: Adam β2 (official 0.999).
-        pool_size: image-history size (official 50; 0 disables).
-        seed: seed of weights, data order, augmentation and pool.
+        decay_fraction: fraction of the steps with linear learning-rate decay at the end.
+        seed: seed of weights, data order, augmentation and every random choice.
         strategy: ``auto``, ``default``, ``mirrored``, ``multi_worker`` or ``tpu``.
         xla: JIT-compile the per-replica gradient computations.
         mixed_precision: ``False``; ``True`` or ``"float16"``: float16 convs, float32 norms / softmax / tanh /
             losses, loss scaling per optimizer (GPUs); ``"bfloat16"``: bfloat16 convs, no loss scaling (TPUs and
             CPUs with AMX, where it is several times faster).
         deterministic: enable TF op determinism (exact resume on GPUs).
-        output_dir: where config.json, checkpoints/, samples/ and logs/ go.
-        checkpoint_every: steps between checkpoints (and one at the end).
-        sample_every: steps between sample grids (and one at the end).
-        log_every: steps between TensorBoard scalar writes.
         keep_checkpoints: checkpoints kept by the CheckpointManager.
         on_collapse: what a mask collapse does (see ``summaries.collapse_warning``): ``warn`` (log it and go on)
             or ``stop`` (save a checkpoint and stop the run).
     """
 
-    steps: int = 1000
-    epochs: float | None = None
     decay_fraction: float = 0.5
-    learning_rate: float = 2e-4
-    beta_1: float = 0.5
-    beta_2: float = 0.999
-    pool_size: int = 50
     seed: int = 0
     strategy: str = "auto"
     xla: bool = False
     mixed_precision: bool | str = False
     deterministic: bool = False
+    keep_checkpoints: int = 3
+    on_collapse: str = "warn"
+
+    def validate_run_options(self, decay_name: str = "--decay-fraction") -> None:
+        """Raise ``ValueError`` naming the first shared setting out of range (as its flag)."""
+        choices = {"--strategy": (self.strategy, STRATEGIES), "--on-collapse": (self.on_collapse, ON_COLLAPSE)}
+        for flag, (value, allowed) in choices.items():
+            if value not in allowed:
+                raise ValueError(f"{flag} must be one of {allowed}, got {value!r}")
+        if self.mixed_precision not in MIXED_PRECISION:
+            raise ValueError(f"--mixed-precision must be float16 or bfloat16, got {self.mixed_precision!r}")
+        if self.keep_checkpoints <= 0:
+            raise ValueError(f"keep_checkpoints must be > 0, got {self.keep_checkpoints}")
+        FRACTION.check(decay_name, self.decay_fraction)
+
+
+@dataclass
+class TrainConfig(RunOptions):
+    """Optimisation, runtime and output settings (and the shared :class:`RunOptions`).
+
+    Args:
+        steps: total optimizer steps (derived from ``epochs`` when that is set).
+        epochs: the schedule in epochs, as the official code states it; an epoch is max(|trainA|, |trainB|)
+            images (the official unaligned dataset's length), so ``steps = ceil(epochs · that / batch_size)``,
+            resolved once the dataset is scanned. ``None``: ``steps`` is the schedule.
+        decay_fraction: as in ``RunOptions`` (official 100+100 epochs: 0.5).
+        learning_rate: Adam learning rate (official 2e-4).
+        beta_1: Adam β1 (official 0.5).
+        beta_2: Adam β2 (official 0.999).
+        pool_size: image-history size (official 50; 0 disables).
+        output_dir: where config.json, checkpoints/, samples/ and logs/ go.
+        checkpoint_every: steps between checkpoints (and one at the end).
+        sample_every: steps between sample grids (and one at the end).
+        log_every: steps between TensorBoard scalar writes.
+    """
+
+    steps: int = 1000
+    epochs: float | None = None
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    pool_size: int = 50
     output_dir: str = "runs/demo"
     checkpoint_every: int = 500
     sample_every: int = 500
     log_every: int = 10
-    keep_checkpoints: int = 3
-    on_collapse: str = "warn"
 
 
 @dataclass
@@ -166,6 +197,8 @@ class Config:
         True
     """
 
+    kind: ClassVar[str] = "two-domain"
+
     preset: str = "official"
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
@@ -173,14 +206,18 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The JSON form: ``{"kind": "two-domain", "preset": ..., "model": {...}, ...}``."""
+        return {"kind": self.kind, **dataclasses.asdict(self)}
 
     @classmethod
     def from_dict(cls, values: dict) -> Config:
+        """Build from the JSON form (config.json files written before ``kind`` existed have none)."""
         sections = {"model": ModelConfig, "loss": LossConfig, "data": DataConfig, "train": TrainConfig}
-        unknown = set(values) - set(sections) - {"preset"}
+        unknown = set(values) - set(sections) - {"preset", "kind"}
         if unknown:
             raise ValueError(f"unknown config sections {sorted(unknown)}")
+        if values.get("kind", cls.kind) != cls.kind:
+            raise ValueError(f"kind {values['kind']!r} is not a two-domain config")
         kwargs = {"preset": values.get("preset", "official")}
         for name, section in sections.items():
             given = dict(values.get(name, {}))
@@ -211,12 +248,15 @@ class Config:
         """Raise ``ValueError`` naming the offending setting (as its flag where it has one) when out of range."""
         m, lo, d, t = self.model, self.loss, self.data, self.train
         checks = [
-            (m.variant in GENERATOR_VARIANTS, f"--variant must be one of {GENERATOR_VARIANTS}, got {m.variant!r}"),
+            (m.variant in MODEL_VARIANTS, f"--variant must be one of {MODEL_VARIANTS}, got {m.variant!r}"),
             (m.ngf > 0, f"--ngf must be > 0, got {m.ngf}"),
             (m.ndf > 0, f"model.ndf must be > 0, got {m.ndf}"),
             (m.n_blocks >= 0, f"--n-blocks must be >= 0, got {m.n_blocks}"),
             (m.n_masks >= 2, f"--n-masks must be >= 2, got {m.n_masks}"),
-            (lo.gan_mode in GAN_MODES, f"--gan-mode (loss.gan_mode) must be one of {GAN_MODES}, got {lo.gan_mode!r}"),
+            (
+                lo.gan_mode in TWO_DOMAIN_GAN_MODES,
+                f"--gan-mode (loss.gan_mode) must be one of {TWO_DOMAIN_GAN_MODES}, got {lo.gan_mode!r}",
+            ),
             (
                 m.attention_kernel_size % 2 == 1 and (m.attention_kernel_size == 1 or m.variant in ("scheme2", "geo")),
                 f"--attention-kernel-size must be odd (and 1 for variant {m.variant}), got {m.attention_kernel_size}",
@@ -235,27 +275,21 @@ class Config:
             (t.epochs is None or t.epochs > 0, f"--epochs must be > 0, got {t.epochs}"),
             (lo.lambda_background >= 0, f"--lambda-background must be >= 0, got {lo.lambda_background}"),
             (0 <= lo.background_target < 1, f"--background-target must be in [0, 1), got {lo.background_target}"),
-            (
-                t.mixed_precision in (False, True, "off", "float16", "bfloat16"),
-                f"--mixed-precision must be float16 or bfloat16, got {t.mixed_precision!r}",
-            ),
             (t.pool_size >= 0, f"--pool-size must be >= 0, got {t.pool_size}"),
-            (t.on_collapse in ON_COLLAPSE, f"--on-collapse must be one of {ON_COLLAPSE}, got {t.on_collapse!r}"),
-            (t.strategy in STRATEGIES, f"--strategy must be one of {STRATEGIES}, got {t.strategy!r}"),
             (
                 lo.curriculum_switch_step >= 0,
                 f"loss.curriculum_switch_step must be >= 0, got {lo.curriculum_switch_step}",
             ),
-            (self.preset in PRESETS, f"--preset must be one of {PRESETS}, got {self.preset!r}"),
+            (self.preset in TWO_DOMAIN_PRESETS, f"--preset must be one of {TWO_DOMAIN_PRESETS}, got {self.preset!r}"),
         ]
         intervals = {"--checkpoint-every": t.checkpoint_every, "--sample-every": t.sample_every,
-                     "--log-every": t.log_every, "train.keep_checkpoints": t.keep_checkpoints}
+                     "--log-every": t.log_every}
         checks += [(value > 0, f"{name} must be > 0, got {value}") for name, value in intervals.items()]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+        t.validate_run_options("--decay-fraction (train.decay_fraction)")
         POSITIVE.check("--learning-rate", t.learning_rate)
-        FRACTION.check("train.decay_fraction", t.decay_fraction)
         BETA.check("train.beta_1", t.beta_1)
         BETA.check("train.beta_2", t.beta_2)
         for name in ("lambda_cycle_a", "lambda_cycle_b", "lambda_identity", "lambda_attention_gan", "lambda_pixel",
@@ -277,57 +311,8 @@ class Config:
 
 
 def preset(name: str) -> Config:
-    """Named configurations.
+    """The two-domain preset ``name`` (``demo``, ``official``, ``robust``, ``cyclegan-options``, ``paper-scheme1``;
+    described in :func:`attentiongan_tf.training.presets.two_domain_preset`)."""
+    from attentiongan_tf.training.presets import two_domain_preset
 
-    - ``official``: what the official code trains (``scripts/train_attentiongan.sh``): scheme II, ngf 64,
-      9 blocks, 10 masks, LSGAN, λ_cycle 10, identity 0.5, pool 50, 286 → 256, batch 4, Adam 2e-4 β1 0.5,
-      60 epochs at a constant learning rate (``--niter 60 --niter_decay 0``).
-    - ``robust``: ``official`` without the identity loss and with the background prior (a penalty once more
-      than 60 % of an image is copied). EXPERIMENTAL: in the race of benchmarks/RESULTS.md ("quality_race") it
-      delays the collapse but does not meet the localisation goals (attention IoU 0.12 vs 0.10 official).
-    - ``cyclegan-options``: the CycleGAN option defaults the official code inherits but does not train with:
-      batch 1, 100 epochs constant + 100 epochs of linear decay.
-    - ``paper-scheme1``: the paper's scheme I for faces: one mask, attention-guided discriminators (Eq. 6),
-      pixel loss (Eq. 8) with curriculum r (Eq. 9) and TV attention loss (Eq. 7), no identity loss.
-    - ``demo``: a tiny scheme II model on the procedural demo data, a few minutes on a CPU.
-    """
-    long_run = dict(checkpoint_every=5000, sample_every=1000)
-    if name == "official":
-        return Config(
-            preset=name,
-            data=DataConfig(batch_size=4),
-            train=TrainConfig(epochs=60, decay_fraction=0.0, **long_run),
-        )
-    if name == "robust":
-        config = preset("official")
-        config.preset = name
-        config.loss.lambda_identity = 0.0
-        config.loss.lambda_background = 1.0
-        config.loss.background_target = 0.6
-        return config
-    if name == "cyclegan-options":
-        return Config(preset=name, train=TrainConfig(epochs=200, decay_fraction=0.5, **long_run))
-    if name == "paper-scheme1":
-        return Config(
-            preset=name,
-            model=ModelConfig(variant="scheme1", attention_discriminator=True),
-            loss=LossConfig(
-                lambda_identity=0.0,
-                lambda_attention_gan=1.0,
-                lambda_pixel=1.0,
-                lambda_tv=1e-6,
-                curriculum_switch_step=10 * 1000,
-            ),
-            data=DataConfig(load_size=143, crop_size=128),
-            train=TrainConfig(steps=200 * 1000, **long_run),
-        )
-    if name == "demo":
-        return Config(
-            preset=name,
-            model=ModelConfig(ngf=8, n_blocks=2, n_masks=4, ndf=16, n_layers_d=2),
-            data=DataConfig(load_size=48, crop_size=48, batch_size=4),
-            train=TrainConfig(
-                steps=1000, learning_rate=1e-3, decay_fraction=0.3, checkpoint_every=250, sample_every=250
-            ),
-        )
-    raise ValueError(f"unknown preset {name!r}; choose one of {PRESETS}")
+    return two_domain_preset(name)

@@ -1,6 +1,6 @@
 """Multi-domain objective (StarGAN + AttentionGAN). Every term returns PER-EXAMPLE values (B,), in float32.
 
-Reconstruction and attention TV reuse the two-domain terms (:mod:`attentiongan_tf.losses`); this module adds
+Reconstruction and attention TV reuse the two-domain terms (:mod:`attentiongan_tf.training.losses`); this module adds
 the WGAN-GP critic terms, the gradient penalty, the domain-classification losses and the attention L1 term.
 """
 
@@ -10,16 +10,14 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
-from attentiongan_tf import losses as base
-from attentiongan_tf.losses import cycle_loss as reconstruction_loss
-from attentiongan_tf.losses import total_variation_loss
-
-GAN_MODES = ("wgan-gp", "lsgan")
-CLASSIFICATION_MODES = ("multi_label", "single_label")
+from attentiongan_tf.training import losses as base
+from attentiongan_tf.training.losses import cycle_loss as reconstruction_loss
+from attentiongan_tf.training.losses import total_variation_loss
+from attentiongan_tf.training.tasks.multi_domain_config import CLASSIFICATION_MODES, MULTI_DOMAIN_GAN_MODES
 
 __all__ = [
     "CLASSIFICATION_MODES",
-    "GAN_MODES",
+    "MULTI_DOMAIN_GAN_MODES",
     "attention_l1_loss",
     "discriminator_adversarial_loss",
     "domain_accuracy",
@@ -46,7 +44,7 @@ def discriminator_adversarial_loss(real_logits: tf.Tensor, fake_logits: tf.Tenso
         return _patch_mean(fake_logits) - _patch_mean(real_logits)
     if gan_mode == "lsgan":
         return base.discriminator_loss(real_logits, fake_logits, "lsgan")
-    raise ValueError(f"gan_mode must be one of {GAN_MODES}, got {gan_mode!r}")
+    raise ValueError(f"gan_mode must be one of {MULTI_DOMAIN_GAN_MODES}, got {gan_mode!r}")
 
 
 def generator_adversarial_loss(fake_logits: tf.Tensor, gan_mode: str) -> tf.Tensor:
@@ -55,7 +53,7 @@ def generator_adversarial_loss(fake_logits: tf.Tensor, gan_mode: str) -> tf.Tens
         return -_patch_mean(fake_logits)
     if gan_mode == "lsgan":
         return base.adversarial_loss(fake_logits, True, "lsgan")
-    raise ValueError(f"gan_mode must be one of {GAN_MODES}, got {gan_mode!r}")
+    raise ValueError(f"gan_mode must be one of {MULTI_DOMAIN_GAN_MODES}, got {gan_mode!r}")
 
 
 def gradient_penalty(

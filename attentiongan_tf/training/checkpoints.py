@@ -11,41 +11,80 @@ import keras
 import tensorflow as tf
 
 from attentiongan_tf.models.generators import build_generator
-from attentiongan_tf.run_dir import CHECKPOINT_DIR, CONFIG_NAME, RunWriteError, read_json
+from attentiongan_tf.training.run_dir import CHECKPOINT_DIR, CONFIG_NAME, RunWriteError, read_json
 
 logger = logging.getLogger(__name__)
 DIRECTIONS = {"AtoB": "generator_ab", "BtoA": "generator_ba"}
 
 
 def model_variables(model: keras.Model) -> dict[str, tf.Variable]:
-    """All weights of a Keras 3 model keyed by their path below the model (``encoder.conv_in.kernel``).
-
-    Keras 3 models are not checkpoint dependencies of ``tf.train.Checkpoint`` by themselves, so checkpoints
-    hold these explicit, name-keyed variable dicts (independent of the model's name and of optimizers).
-    """
+    """All weights of a Keras 3 model keyed by their path below the model (``encoder.conv_in.kernel``)."""
     prefix = model.name + "/"
     return {v.path.removeprefix(prefix).replace("/", "."): v.value for v in model.weights}
 
 
+def model_items(name: str, model: keras.Model, layout: str = "by_path") -> dict[str, object]:
+    """The checkpoint entries of one model, in one of the two layouts runs have been written with.
+
+    Keras 3 models are not complete checkpoint dependencies of ``tf.train.Checkpoint`` by themselves (layers
+    held in Python lists, e.g. ResNet blocks, are missed), so every checkpoint lists the weights explicitly:
+
+    - ``by_path`` (two-domain runs): ``{name: {weight path: variable}}``, independent of the model's name;
+    - ``by_index`` (multi-domain runs): ``{name: model, name_weights: [variables in model order]}``.
+
+    Args:
+        name: the model's key in the checkpoint (``generator_ab``, ``generator``).
+        model: the model.
+        layout: ``by_path`` or ``by_index``.
+    """
+    if layout == "by_path":
+        return {name: model_variables(model)}
+    if layout == "by_index":
+        return {name: model, f"{name}_weights": list(model.weights)}
+    raise ValueError(f"layout must be by_path or by_index, got {layout!r}")
+
+
+def run_checkpoint(models: dict[str, keras.Model], layout: str, **state: object) -> tf.train.Checkpoint:
+    """A ``tf.train.Checkpoint`` of ``models`` (:func:`model_items`) and the other ``state`` (optimizers, the
+    step counter, image pools)."""
+    items: dict[str, object] = {}
+    for name, model in models.items():
+        items.update(model_items(name, model, layout))
+    return tf.train.Checkpoint(**items, **state)
+
+
+def restore_model(model: keras.Model, name: str, path: str | os.PathLike, layout: str = "by_path") -> None:
+    """Restore the weights of ``model`` (checkpoint key ``name``) from the newest readable checkpoint of the
+    run dir or checkpoint folder ``path``; ``FileNotFoundError`` when there is none."""
+    checkpoint = tf.train.Checkpoint(**model_items(name, model, layout))
+    restored = restore_newest_readable(checkpoint, checkpoint_dir(path))
+    if restored is None:
+        raise FileNotFoundError(f"no checkpoint found under {path}")
+    restored[1].expect_partial().assert_existing_objects_matched()
+
+
 def make_checkpoint(trainer) -> tf.train.Checkpoint:
-    """A ``tf.train.Checkpoint`` of everything a resume needs: generators, discriminators, both optimizers
-    (slots, iterations, loss scales), the step counter and both image pools. The data position and every
-    random choice are pure functions of ``(seed, step)``, so they need no extra state."""
-    items = {
-        "generator_ab": model_variables(trainer.generator_ab),
-        "generator_ba": model_variables(trainer.generator_ba),
-        "discriminator_a": model_variables(trainer.discriminator_a),
-        "discriminator_b": model_variables(trainer.discriminator_b),
-        "generator_optimizer": trainer.generator_optimizer,
-        "discriminator_optimizer": trainer.discriminator_optimizer,
-        "step": trainer.step,
-        "pool_a": trainer.pool_a,
-        "pool_b": trainer.pool_b,
+    """A ``tf.train.Checkpoint`` of everything a two-domain resume needs: generators, discriminators, both
+    optimizers (slots, iterations, loss scales), the step counter and both image pools. The data position and
+    every random choice are pure functions of ``(seed, step)``, so they need no extra state."""
+    models = {
+        "generator_ab": trainer.generator_ab,
+        "generator_ba": trainer.generator_ba,
+        "discriminator_a": trainer.discriminator_a,
+        "discriminator_b": trainer.discriminator_b,
     }
     if trainer.use_attention_discriminator:
-        items["attention_discriminator_a"] = model_variables(trainer.attention_discriminator_a)
-        items["attention_discriminator_b"] = model_variables(trainer.attention_discriminator_b)
-    return tf.train.Checkpoint(**items)
+        models["attention_discriminator_a"] = trainer.attention_discriminator_a
+        models["attention_discriminator_b"] = trainer.attention_discriminator_b
+    return run_checkpoint(
+        models,
+        "by_path",
+        generator_optimizer=trainer.generator_optimizer,
+        discriminator_optimizer=trainer.discriminator_optimizer,
+        step=trainer.step,
+        pool_a=trainer.pool_a,
+        pool_b=trainer.pool_b,
+    )
 
 
 def make_manager(
@@ -82,7 +121,9 @@ def checkpoint_problem(prefix: str) -> str | None:
     return None
 
 
-def restore_newest_readable(checkpoint: tf.train.Checkpoint, directory: str | os.PathLike):
+def restore_newest_readable(
+    checkpoint: tf.train.Checkpoint, directory: str | os.PathLike
+) -> tuple[str, object] | None:
     """Restore the newest checkpoint of ``directory`` that reads back completely, warning about newer ones
     that do not.
 
@@ -119,7 +160,7 @@ class RunCheckpoints:
         keep: checkpoints kept.
     """
 
-    def __init__(self, checkpoint: tf.train.Checkpoint, directory: str | os.PathLike, keep: int):
+    def __init__(self, checkpoint: tf.train.Checkpoint, directory: str | os.PathLike, keep: int) -> None:
         self.checkpoint = checkpoint
         self.directory = Path(directory)
         self.manager = make_manager(checkpoint, directory, keep)
@@ -202,10 +243,5 @@ def load_generator(path: str | os.PathLike, direction: str = "AtoB") -> keras.Mo
         name=DIRECTIONS[direction],
         dtype="float32",
     )
-    variables = model_variables(generator)
-    checkpoint = tf.train.Checkpoint(**{DIRECTIONS[direction]: variables})
-    restored = restore_newest_readable(checkpoint, checkpoint_dir(path))
-    if restored is None:
-        raise FileNotFoundError(f"no checkpoint found under {path}")
-    restored[1].expect_partial().assert_existing_objects_matched()
+    restore_model(generator, DIRECTIONS[direction], path)
     return generator

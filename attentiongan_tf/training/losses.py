@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-GAN_MODES = ("lsgan", "vanilla")
+from attentiongan_tf.training.config import TWO_DOMAIN_GAN_MODES
 
 
 def _per_example_mean(values: tf.Tensor) -> tf.Tensor:
@@ -31,7 +31,7 @@ def adversarial_loss(logits: tf.Tensor, target_is_real: bool, gan_mode: str = "l
         return _per_example_mean(tf.square(logits - target))
     if gan_mode == "vanilla":
         return _per_example_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=target, logits=logits))
-    raise ValueError(f"gan_mode must be one of {GAN_MODES}, got {gan_mode!r}")
+    raise ValueError(f"gan_mode must be one of {TWO_DOMAIN_GAN_MODES}, got {gan_mode!r}")
 
 
 def discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor, gan_mode: str = "lsgan") -> tf.Tensor:

@@ -28,7 +28,7 @@ class TrainingInterrupted(Exception):
         output_dir: the run folder.
     """
 
-    def __init__(self, signum: int, step: int, checkpoint: str, output_dir: str | os.PathLike):
+    def __init__(self, signum: int, step: int, checkpoint: str, output_dir: str | os.PathLike) -> None:
         self.signum, self.step, self.checkpoint, self.output_dir = signum, step, checkpoint, Path(output_dir)
         super().__init__(f"{signal.Signals(signum).name} received: stopped at step {step}, saved {checkpoint}")
 
@@ -41,7 +41,7 @@ class TrainingInterrupted(Exception):
 class StopNow(KeyboardInterrupt):
     """A second signal (or SIGTERM before training started): stop at once, without saving."""
 
-    def __init__(self, signum: int):
+    def __init__(self, signum: int) -> None:
         self.signum = signum
         super().__init__(signal.Signals(signum).name)
 

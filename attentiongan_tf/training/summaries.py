@@ -9,9 +9,14 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from attentiongan_tf.run_dir import atomic_write
+from attentiongan_tf.training.run_dir import atomic_write
 
 COLLAPSE_THRESHOLD = 0.05
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """float [-1, 1] -> uint8 [0, 255] (rounded, clipped), as the ``serving_default`` signature does."""
+    return np.round(np.clip((np.asarray(image) + 1.0) * 127.5, 0.0, 255.0)).astype(np.uint8)
 
 
 def save_grid(grid: np.ndarray, path: str | os.PathLike) -> Path:
@@ -50,7 +55,7 @@ class TrainingSummaries:
         []
     """
 
-    def __init__(self, log_dir: str | os.PathLike | None):
+    def __init__(self, log_dir: str | os.PathLike | None) -> None:
         self.log_dir = log_dir
         self.writer = tf.summary.create_file_writer(str(log_dir)) if log_dir else tf.summary.create_noop_writer()
         self.warned: set[str] = set()
@@ -63,9 +68,10 @@ class TrainingSummaries:
                 group = "masks" if name.startswith(("background_mean", "mask_entropy")) else "loss"
                 group = "train" if name in ("learning_rate", "images_per_second") else group
                 tf.summary.scalar(f"{group}/{name}", float(value))
-            for direction in ("ab", "ba"):
-                key = f"background_mean_{direction}"
-                message = collapse_warning(float(values[key]), direction) if key in values else None
+            for key in (k for k in values if k.startswith("background_mean")):
+                # background_mean_ab / _ba (two generators) or background_mean (the multi-domain generator)
+                direction = key.removeprefix("background_mean").lstrip("_") or "the generator"
+                message = collapse_warning(float(values[key]), direction)
                 if message and direction not in self.warned:
                     self.warned.add(direction)
                     tf.summary.text("warnings/mask_collapse", message)

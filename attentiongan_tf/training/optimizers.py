@@ -59,12 +59,12 @@ class TorchAdam(keras.optimizers.Adam):
         epsilon: float = 1e-8,
         amsgrad: bool = False,
         **kwargs,
-    ):
+    ) -> None:
         if kwargs.get("weight_decay") is not None:
             raise ValueError("TorchAdam: weight_decay is not supported (PyTorch Adam's L2 term differs from Keras')")
         super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad, **kwargs)
 
-    def update_step(self, gradient, variable, learning_rate):
+    def update_step(self, gradient, variable, learning_rate) -> None:
         """One PyTorch Adam update of ``variable``, in its dtype."""
         dtype = variable.dtype
         gradient = ops.cast(gradient, dtype)

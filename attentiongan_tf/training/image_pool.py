@@ -27,7 +27,7 @@ class ImagePool(tf.Module):
         TensorShape([1, 4, 4, 3])
     """
 
-    def __init__(self, pool_size: int, image_shape: tuple[int, int, int], name: str | None = None):
+    def __init__(self, pool_size: int, image_shape: tuple[int, int, int], name: str | None = None) -> None:
         super().__init__(name=name)
         if pool_size < 0:
             raise ValueError(f"pool_size must be >= 0, got {pool_size}")

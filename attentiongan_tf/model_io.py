@@ -1,5 +1,0 @@
-"""Moved to :mod:`attentiongan_tf.inference.loading`; this path still works and warns."""
-
-from attentiongan_tf._moved import moved_module
-
-__getattr__ = moved_module(__name__, "attentiongan_tf.inference.loading")

@@ -1,0 +1,1 @@
+"""What differs between the model families: one task per ``kind`` (see ``registry``)."""

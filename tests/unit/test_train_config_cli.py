@@ -1,0 +1,87 @@
+"""One config system: presets of both kinds, one resume policy, flags that do not apply are errors naming them."""
+
+import json
+
+import pytest
+
+from attentiongan_tf.cli import train as cli
+from attentiongan_tf.training.config import preset
+from attentiongan_tf.training.tasks import registry
+from attentiongan_tf.training.tasks.multi_domain_config import MULTI_DOMAIN_PRESETS, MultiDomainConfig
+from attentiongan_tf.training.tasks.registry import PRESET_KINDS, preset_config
+
+
+def build(*argv):
+    return cli.build_config(cli.parse_args(list(argv)))
+
+
+def test_multidomain_preset_with_few_steps_decays_a_fraction():
+    # Before: "need n_blocks >= 0 and 0 <= decay_steps <= steps, got 6, 100000, 3" (a fixed decay length).
+    config = build("--preset", "multidomain", "--steps", "3")
+    assert config.kind == "multi-domain" and config.steps == 3
+    assert config.decay_fraction == 0.5 and config.lr_decay_steps == 2
+    assert MULTI_DOMAIN_PRESETS["multidomain"].lr_decay_steps == 100_000  # StarGAN: the last 100k of 200k steps
+
+
+def test_decay_fraction_errors_name_the_flag(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.parse_args(["--preset", "multidomain", "--decay-fraction", "1.5"])
+    assert exit_info.value.code == 2 and "--decay-fraction" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="--decay-fraction"):
+        MultiDomainConfig(decay_fraction=-0.1).validate()
+    assert build("--preset", "official", "--decay-fraction", "0.25").train.decay_fraction == 0.25
+
+
+def test_flags_of_the_other_kind_are_errors_naming_them():
+    with pytest.raises(ValueError, match="--pool-size.*multidomain"):
+        build("--preset", "multidomain_demo", "--pool-size", "5")
+    with pytest.raises(ValueError, match="--n-critic.*multi-domain presets"):
+        build("--preset", "official", "--n-critic", "2")
+    assert build("--preset", "official", "--lambda-tv", "1").loss.lambda_tv == 1.0
+
+
+def test_multidomain_gains_the_runtime_flags():
+    config = build("--preset", "multidomain_demo", "--strategy", "mirrored", "--xla", "--mixed-precision", "bfloat16",
+                   "--on-collapse", "stop", "--deterministic")  # fmt: skip
+    assert (config.strategy, config.xla, config.mixed_precision, config.on_collapse, config.deterministic) == (
+        "mirrored", True, "bfloat16", "stop", True)  # fmt: skip
+
+
+def test_one_resume_policy_for_both_kinds(tmp_path):
+    md_dir, two_dir = tmp_path / "md", tmp_path / "two"
+    md_dir.mkdir(), two_dir.mkdir()
+    MultiDomainConfig(output_dir=str(md_dir), steps=10).save(md_dir / "config.json", domains=["a", "b"],
+                                                              classification="single_label")  # fmt: skip
+    preset("demo").save(two_dir / "config.json")
+    for run in (md_dir, two_dir):
+        resumed = build("--output-dir", str(run), "--resume", "--steps", "20", "--xla", "--log-every", "3")
+        assert resumed.kind == registry.kind_of_run(run)
+        with pytest.raises(ValueError, match=r"cannot change --ngf when resuming"):
+            build("--output-dir", str(run), "--resume", "--ngf", "3")
+    with pytest.raises(ValueError, match=r"cannot change --lambda-rec when resuming"):
+        build("--output-dir", str(md_dir), "--resume", "--lambda-rec", "5")
+
+
+def test_kind_is_saved_and_inferred_for_configs_written_before_it(tmp_path):
+    preset("demo").save(tmp_path / "two.json")
+    assert json.loads((tmp_path / "two.json").read_text())["kind"] == "two-domain"
+    legacy_two = json.loads((tmp_path / "two.json").read_text())
+    del legacy_two["kind"]
+    assert registry.kind_of_values(legacy_two) == "two-domain"
+    # A multi-domain config.json as commit 0202b8d wrote it: no kind, "preset" as the tag, decay_steps.
+    legacy = {"preset": "multidomain", "config": {"steps": 400, "decay_steps": 100, "ngf": 8}, "domains": ["a"],
+              "classification": "single_label"}  # fmt: skip
+    assert registry.kind_of_values(legacy) == "multi-domain"
+    config = MultiDomainConfig.from_dict(legacy["config"])
+    assert (config.decay_fraction, config.lr_decay_steps, config.preset) == (0.25, 100, "multidomain")
+    with pytest.raises(ValueError, match="kind"):
+        registry.kind_of_values({"kind": "three-domain"})
+
+
+def test_preset_names_and_kinds():
+    assert PRESET_KINDS["official"] == "two-domain" and PRESET_KINDS["multidomain_demo"] == "multi-domain"
+    first, second = preset_config("multidomain_demo"), preset_config("multidomain_demo")
+    first.ngf = 99
+    assert second.ngf == MULTI_DOMAIN_PRESETS["multidomain_demo"].ngf  # fresh copies
+    with pytest.raises(ValueError, match="--preset"):
+        preset_config("nope")
