@@ -1,7 +1,6 @@
 """Aspect ratio: --preprocess for training (resize_and_crop, scale_width_and_crop, none) and
 translate.py --load-size (translate at the training scale, scale back to the photo's size)."""
 
-import importlib.util
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ from PIL import Image
 from attentiongan_tf import build_generator
 from attentiongan_tf.data.unpaired import preprocess, resize_for_crop
 from attentiongan_tf.inference import KerasRunner, resize_uint8, working_size
-from tests.e2e.export_helpers import REPO_ROOT, random_uint8, run_cli
+from tests.e2e.export_helpers import random_uint8, run_cli
 
 
 def test_resize_modes_keep_or_drop_the_aspect_ratio():
@@ -34,9 +33,8 @@ def test_preprocess_none_crops_at_the_native_resolution():
 
 
 def test_train_cli_maps_preprocess_onto_the_config():
-    spec = importlib.util.spec_from_file_location("train_cli", REPO_ROOT / "train.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    from attentiongan_tf.cli import train as module
+
     config = module.build_config(module.parse_args(["--preprocess", "scale_width_and_crop"]))
     assert config.data.preprocess == "scale_width_and_crop"
     assert module.build_config(module.parse_args([])).data.preprocess == "resize_and_crop"

@@ -97,9 +97,16 @@ def test_domain_names_only_apply_to_multidomain_exports(tmp_path, conditional):
 
 
 def test_the_family_of_a_run_is_read_from_its_config(tmp_path):
-    multi, two = tmp_path / "multi", tmp_path / "two"
-    for folder, preset in ((multi, "multidomain"), (two, "official")):
-        (folder / "checkpoints").mkdir(parents=True)
-        (folder / "config.json").write_text(json.dumps({"preset": preset}))
-    assert family_of(multi).name == family_of(multi / "checkpoints").name == "multidomain"
-    assert family_of(two).name == "two_domain" and family_of(two).directional
+    runs = {  # config.json as today's code writes it (kind) and as 0.1 wrote it (preset + nested config)
+        "multi": {"kind": "multi-domain"},
+        "multi_legacy": {"preset": "multidomain", "config": {}},
+        "two": {"kind": "two-domain"},
+        "two_legacy": {"preset": "official"},
+    }
+    for name, values in runs.items():
+        (tmp_path / name / "checkpoints").mkdir(parents=True)
+        (tmp_path / name / "config.json").write_text(json.dumps(values))
+    for name in ("multi", "multi_legacy"):
+        assert family_of(tmp_path / name).name == family_of(tmp_path / name / "checkpoints").name == "multidomain"
+    for name in ("two", "two_legacy"):
+        assert family_of(tmp_path / name).name == "two_domain" and family_of(tmp_path / name).directional
