@@ -79,10 +79,13 @@ FLAGS = {
     "lambda_tv": ("loss.lambda_tv",),
     "lambda_background": ("loss.lambda_background",),
     "background_target": ("loss.background_target",),
+    "cycle_attention_gradient": ("loss.cycle_attention_gradient",),
+    "identity_attention_gradient": ("loss.identity_attention_gradient",),
 }
 # Flags of the attention machinery: meaningless for the attention-free CycleGAN ablation.
 ATTENTION_FLAGS = ("n_masks", "attention_kernel_size", "attention_discriminator", "lambda_attention_gan",
-                   "lambda_tv", "lambda_background", "background_target")  # fmt: skip
+                   "lambda_tv", "lambda_background", "background_target", "cycle_attention_gradient",
+                   "identity_attention_gradient")  # fmt: skip
 MULTIDOMAIN_ONLY = ("layout", "labels_csv", "attributes", "classification", "lambda_cls", "lambda_rec", "lambda_gp",
                     "lambda_attention_l1", "g_learning_rate", "d_learning_rate", "n_critic")  # fmt: skip
 
@@ -151,6 +154,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     two.add_argument("--lambda-pixel", type=NON_NEGATIVE, help="pixel loss |G(x) - x| (Eq. 8, curriculum Eq. 9)")
     two.add_argument("--lambda-background", type=NON_NEGATIVE, help="penalty on copying the input (robust)")
     two.add_argument("--background-target", type=NON_NEGATIVE, help="share of the image the background may keep")
+    two.add_argument("--cycle-attention-gradient", type=FRACTION,
+                     help="share of the cycle loss's gradient reaching the masks (official 1, robust 0.1)")  # fmt: skip
+    two.add_argument("--identity-attention-gradient", type=FRACTION,
+                     help="the same for the identity loss (official 1, robust 0.1)")  # fmt: skip
     p.add_argument(
         "--overwrite",
         action="store_true",

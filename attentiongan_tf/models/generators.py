@@ -59,6 +59,23 @@ def attention_fusion(content: tf.Tensor, attention: tf.Tensor, background: tf.Te
     return image
 
 
+def fuse_with_scaled_attention_gradient(
+    output: dict, source: tf.Tensor, attention_gradient: float, background_is_source: bool = True
+) -> tf.Tensor:
+    """The generator's image again, with the gradient into its attention masks scaled by ``attention_gradient``.
+
+    The value is ``output["image"]``; the content images get their full gradient, the masks a share
+    ``attention_gradient`` of it (0: masks held constant, 1: ``output["image"]`` itself). ``background_is_source``
+    False is the ``geo`` variant (the last content image is the background).
+    """
+    content, attention = output["content"], output["attention"]
+    shape = tf.shape(content)
+    flat = tf.reshape(content, tf.stack([shape[0], shape[1], shape[2], content.shape[3] * 3]))
+    # Same value as ``attention``; d/d attention is multiplied by ``attention_gradient``.
+    scaled = tf.stop_gradient(attention) + attention_gradient * (attention - tf.stop_gradient(attention))
+    return attention_fusion(flat, scaled, source if background_is_source else None)
+
+
 def split_channels(tensor: tf.Tensor, parts: int) -> tf.Tensor:
     """(B, H, W, parts*3) -> (B, H, W, parts, 3): the official channel order, image i = channels 3i..3i+2."""
     shape = tf.shape(tensor)

@@ -74,6 +74,11 @@ class LossConfig:
         lambda_background: weight of the background prior (``losses.background_prior``): a penalty on
             copying the input that keeps the attention from collapsing to the background (0 = official).
         background_target: share of the image the background may take before the prior acts.
+        cycle_attention_gradient: share of the cycle loss's gradient that passes through the attention masks
+            (official 1; the content images always get all of it; a path through two masks gets its square).
+            Copying the input is the cheapest way to a small cycle loss, so below 1 the adversarial loss gets
+            more say over the masks (``robust``: 0.1; 0: the masks move only for the adversarial loss).
+        identity_attention_gradient: the same for the identity loss (``robust``: 0.1).
     """
 
     gan_mode: str = "lsgan"
@@ -88,6 +93,8 @@ class LossConfig:
     curriculum_late: float = 0.5
     lambda_background: float = 0.0
     background_target: float = 0.0
+    cycle_attention_gradient: float = 1.0
+    identity_attention_gradient: float = 1.0
 
 
 @dataclass
@@ -275,6 +282,14 @@ class Config:
             (t.epochs is None or t.epochs > 0, f"--epochs must be > 0, got {t.epochs}"),
             (lo.lambda_background >= 0, f"--lambda-background must be >= 0, got {lo.lambda_background}"),
             (0 <= lo.background_target < 1, f"--background-target must be in [0, 1), got {lo.background_target}"),
+            (
+                0 <= lo.cycle_attention_gradient <= 1,
+                f"--cycle-attention-gradient must be in [0, 1], got {lo.cycle_attention_gradient}",
+            ),
+            (
+                0 <= lo.identity_attention_gradient <= 1,
+                f"--identity-attention-gradient must be in [0, 1], got {lo.identity_attention_gradient}",
+            ),
             (t.pool_size >= 0, f"--pool-size must be >= 0, got {t.pool_size}"),
             (
                 lo.curriculum_switch_step >= 0,

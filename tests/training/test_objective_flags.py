@@ -23,12 +23,14 @@ def config_for(*flags):
 def test_every_objective_term_has_a_flag_that_reaches_the_config():
     c = config_for("--preset", "official", "--lambda-cycle", "5", "--lambda-identity", "0", "--lambda-tv", "1e-6",
                    "--lambda-pixel", "2", "--attention-discriminator", "--lambda-attention-gan", "0.5",
-                   "--lambda-background", "3", "--background-target", "0.4", "--ndf", "32", "--n-layers-d", "2")
+                   "--lambda-background", "3", "--background-target", "0.4", "--ndf", "32", "--n-layers-d", "2",
+                   "--cycle-attention-gradient", "0.2", "--identity-attention-gradient", "0.3")
     lo = c.loss
     assert (lo.lambda_cycle_a, lo.lambda_cycle_b, lo.lambda_identity) == (5, 5, 0)
     assert (lo.lambda_tv, lo.lambda_pixel) == (1e-6, 2)
     assert (lo.lambda_attention_gan, lo.lambda_background, lo.background_target) == (0.5, 3, 0.4)
     assert c.model.attention_discriminator and (c.model.ndf, c.model.n_layers_d) == (32, 2)
+    assert (lo.cycle_attention_gradient, lo.identity_attention_gradient) == (0.2, 0.3)
     scheme1 = config_for("--preset", "paper-scheme1", "--no-attention-discriminator")
     assert scheme1.model.attention_discriminator is False
 
@@ -45,6 +47,8 @@ def test_every_objective_term_has_a_flag_that_reaches_the_config():
         (["--gan-mode", "wgan-gp"], "only applies to the multi-domain presets"),
         (["--preset", "official", "--steps", "3", "--epochs", "2"], "--steps or --epochs, not both"),
         (["--lambda-background", "1", "--background-target", "1"], r"--background-target must be in \[0, 1\)"),
+        (["--variant", "cyclegan", "--cycle-attention-gradient", "0.1"], "--cycle-attention-gradient do not apply"),
+        (["--preset", "multidomain", "--identity-attention-gradient", "0.1"], "--identity-attention-gradient"),
     ],
 )
 def test_flags_that_do_not_apply_are_errors(flags, message):
@@ -129,6 +133,23 @@ def test_on_collapse_stop_saves_and_stops(tmp_path, monkeypatch):
     from attentiongan_tf.training import checkpoints as ckpt
 
     assert ckpt.latest_checkpoint(tmp_path / "run").endswith("ckpt-2")
+
+
+def test_attention_gradient_shares_are_fractions_for_the_flag_and_the_config():
+    with pytest.raises(SystemExit):
+        config_for("--cycle-attention-gradient", "1.5")
+    config = preset("official")
+    config.loss.identity_attention_gradient = -0.1
+    with pytest.raises(ValueError, match=r"--identity-attention-gradient must be in \[0, 1\]"):
+        config.validate()
+
+
+def test_robust_preset_is_official_with_a_tenth_of_the_reconstruction_gradient_on_the_masks():
+    official, robust = preset("official"), preset("robust")
+    assert (robust.loss.cycle_attention_gradient, robust.loss.identity_attention_gradient) == (0.1, 0.1)
+    robust.loss.cycle_attention_gradient = robust.loss.identity_attention_gradient = 1.0
+    robust.preset = official.preset
+    assert robust == official
 
 
 def test_official_preset_is_the_official_training_script():

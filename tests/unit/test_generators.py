@@ -146,3 +146,50 @@ def test_cyclegan_ablation_has_no_attention():
     np.testing.assert_array_equal(out["attention"][..., -1].numpy(), 0.0)  # background mask last, zero
     np.testing.assert_array_equal(out["content"][..., 0, :].numpy(), out["image"].numpy())
     assert float(tf.reduce_max(tf.abs(out["image"]))) <= 1.0
+
+
+@pytest.mark.parametrize("variant", ["scheme2", "geo", "scheme1"])
+def test_frozen_attention_fusion_is_the_same_image(variant):
+    from attentiongan_tf.models.generators import fuse_with_scaled_attention_gradient
+
+    g = build_generator(variant, ngf=4, n_blocks=1)
+    x = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=3)
+    out = g(x, training=True)
+    frozen = fuse_with_scaled_attention_gradient(out, x, 0.0, background_is_source=variant != "geo")
+    np.testing.assert_allclose(frozen.numpy(), out["image"].numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("variant", ["scheme2", "geo"])
+def test_frozen_attention_fusion_trains_the_content_only(variant):
+    from attentiongan_tf.models.generators import fuse_with_scaled_attention_gradient
+
+    g = build_generator(variant, ngf=4, n_blocks=1)
+    x = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=3)
+    heads = {"attention": g.attention_head.trainable_variables, "content": g.content_head.trainable_variables}
+    with tf.GradientTape(persistent=True) as tape:
+        out = g(x, training=True)
+        image = fuse_with_scaled_attention_gradient(out, x, 0.0, background_is_source=variant != "geo")
+        frozen = tf.reduce_sum(image**2)
+        live = tf.reduce_sum(out["image"] ** 2)
+
+    def size(grads):
+        return sum(float(tf.reduce_sum(tf.abs(v))) for v in grads if v is not None)
+
+    assert size(tape.gradient(frozen, heads["attention"])) == 0
+    assert size(tape.gradient(live, heads["attention"])) > 0
+    assert size(tape.gradient(frozen, heads["content"])) > 0
+
+
+def test_scaled_attention_gradient_is_that_share_of_the_full_one():
+    from attentiongan_tf.models.generators import fuse_with_scaled_attention_gradient
+
+    g = build_generator("scheme2", ngf=4, n_blocks=1)
+    x = tf.random.uniform([1, 16, 16, 3], -1, 1, seed=5)
+    target = tf.random.uniform([1, 16, 16, 3], -1, 1, seed=6)
+    with tf.GradientTape(persistent=True) as tape:
+        out = g(x, training=True)
+        scaled = tf.reduce_mean(tf.abs(fuse_with_scaled_attention_gradient(out, x, 0.25) - target))
+        full = tf.reduce_mean(tf.abs(out["image"] - target))
+    for variables, share in ((g.attention_head.trainable_variables, 0.25), (g.content_head.trainable_variables, 1.0)):
+        for a, b in zip(tape.gradient(scaled, variables), tape.gradient(full, variables), strict=True):
+            np.testing.assert_allclose(a.numpy(), share * b.numpy(), rtol=1e-4, atol=1e-9)

@@ -73,3 +73,33 @@ def test_bfloat16_mixed_precision_step_without_loss_scaling():
     losses = trainer.train_step(batch()).values
     assert all(np.isfinite(float(v)) for v in losses.values())
     assert trainer.translate(batch()["A"])["image"].dtype == tf.float32
+
+
+@pytest.mark.parametrize("variant", ["scheme2", "geo"])
+def test_attention_gradient_shares_stop_the_reconstruction_losses_moving_the_masks(variant):
+    """With ``cycle/identity_attention_gradient`` 0 the cycle and identity losses train the content only.
+
+    Every gradient path of those losses through an attention mask is scaled by the share (a path through
+    two masks, e.g. G_AB's mask via G_BA's, by its square), so 0 stops them all and the losses stay the same.
+    """
+    a = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=1)
+    b = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=2)
+    results = {}
+    for share in (1.0, 0.25, 0.0):
+        config = tiny_config()
+        config.model.variant = variant
+        config.loss.cycle_attention_gradient = config.loss.identity_attention_gradient = share
+        trainer = AttentionGANTrainer(config)
+        heads = {name: getattr(trainer.generator_ab, name).trainable_variables
+                 for name in ("attention_head", "content_head")}  # fmt: skip
+        with tf.GradientTape() as tape:
+            terms = trainer.generator_losses(a, b, tf.constant(0, tf.int64)).terms
+            kept = [tf.reduce_sum(v) for k, v in terms.items() if k.startswith(("cycle", "identity"))]
+            reconstruction = tf.add_n(kept)
+        gradients = tape.gradient(reconstruction, heads)
+        size = {k: sum(float(tf.reduce_sum(tf.abs(g))) for g in v) for k, v in gradients.items()}
+        results[share] = (float(reconstruction), size)
+    np.testing.assert_allclose([results[s][0] for s in results], results[1.0][0], rtol=1e-6)
+    attention = [results[s][1]["attention_head"] for s in (0.0, 0.25, 1.0)]
+    assert attention[0] == 0 < attention[1] < attention[2]
+    assert min(results[s][1]["content_head"] for s in results) > 0

@@ -8,7 +8,7 @@ import keras
 import tensorflow as tf
 
 from attentiongan_tf.models.discriminators import build_discriminator
-from attentiongan_tf.models.generators import build_generator
+from attentiongan_tf.models.generators import build_generator, fuse_with_scaled_attention_gradient
 from attentiongan_tf.training import losses as L
 from attentiongan_tf.training.config import Config
 from attentiongan_tf.training.image_pool import ImagePool
@@ -118,6 +118,13 @@ class AttentionGANTrainer(tf.Module):
     def _average(self, per_example: tf.Tensor) -> tf.Tensor:
         return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch_size)
 
+    def _reconstruction_image(self, output: dict, source: tf.Tensor, attention_gradient: float) -> tf.Tensor:
+        """``output["image"]``, with only ``attention_gradient`` of its gradient flowing into the masks."""
+        if attention_gradient == 1.0 or self.config.model.variant == "cyclegan":
+            return output["image"]
+        geo = self.config.model.variant == "geo"
+        return fuse_with_scaled_attention_gradient(output, source, attention_gradient, background_is_source=not geo)
+
     def generator_losses(self, real_a: tf.Tensor, real_b: tf.Tensor, step: tf.Tensor) -> GeneratorForward:
         """Forward both cycles: the per-example loss terms (``terms``) and the generators' outputs."""
         lo = self.config.loss
@@ -129,13 +136,21 @@ class AttentionGANTrainer(tf.Module):
         terms = {
             "generator_ab": L.adversarial_loss(self.discriminator_b(fake_b, training=True), True, gan),
             "generator_ba": L.adversarial_loss(self.discriminator_a(fake_a, training=True), True, gan),
-            "cycle_a": lo.lambda_cycle_a * L.cycle_loss(self.generator_ba(fake_b, training=True)["image"], real_a),
-            "cycle_b": lo.lambda_cycle_b * L.cycle_loss(self.generator_ab(fake_a, training=True)["image"], real_b),
         }
+        # The reconstruction losses see the same images; only a share of their gradient reaches the masks.
+        cyc, recon = lo.cycle_attention_gradient, self._reconstruction_image
+        fake_b_cyc, fake_a_cyc = recon(out_ab, real_a, cyc), recon(out_ba, real_b, cyc)
+        rec_a = recon(self.generator_ba(fake_b_cyc, training=True), fake_b_cyc, cyc)
+        rec_b = recon(self.generator_ab(fake_a_cyc, training=True), fake_a_cyc, cyc)
+        terms["cycle_a"] = lo.lambda_cycle_a * L.cycle_loss(rec_a, real_a)
+        terms["cycle_b"] = lo.lambda_cycle_b * L.cycle_loss(rec_b, real_b)
         if lo.lambda_identity > 0:
+            idt = lo.identity_attention_gradient
             weight_b, weight_a = lo.lambda_cycle_b * lo.lambda_identity, lo.lambda_cycle_a * lo.lambda_identity
-            terms["identity_ab"] = weight_b * L.identity_loss(self.generator_ab(real_b, training=True)["image"], real_b)
-            terms["identity_ba"] = weight_a * L.identity_loss(self.generator_ba(real_a, training=True)["image"], real_a)
+            same_b = recon(self.generator_ab(real_b, training=True), real_b, idt)
+            same_a = recon(self.generator_ba(real_a, training=True), real_a, idt)
+            terms["identity_ab"] = weight_b * L.identity_loss(same_b, real_b)
+            terms["identity_ba"] = weight_a * L.identity_loss(same_a, real_a)
         if self.use_attention_discriminator and lo.lambda_attention_gan > 0:
             fake_pair_b = {"image": fake_b, "attention": fg_ab}
             fake_pair_a = {"image": fake_a, "attention": fg_ba}
