@@ -253,14 +253,14 @@ def build_config(args: argparse.Namespace) -> Config | MultiDomainConfig:
 
         run_dir.check_output_dir(output_dir, resume=True, overwrite=False)
         config = load_run_config(output_dir)
-    if config.kind == MultiDomainConfig.kind:
+    if isinstance(config, MultiDomainConfig):
         return _multi_domain(config, given, resume, output_dir)
     return _two_domain(config, given, resume, output_dir)
 
 
 def output_dir_of(config: Config | MultiDomainConfig) -> Path:
     """The run folder of either kind of config."""
-    return Path(config.output_dir if config.kind == MultiDomainConfig.kind else config.train.output_dir)
+    return Path(config.output_dir if isinstance(config, MultiDomainConfig) else config.train.output_dir)
 
 
 def resume_hint(output_dir: str | os.PathLike) -> str:
@@ -296,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    cli_env.announce(cli_env.strategy_name(config.strategy if multidomain else config.train.strategy))
+    strategy = config.strategy if isinstance(config, MultiDomainConfig) else config.train.strategy
+    cli_env.announce(cli_env.strategy_name(strategy))
     failures: tuple[type[Exception], ...] = (OSError, ValueError)
     try:
         from attentiongan_tf.training.loop import MaskCollapseError, TrainingDivergedError, train

@@ -6,6 +6,7 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -123,7 +124,7 @@ def checkpoint_problem(prefix: str) -> str | None:
 
 def restore_newest_readable(
     checkpoint: tf.train.Checkpoint, directory: str | os.PathLike
-) -> tuple[str, object] | None:
+) -> tuple[str, Any] | None:
     """Restore the newest checkpoint of ``directory`` that reads back completely, warning about newer ones
     that do not.
 
@@ -180,7 +181,7 @@ class RunCheckpoints:
 
     def save(self, step: int) -> str:
         """Save the checkpoint of ``step`` (once per step); ``RunWriteError`` naming it when that fails."""
-        if self.saved_step == step:
+        if self.saved_step == step and self.latest is not None:
             return self.latest
         try:
             self.latest = self.manager.save(checkpoint_number=step)

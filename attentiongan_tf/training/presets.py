@@ -3,6 +3,8 @@ kinds by name: ``tasks.registry.preset_config``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from attentiongan_tf.training.config import TWO_DOMAIN_PRESETS, Config, DataConfig, LossConfig, ModelConfig, TrainConfig
 
 
@@ -23,7 +25,7 @@ def two_domain_preset(name: str) -> Config:
       pixel loss (Eq. 8) with curriculum r (Eq. 9) and TV attention loss (Eq. 7), no identity loss.
     - ``demo``: a tiny scheme II model on the procedural demo data, a few minutes on a CPU.
     """
-    long_run = dict(checkpoint_every=5000, sample_every=1000)
+    long_run: dict[str, Any] = dict(checkpoint_every=5000, sample_every=1000)
     if name == "official":
         return Config(
             preset=name,

@@ -13,6 +13,7 @@ import os
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -69,7 +70,7 @@ class StopRequest:
 
     def __init__(self) -> None:
         self.signum: int | None = None
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> StopRequest:
         if threading.current_thread() is threading.main_thread():
@@ -91,4 +92,5 @@ class StopRequest:
 
     def interrupted(self, step: int, checkpoint: str, output_dir: str | os.PathLike) -> TrainingInterrupted:
         """The exception to raise once the checkpoint of ``step`` is saved."""
+        assert self.signum is not None, "interrupted() is only called once a signal arrived"
         return TrainingInterrupted(self.signum, step, checkpoint, output_dir)

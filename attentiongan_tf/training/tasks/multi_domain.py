@@ -98,13 +98,13 @@ class MultiDomainTrainer(tf.Module):
     def _average(self, per_example: tf.Tensor) -> tf.Tensor:
         return tf.nn.compute_average_loss(per_example, global_batch_size=self.config.batch_size)
 
+    def _sum_over_replicas(self, values: dict) -> dict:
+        return {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in values.items()}
+
     def _distributed(self, replica_fn: Callable) -> Callable:
         def run(batch: dict) -> tuple[dict, dict]:
-            per_replica = self.strategy.run(replica_fn, args=(batch,))
-            return tuple(
-                {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in part.items()}
-                for part in per_replica
-            )
+            losses, metrics = self.strategy.run(replica_fn, args=(batch,))
+            return self._sum_over_replicas(losses), self._sum_over_replicas(metrics)
 
         return run
 

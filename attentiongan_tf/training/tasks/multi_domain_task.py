@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import tensorflow as tf
@@ -180,7 +180,7 @@ def train_multidomain(
     resume: bool = False,
     progress: bool = True,
     overwrite: bool = False,
-    **overrides: object,
+    **overrides: Any,
 ) -> TrainResult:
     """:func:`attentiongan_tf.training.loop.train` of ``config`` (default ``MultiDomainConfig()``) with keyword
     ``overrides`` replacing fields; returns its ``TrainResult`` (``data`` holds the domains)."""

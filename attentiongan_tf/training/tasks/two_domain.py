@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import keras
 import tensorflow as tf
@@ -82,7 +82,7 @@ class AttentionGANTrainer(tf.Module):
         self.use_attention_discriminator = m.attention_discriminator
         with self.strategy.scope(), dtype_policy(t.mixed_precision):
             keras.utils.set_random_seed(t.seed)
-            gen = dict(variant=m.variant, ngf=m.ngf, n_blocks=m.n_blocks, n_masks=config.n_masks,
+            gen: dict[str, Any] = dict(variant=m.variant, ngf=m.ngf, n_blocks=m.n_blocks, n_masks=config.n_masks,
                        attention_kernel_size=m.attention_kernel_size)  # fmt: skip
             self.generator_ab = build_generator(**gen, name="generator_ab")
             self.generator_ba = build_generator(**gen, name="generator_ba")

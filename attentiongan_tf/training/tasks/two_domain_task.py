@@ -87,6 +87,7 @@ class TwoDomainTask:
         )  # fmt: skip
 
     def samples(self, config: Config, data_: UnpairedData) -> dict[str, np.ndarray]:
+        assert config.data.dataroot is not None, "the loop resolves the demo data before sampling"
         return {d: data.sample_images(config.data.dataroot, d, SAMPLE_COUNT, config.data.crop_size) for d in "AB"}
 
     def sample_grid(self, trainer: AttentionGANTrainer, samples: dict, data_: UnpairedData) -> np.ndarray:
