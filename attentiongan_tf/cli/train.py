@@ -90,6 +90,16 @@ MULTIDOMAIN_ONLY = ("layout", "labels_csv", "attributes", "classification", "lam
                     "lambda_attention_l1", "g_learning_rate", "d_learning_rate", "n_critic")  # fmt: skip
 
 
+XLA_ON_CPU = ("warning: --xla makes training slower on CPUs (0.66× at 128², 0.61× at 256² in benchmarks/RESULTS.md, "
+              "train_speed); it is meant for GPUs")
+
+
+def _has_gpu() -> bool:
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
 def _get(config: Config, field: str):
     section, name = field.split(".")
     return getattr(getattr(config, section), name)
@@ -125,8 +135,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--mixed-precision",
         nargs="?",
         const="float16",
-        choices=("float16", "bfloat16"),
-        help="float16 (default when given; GPUs, with loss scaling) or bfloat16 (TPUs, CPUs with AMX) convolutions",
+        choices=("float16", "bfloat16", "auto"),
+        help="float16 (default when given; GPUs, with loss scaling), bfloat16 (TPUs, CPUs with AMX or AVX512-BF16) "
+        "or auto (float16 on a GPU, bfloat16 on such a CPU, else off)",
     )
     p.add_argument("--deterministic", action="store_true", help="enable TF op determinism")
     p.add_argument("--checkpoint-every", type=int)
@@ -273,6 +284,15 @@ def build_config(args: argparse.Namespace) -> Config | MultiDomainConfig:
     A flag that does not apply to the run's kind, or that a resume may not change, is an error naming it.
     """
     given = {k: v for k, v in vars(args).items() if k not in ("preset", "resume", "overwrite", "verbose")}
+    if given.get("mixed_precision") == "auto":
+        from attentiongan_tf.training.precision import auto_mixed_precision
+
+        picked = auto_mixed_precision()
+        logging.getLogger(__name__).warning("--mixed-precision auto: %s on this machine", picked)
+        if picked == "off":
+            del given["mixed_precision"]
+        else:
+            given["mixed_precision"] = picked
     resume = getattr(args, "resume", False)
     config = preset_config(args.preset)
     output_dir = Path(given.get("output_dir", output_dir_of(config)))
@@ -327,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     strategy = config.strategy if isinstance(config, MultiDomainConfig) else config.train.strategy
     cli_env.announce(cli_env.strategy_name(strategy))
+    xla = config.xla if isinstance(config, MultiDomainConfig) else config.train.xla
+    if xla and not _has_gpu():
+        print(XLA_ON_CPU, file=sys.stderr)
     failures: tuple[type[Exception], ...] = (OSError, ValueError)
     try:
         from attentiongan_tf.training.loop import MaskCollapseError, TrainingDivergedError, train

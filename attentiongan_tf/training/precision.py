@@ -4,13 +4,39 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import keras
 
 from attentiongan_tf.training.config import MIXED_PRECISION
 from attentiongan_tf.training.optimizers import TorchAdam
 
-__all__ = ["MIXED_PRECISION", "dtype_policy", "make_adam", "policy_name"]
+__all__ = ["MIXED_PRECISION", "auto_mixed_precision", "dtype_policy", "make_adam", "policy_name"]
+
+#: CPU flags (``/proc/cpuinfo``) of bfloat16 matrix instructions: Intel AMX, AVX512-BF16 (Intel, AMD Zen 4).
+CPU_BFLOAT16_FLAGS = ("amx_bf16", "avx512_bf16")
+
+
+def auto_mixed_precision(cpu_flags: str | None = None, gpus: int | None = None) -> str:
+    """What ``--mixed-precision auto`` picks on this machine: ``float16`` on GPUs, ``bfloat16`` on CPUs with
+    bfloat16 matrix instructions (1.95× float32 on a 2-core AVX512-BF16 EPYC, benchmarks/RESULTS.md), else ``off``.
+
+    Args:
+        cpu_flags: the CPU flags (default: read ``/proc/cpuinfo``; none where it cannot be read).
+        gpus: the number of GPUs (default: the ones TensorFlow sees).
+    """
+    if gpus is None:
+        import tensorflow as tf
+
+        gpus = len(tf.config.list_physical_devices("GPU"))
+    if gpus:
+        return "float16"
+    if cpu_flags is None:
+        try:
+            cpu_flags = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpu_flags = ""
+    return "bfloat16" if set(cpu_flags.split()) & set(CPU_BFLOAT16_FLAGS) else "off"
 
 
 def policy_name(mixed_precision: bool | str) -> str:
