@@ -14,50 +14,42 @@ from pathlib import Path
 
 import keras
 
+from attentiongan_tf.training.tasks.registry import MULTI_DOMAIN, TWO_DOMAIN, kind_of_run
+
 
 @dataclass(frozen=True)
 class Family:
-    """A model family: how to recognise its run folders and rebuild a run's generator.
+    """A model family: which kind of run it is and how to rebuild the run's generator.
 
     Attributes:
-        name: ``two_domain`` or ``multidomain``.
+        name: the config ``kind`` (``two_domain`` or ``multidomain``, as in ``config.json`` and export metadata).
         module: the module holding the family's checkpoint code.
-        detector: name of ``module``'s ``(path) -> bool`` that recognises the family's run folders, or ``None``
-            for the default family.
         loader: name of ``module``'s loader; it takes ``(path, direction)`` when ``directional`` else ``(path)``.
         directional: whether the run holds one generator per direction (``AtoB`` / ``BtoA``).
     """
 
     name: str
     module: str
-    detector: str | None
     loader: str
     directional: bool
 
-    def _function(self, name: str) -> Callable:
-        return getattr(importlib.import_module(self.module), name)
-
-    def owns(self, path: Path) -> bool:
-        """Whether ``path`` (a run dir or its ``checkpoints/``) is a run of this family."""
-        return self.detector is None or bool(self._function(self.detector)(path))
-
     def load(self, path: Path, direction: str) -> keras.Model:
         """The run's generator (``direction`` picks one of two-domain runs' two generators)."""
-        loader = self._function(self.loader)
+        loader: Callable = getattr(importlib.import_module(self.module), self.loader)
         return loader(path, direction=direction) if self.directional else loader(path)
 
 
-#: Most specific first: the last family, without a detector, takes every other run.
-FAMILIES = (
-    Family("multidomain", "attentiongan_tf.training.tasks.multi_domain_task", "is_multidomain_run",
-           "load_multidomain_generator", directional=False),
-    Family("two_domain", "attentiongan_tf.training.checkpoints", None, "load_generator", directional=True),
-)  # fmt: skip
+FAMILIES = {
+    MULTI_DOMAIN: Family(MULTI_DOMAIN, "attentiongan_tf.training.tasks.multi_domain_task", "load_multidomain_generator",
+                         directional=False),
+    TWO_DOMAIN: Family(TWO_DOMAIN, "attentiongan_tf.training.checkpoints", "load_generator", directional=True),
+}  # fmt: skip
 
 
 def family_of(path: str | os.PathLike) -> Family:
-    """The family of the training run at ``path`` (a run dir or its ``checkpoints/``)."""
-    return next(family for family in FAMILIES if family.owns(Path(path)))
+    """The family of the training run at ``path`` (a run dir or its ``checkpoints/``), by the run's config kind
+    (:func:`attentiongan_tf.training.tasks.registry.kind_of_run`; a folder without config.json is two-domain)."""
+    return FAMILIES[kind_of_run(path) or TWO_DOMAIN]
 
 
 def load_run_generator(path: str | os.PathLike, direction: str = "AtoB") -> keras.Model:

@@ -204,7 +204,7 @@ class Config:
         True
     """
 
-    kind: ClassVar[str] = "two-domain"
+    kind: ClassVar[str] = "two_domain"
 
     preset: str = "official"
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -213,7 +213,7 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict:
-        """The JSON form: ``{"kind": "two-domain", "preset": ..., "model": {...}, ...}``."""
+        """The JSON form: ``{"kind": "two_domain", "preset": ..., "model": {...}, ...}``."""
         return {"kind": self.kind, **dataclasses.asdict(self)}
 
     @classmethod

@@ -25,7 +25,7 @@ def test_train_translate_and_export_a_multidomain_run(tmp_path):
                 "--image-size", "32", "--ngf", "4", "--n-blocks", "1", "--checkpoint-every", "2")
     assert done.returncode == 0, done.stderr[-2000:]
     config = json.loads((run / "config.json").read_text())
-    assert config["kind"] == "multi-domain" and config["preset"] == "multidomain_demo" and len(config["domains"]) == 3
+    assert config["kind"] == "multidomain" and config["preset"] == "multidomain_demo" and len(config["domains"]) == 3
     domain = config["domains"][1]
 
     # Resuming needs no --preset: the run's config.json says it is multi-domain.

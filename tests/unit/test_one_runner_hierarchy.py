@@ -98,9 +98,9 @@ def test_domain_names_only_apply_to_multidomain_exports(tmp_path, conditional):
 
 def test_the_family_of_a_run_is_read_from_its_config(tmp_path):
     runs = {  # config.json as today's code writes it (kind) and as 0.1 wrote it (preset + nested config)
-        "multi": {"kind": "multi-domain"},
+        "multi": {"kind": "multidomain"},
         "multi_legacy": {"preset": "multidomain", "config": {}},
-        "two": {"kind": "two-domain"},
+        "two": {"kind": "two_domain"},
         "two_legacy": {"preset": "official"},
     }
     for name, values in runs.items():

@@ -18,7 +18,7 @@ def build(*argv):
 def test_multidomain_preset_with_few_steps_decays_a_fraction():
     # Before: "need n_blocks >= 0 and 0 <= decay_steps <= steps, got 6, 100000, 3" (a fixed decay length).
     config = build("--preset", "multidomain", "--steps", "3")
-    assert config.kind == "multi-domain" and config.steps == 3
+    assert config.kind == "multidomain" and config.steps == 3
     assert config.decay_fraction == 0.5 and config.lr_decay_steps == 2
     assert MULTI_DOMAIN_PRESETS["multidomain"].lr_decay_steps == 100_000  # StarGAN: the last 100k of 200k steps
 
@@ -64,14 +64,14 @@ def test_one_resume_policy_for_both_kinds(tmp_path):
 
 def test_kind_is_saved_and_inferred_for_configs_written_before_it(tmp_path):
     preset("demo").save(tmp_path / "two.json")
-    assert json.loads((tmp_path / "two.json").read_text())["kind"] == "two-domain"
+    assert json.loads((tmp_path / "two.json").read_text())["kind"] == "two_domain"
     legacy_two = json.loads((tmp_path / "two.json").read_text())
     del legacy_two["kind"]
-    assert registry.kind_of_values(legacy_two) == "two-domain"
+    assert registry.kind_of_values(legacy_two) == "two_domain"
     # A multi-domain config.json as commit 0202b8d wrote it: no kind, "preset" as the tag, decay_steps.
     legacy = {"preset": "multidomain", "config": {"steps": 400, "decay_steps": 100, "ngf": 8}, "domains": ["a"],
               "classification": "single_label"}  # fmt: skip
-    assert registry.kind_of_values(legacy) == "multi-domain"
+    assert registry.kind_of_values(legacy) == "multidomain"
     config = MultiDomainConfig.from_dict(legacy["config"])
     assert (config.decay_fraction, config.lr_decay_steps, config.preset) == (0.25, 100, "multidomain")
     with pytest.raises(ValueError, match="kind"):
@@ -79,7 +79,7 @@ def test_kind_is_saved_and_inferred_for_configs_written_before_it(tmp_path):
 
 
 def test_preset_names_and_kinds():
-    assert PRESET_KINDS["official"] == "two-domain" and PRESET_KINDS["multidomain_demo"] == "multi-domain"
+    assert PRESET_KINDS["official"] == "two_domain" and PRESET_KINDS["multidomain_demo"] == "multidomain"
     first, second = preset_config("multidomain_demo"), preset_config("multidomain_demo")
     first.ngf = 99
     assert second.ngf == MULTI_DOMAIN_PRESETS["multidomain_demo"].ngf  # fresh copies

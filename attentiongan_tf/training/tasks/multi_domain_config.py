@@ -83,7 +83,7 @@ class MultiDomainConfig(RunOptions):
     demo_images: int = 64
     preset: str = "multidomain"
 
-    kind: ClassVar[str] = "multi-domain"
+    kind: ClassVar[str] = "multidomain"
 
     @property
     def lr_decay_steps(self) -> int:
@@ -149,7 +149,7 @@ class MultiDomainConfig(RunOptions):
         return cls(**values)
 
     def save(self, path: str | os.PathLike, **extra: object) -> None:
-        """Write ``{"kind": "multi-domain", "preset": ..., "config": {...}, **extra}`` (extra: the resolved domains
+        """Write ``{"kind": "multidomain", "preset": ..., "config": {...}, **extra}`` (extra: the resolved domains
         and classification mode)."""
         values = {"kind": self.kind, "preset": self.preset, "config": self.to_dict(), **extra}
         Path(path).write_text(json.dumps(values, indent=2))

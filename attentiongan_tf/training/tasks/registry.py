@@ -33,7 +33,7 @@ def preset_config(name: str) -> Config | MultiDomainConfig:
 
     Example:
         >>> preset_config("multidomain_demo").kind
-        'multi-domain'
+        'multidomain'
     """
     if name in MULTI_DOMAIN_PRESETS:
         return copy.deepcopy(MULTI_DOMAIN_PRESETS[name])
