@@ -45,7 +45,8 @@ def test_epochs_round_up_to_whole_steps():
 def test_robust_preset_is_official_plus_the_remedy():
     official, robust = preset("official"), preset("robust")
     assert robust.model == official.model and robust.data == official.data and robust.train == official.train
-    assert robust.loss.lambda_background > 0 and official.loss.lambda_background == 0
+    assert (robust.loss.cycle_attention_gradient, robust.loss.identity_attention_gradient) == (0.1, 0.1)
+    assert (official.loss.cycle_attention_gradient, official.loss.identity_attention_gradient) == (1.0, 1.0)
 
 
 def test_paper_scheme1_preset():
