@@ -250,34 +250,6 @@ def _multi_domain(config: MultiDomainConfig, given: dict, resume: bool, output_d
     return apply_flags(config, given, where)
 
 
-def relocate_dataroot(config: Config | MultiDomainConfig, output_dir: Path) -> None:
-    """Find a resumed run's dataset again when the run folder was moved or ``train.py`` starts elsewhere.
-
-    config.json records paths as given, relative to the folder the run was started in; the demo data lives
-    inside the run folder, so a dataroot under the recorded run folder is looked up under ``output_dir``.
-
-    Raises:
-        ValueError: the recorded dataroot exists neither as recorded nor inside ``output_dir``.
-    """
-    if isinstance(config, Config):
-        recorded, recorded_run = config.data.dataroot, config.train.output_dir
-    else:
-        recorded, recorded_run = config.dataroot, config.output_dir
-    if recorded is None or Path(recorded).is_dir():
-        return
-    try:
-        inside = Path(recorded).relative_to(recorded_run)
-    except ValueError:
-        inside = None
-    if inside is None or not (output_dir / inside).is_dir():
-        raise ValueError(f"{output_dir / 'config.json'}: dataroot {recorded} does not exist (relative to the folder "
-                         "the run was started in: start train.py there, or move the dataset back)")
-    if isinstance(config, Config):
-        config.data.dataroot = str(output_dir / inside)
-    else:
-        config.dataroot = str(output_dir / inside)
-
-
 def build_config(args: argparse.Namespace) -> Config | MultiDomainConfig:
     """The preset (or, with ``--resume``, the run's config.json, whatever its kind) with the given flags applied.
 
@@ -301,7 +273,6 @@ def build_config(args: argparse.Namespace) -> Config | MultiDomainConfig:
 
         run_dir.check_output_dir(output_dir, resume=True, overwrite=False)
         config = load_run_config(output_dir)
-        relocate_dataroot(config, output_dir)
     if isinstance(config, MultiDomainConfig):
         return _multi_domain(config, given, resume, output_dir)
     return _two_domain(config, given, resume, output_dir)

@@ -80,11 +80,45 @@ def kind_of_run(path: str | os.PathLike) -> str | None:
 
 
 def load_run_config(path: str | os.PathLike) -> Any:
-    """The config of the run in ``path`` (a two-domain ``Config`` or a ``MultiDomainConfig``), by its kind."""
+    """The config of the run in ``path`` (a two-domain ``Config`` or a ``MultiDomainConfig``), by its kind; a
+    dataroot recorded inside the run folder is found again when the folder was moved (``ValueError`` naming
+    config.json when the dataset is nowhere)."""
+    config: Config | MultiDomainConfig
     if kind_of_run(path) == MULTI_DOMAIN:
         from attentiongan_tf.training.tasks.multi_domain_task import read_multidomain_run
 
-        return read_multidomain_run(path).config
-    from attentiongan_tf.training.tasks.two_domain_task import load_run_config as load_two_domain
+        config = read_multidomain_run(path).config
+    else:
+        from attentiongan_tf.training.tasks.two_domain_task import load_run_config as load_two_domain
 
-    return load_two_domain(Path(path) / CONFIG_NAME)
+        config = load_two_domain(Path(path) / CONFIG_NAME)
+    _relocate_dataroot(config, Path(path))
+    return config
+
+
+def _relocate_dataroot(config: Config | MultiDomainConfig, output_dir: Path) -> None:
+    """Find a run's dataset again when the run folder was moved or ``train.py`` starts elsewhere.
+
+    config.json records paths as given, relative to the folder the run was started in; the demo data lives
+    inside the run folder, so a dataroot under the recorded run folder is looked up under ``output_dir``.
+
+    Raises:
+        ValueError: the recorded dataroot exists neither as recorded nor inside ``output_dir``.
+    """
+    if isinstance(config, Config):
+        recorded, recorded_run = config.data.dataroot, config.train.output_dir
+    else:
+        recorded, recorded_run = config.dataroot, config.output_dir
+    if recorded is None or Path(recorded).is_dir():
+        return
+    try:
+        inside = Path(recorded).relative_to(recorded_run)
+    except ValueError:
+        inside = None
+    if inside is None or not (output_dir / inside).is_dir():
+        raise ValueError(f"{output_dir / 'config.json'}: dataroot {recorded} does not exist (relative to the folder "
+                         "the run was started in: start train.py there, or move the dataset back)")
+    if isinstance(config, Config):
+        config.data.dataroot = str(output_dir / inside)
+    else:
+        config.dataroot = str(output_dir / inside)
