@@ -22,14 +22,19 @@ from attentiongan_tf.cli import env as cli_env
 
 cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
 
+from attentiongan_tf.cli.train_flags import (  # noqa: E402
+    FLAGS,
+    check_flags_apply,
+    config_field,
+    refuse_changes_on_resume,
+    set_config_field,
+)
 from attentiongan_tf.training import run_dir, signals  # noqa: E402
 from attentiongan_tf.training.config import (  # noqa: E402
     MODEL_VARIANTS,
     ON_COLLAPSE,
     PREPROCESS_MODES,
-    RESUMABLE_SETTINGS,
     STRATEGIES,
-    TWO_DOMAIN_GAN_MODES,
     Config,
 )
 from attentiongan_tf.training.tasks.multi_domain_config import MultiDomainConfig  # noqa: E402
@@ -41,55 +46,6 @@ if TYPE_CHECKING:
 
 CONFIG_NAME = run_dir.CONFIG_NAME
 
-# flag -> the config fields it sets ("section.field"); the CLI only maps flags onto the config.
-FLAGS = {
-    "dataroot": ("data.dataroot",),
-    "output_dir": ("train.output_dir",),
-    "image_size": ("data.crop_size",),
-    "load_size": ("data.load_size",),
-    "preprocess": ("data.preprocess",),
-    "batch_size": ("data.batch_size",),
-    "steps": ("train.steps",),
-    "epochs": ("train.epochs",),
-    "decay_fraction": ("train.decay_fraction",),
-    "seed": ("train.seed",),
-    "learning_rate": ("train.learning_rate",),
-    "pool_size": ("train.pool_size",),
-    "strategy": ("train.strategy",),
-    "xla": ("train.xla",),
-    "mixed_precision": ("train.mixed_precision",),
-    "deterministic": ("train.deterministic",),
-    "checkpoint_every": ("train.checkpoint_every",),
-    "sample_every": ("train.sample_every",),
-    "log_every": ("train.log_every",),
-    "on_collapse": ("train.on_collapse",),
-    "variant": ("model.variant",),
-    "ngf": ("model.ngf",),
-    "n_blocks": ("model.n_blocks",),
-    "n_masks": ("model.n_masks",),
-    "ndf": ("model.ndf",),
-    "n_layers_d": ("model.n_layers_d",),
-    "attention_discriminator": ("model.attention_discriminator",),
-    "attention_kernel_size": ("model.attention_kernel_size",),
-    "gan_mode": ("loss.gan_mode",),
-    "lambda_cycle": ("loss.lambda_cycle_a", "loss.lambda_cycle_b"),
-    "lambda_identity": ("loss.lambda_identity",),
-    "lambda_attention_gan": ("loss.lambda_attention_gan",),
-    "lambda_pixel": ("loss.lambda_pixel",),
-    "lambda_tv": ("loss.lambda_tv",),
-    "lambda_background": ("loss.lambda_background",),
-    "background_target": ("loss.background_target",),
-    "cycle_attention_gradient": ("loss.cycle_attention_gradient",),
-    "identity_attention_gradient": ("loss.identity_attention_gradient",),
-}
-# Flags of the attention machinery: meaningless for the attention-free CycleGAN ablation.
-ATTENTION_FLAGS = ("n_masks", "attention_kernel_size", "attention_discriminator", "lambda_attention_gan",
-                   "lambda_tv", "lambda_background", "background_target", "cycle_attention_gradient",
-                   "identity_attention_gradient")  # fmt: skip
-MULTIDOMAIN_ONLY = ("layout", "labels_csv", "attributes", "classification", "lambda_cls", "lambda_rec", "lambda_gp",
-                    "lambda_attention_l1", "g_learning_rate", "d_learning_rate", "n_critic")  # fmt: skip
-
-
 XLA_ON_CPU = ("warning: --xla makes training slower on CPUs (0.66× at 128², 0.61× at 256² in benchmarks/RESULTS.md, "
               "train_speed); it is meant for GPUs")
 
@@ -98,16 +54,6 @@ def _has_gpu() -> bool:
     import tensorflow as tf
 
     return bool(tf.config.list_physical_devices("GPU"))
-
-
-def _get(config: Config, field: str):
-    section, name = field.split(".")
-    return getattr(getattr(config, section), name)
-
-
-def _set(config: Config, field: str, value) -> None:
-    section, name = field.split(".")
-    setattr(getattr(config, section), name, value)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -188,49 +134,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def refuse_changes_on_resume(changed: list[str], output_dir: Path) -> None:
-    """The one resume policy (``RESUMABLE_SETTINGS``) for both kinds: ``changed`` lists the given flags whose
-    value differs from the run's config.json."""
-    fixed = sorted(k for k in changed if k not in RESUMABLE_SETTINGS)
-    if fixed:
-        raise ValueError(f"cannot change {', '.join(map(_flag, fixed))} when resuming {output_dir}; they come "
-                         f"from {output_dir / CONFIG_NAME}")  # fmt: skip
-
-
-def check_flags_apply(given: set[str], config: Config) -> None:
-    """Refuse flags that the chosen preset or model family would silently ignore."""
-    multidomain = sorted(given & set(MULTIDOMAIN_ONLY))
-    if multidomain:
-        raise ValueError(f"{', '.join(map(_flag, multidomain))} only apply to the multi-domain presets "
-                         f"(multidomain, multidomain_demo), not to --preset {config.preset}")  # fmt: skip
-    if config.model.variant == "cyclegan":
-        attention = sorted(given & set(ATTENTION_FLAGS))
-        if attention:
-            raise ValueError(f"{', '.join(map(_flag, attention))} do not apply to --variant cyclegan (no attention)")
-    if "lambda_attention_gan" in given and not config.model.attention_discriminator:
-        raise ValueError("--lambda-attention-gan needs --attention-discriminator (or a preset that has it)")
-    if "background_target" in given and config.loss.lambda_background == 0:
-        raise ValueError("--background-target needs --lambda-background > 0 (or --preset robust)")
-    if config.loss.gan_mode not in TWO_DOMAIN_GAN_MODES:
-        raise ValueError(f"--gan-mode {config.loss.gan_mode} only applies to the multi-domain presets")
-    if {"steps", "epochs"} <= given:
-        raise ValueError("give --steps or --epochs, not both")
-
-
 def _two_domain(config: Config, given: dict, resume: bool, output_dir: Path) -> Config:
     if resume:
-        refuse_changes_on_resume([k for k in given if k in FLAGS and any(_get(config, f) != given[k]
+        refuse_changes_on_resume([k for k in given if k in FLAGS and any(config_field(config, f) != given[k]
                                                                          for f in FLAGS[k])], output_dir)  # fmt: skip
     elif "image_size" in given and "load_size" not in given:
         ratio = config.data.load_size / config.data.crop_size
         given["load_size"] = int(round(given["image_size"] * ratio))
     for key, value in given.items():
         for field in FLAGS.get(key, ()):
-            _set(config, field, value)
+            set_config_field(config, field, value)
     if "steps" in given:
         config.train.epochs = None  # the schedule is now stated in steps
     check_flags_apply(set(given), config)

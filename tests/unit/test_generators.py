@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from attentiongan_tf import AttentionGANGenerator, SchemeIGenerator, build_generator
+from attentiongan_tf.models.generators import fuse_with_scaled_attention_gradient
 
 TINY = {"ngf": 4, "n_blocks": 1}
 
@@ -150,8 +151,6 @@ def test_cyclegan_ablation_has_no_attention():
 
 @pytest.mark.parametrize("variant", ["scheme2", "geo", "scheme1"])
 def test_frozen_attention_fusion_is_the_same_image(variant):
-    from attentiongan_tf.models.generators import fuse_with_scaled_attention_gradient
-
     g = build_generator(variant, ngf=4, n_blocks=1)
     x = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=3)
     out = g(x, training=True)
@@ -161,8 +160,6 @@ def test_frozen_attention_fusion_is_the_same_image(variant):
 
 @pytest.mark.parametrize("variant", ["scheme2", "geo"])
 def test_frozen_attention_fusion_trains_the_content_only(variant):
-    from attentiongan_tf.models.generators import fuse_with_scaled_attention_gradient
-
     g = build_generator(variant, ngf=4, n_blocks=1)
     x = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=3)
     heads = {"attention": g.attention_head.trainable_variables, "content": g.content_head.trainable_variables}
@@ -181,8 +178,6 @@ def test_frozen_attention_fusion_trains_the_content_only(variant):
 
 
 def test_scaled_attention_gradient_is_that_share_of_the_full_one():
-    from attentiongan_tf.models.generators import fuse_with_scaled_attention_gradient
-
     g = build_generator("scheme2", ngf=4, n_blocks=1)
     x = tf.random.uniform([1, 16, 16, 3], -1, 1, seed=5)
     target = tf.random.uniform([1, 16, 16, 3], -1, 1, seed=6)
