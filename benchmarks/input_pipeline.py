@@ -53,7 +53,7 @@ def pairs_per_second(files_a, files_b, load_size: int, crop_size: int, pairs: in
 
 def _training_seconds(size: int) -> float | None:
     data = load_data("train_speed")
-    rows = [] if data is None else [r for r in data["rows"] if r["size"] == size]
+    rows = [] if data is None else [r for r in data["rows"] if r["size"] == size and r.get("batch_size", 1) == 1]
     return min((r["iteration_s"] for r in rows), default=None)
 
 

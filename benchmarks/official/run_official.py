@@ -34,7 +34,9 @@ OFFICIAL_OPTIONS = dict(
 )  # fmt: skip
 
 
-def worker(official_dir: Path, size: int, iterations: int, warmup: int, threads: int, forward_repeats: int) -> dict:
+def worker(
+    official_dir: Path, size: int, iterations: int, warmup: int, threads: int, forward_repeats: int, batch_size: int = 1
+) -> dict:
     import torch
 
     load_at_start = os.getloadavg()[0]
@@ -44,7 +46,8 @@ def worker(official_dir: Path, size: int, iterations: int, warmup: int, threads:
     from models.attention_gan_model import AttentionGANModel
 
     model = AttentionGANModel(Namespace(**OFFICIAL_OPTIONS))
-    batch = {"A": torch.rand(1, 3, size, size) * 2 - 1, "B": torch.rand(1, 3, size, size) * 2 - 1, "A_paths": ["a"]}
+    shape = (batch_size, 3, size, size)
+    batch = {"A": torch.rand(*shape) * 2 - 1, "B": torch.rand(*shape) * 2 - 1, "A_paths": ["a"] * batch_size}
     model.set_input(batch)
     times = []
     for step in range(warmup + iterations if iterations else 0):
@@ -57,11 +60,12 @@ def worker(official_dir: Path, size: int, iterations: int, warmup: int, threads:
         model.netG_A.eval()
         for step in range(warmup + forward_repeats):
             start = time.perf_counter()
-            model.netG_A(batch["A"])
+            model.netG_A(batch["A"][:1])
             if step >= warmup:
                 forward_times.append(time.perf_counter() - start)
     return {
         "size": size,
+        "batch_size": batch_size,
         "iteration_s": sorted(times)[len(times) // 2] if times else None,
         "iteration_min_s": min(times) if times else None,
         "iteration_times": times,
@@ -80,6 +84,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=3, help="timed iterations per size (median reported)")
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=1, help="images per domain per iteration")
     parser.add_argument("--forward-repeats", type=int, default=3, help="timed generator forwards (median)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="also write the raw numbers here")
@@ -89,7 +94,15 @@ def main() -> None:
     if args.worker:
         print(
             json.dumps(
-                worker(args.official_dir, args.worker, args.iterations, args.warmup, args.threads, args.forward_repeats)
+                worker(
+                    args.official_dir,
+                    args.worker,
+                    args.iterations,
+                    args.warmup,
+                    args.threads,
+                    args.forward_repeats,
+                    args.batch_size,
+                )
             )
         )
         return

@@ -1,0 +1,227 @@
+"""The convolution-kernel floor of one training iteration: what oneDNN's kernels alone cost, per precision.
+
+Every convolution of one full iteration (both generator passes with their backward passes, both
+discriminator steps) is read off the traced graphs of the trainer: forward ``Conv2D``, ``Conv2DBackpropInput``
+(input gradients, and the transposed convolutions) and ``Conv2DBackpropFilter``, with their shapes, strides and
+dtype. Each distinct kernel is then timed alone on random tensors, once with 2 intra-op threads and once with 1
+(halved: two single-threaded kernels side by side on the two cores), and the faster of the two is charged for
+every occurrence. The sum is a floor for any graph built from these kernels: no rewrite of the rest of the step
+(fusion, layout, scheduling) can bring the iteration below it. It is compared with the targets of issue #15
+(float32 ≥ 1.2×, bfloat16 ≥ 2.5× the official float32 speed)::
+
+    python benchmarks/kernel_floor.py --official-json /work/perf/official.json
+
+Writes the "kernel_floor" section of RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import machine_description, run_json, save_data, update_section  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONV_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter")
+TARGETS = {"float32": 1.2, "bfloat16": 2.5}
+
+
+def iteration_kernels(size: int, batch: int, mode: str) -> list[dict]:
+    """Every convolution kernel of one training iteration, as it appears in the trainer's traced graphs."""
+    sys.path.insert(0, str(REPO_ROOT))
+    import tensorflow as tf
+
+    from attentiongan_tf.training.config import preset
+    from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
+
+    config = preset("official")
+    config.data.crop_size = config.data.load_size = size
+    config.data.batch_size = batch
+    if mode != "float32":
+        config.train.mixed_precision = mode
+    trainer = AttentionGANTrainer(config)
+    image = tf.TensorSpec([batch, size, size, 3], tf.float32)
+    step = tf.TensorSpec([], tf.int64)
+    graphs = [
+        trainer._generator_gradients_fn.get_concrete_function(image, image, step).graph,
+        trainer._discriminator_gradients_fn.get_concrete_function(
+            image, image, image, image, tf.TensorSpec([batch, size, size, 1]), tf.TensorSpec([batch, size, size, 1])
+        ).graph,
+    ]
+    kernels = collections.Counter()
+    for graph in graphs:
+        for op in _live_operations(graph):
+            if op.type not in CONV_OPS:
+                continue
+            shapes = [tuple(t.shape.as_list()) for t in op.inputs if t.shape.rank == 4]
+            out = tuple(op.outputs[0].shape.as_list())
+            dtype = op.inputs[1 if op.type == "Conv2DBackpropInput" else 0].dtype.name
+            key = (op.type, tuple(shapes), out, tuple(op.get_attr("strides")), op.get_attr("padding").decode(), dtype)
+            kernels[key] += 1
+    return [
+        {"op": k[0], "shapes": k[1], "output": k[2], "strides": k[3], "padding": k[4], "dtype": k[5], "count": n}
+        for k, n in kernels.items()
+    ]
+
+
+def _live_operations(graph) -> list:
+    """The graph's operations that its outputs depend on (e.g. no input gradient of a real image's first conv)."""
+    live, stack = set(), [t.op for t in graph.outputs] + list(graph.control_outputs)
+    while stack:
+        op = stack.pop()
+        if op.name in live:
+            continue
+        live.add(op.name)
+        stack += [t.op for t in op.inputs] + list(op.control_inputs)
+    return [op for op in graph.get_operations() if op.name in live]
+
+
+def _macs(kernel: dict) -> int:
+    """Multiply-accumulates of one kernel: every output (forward) or every out_backprop element meets the taps."""
+    if kernel["op"] == "Conv2D":
+        kh, kw, cin, _ = kernel["shapes"][1]
+        return int(_prod(kernel["output"])) * kh * kw * cin
+    filt = kernel["shapes"][0] if kernel["op"] == "Conv2DBackpropInput" else kernel["output"]
+    out_backprop = kernel["shapes"][-1]
+    kh, kw, cin, _ = filt
+    return int(_prod(out_backprop)) * kh * kw * cin
+
+
+def _prod(values) -> int:
+    result = 1
+    for v in values:
+        result *= v
+    return result
+
+
+def _kernel_call(kernel: dict):
+    """A tf.function running ``kernel`` on random tensors of its shapes and dtype."""
+    import tensorflow as tf
+
+    dtype = tf.as_dtype(kernel["dtype"])
+    first, second = (tf.cast(tf.random.normal(s), dtype) for s in kernel["shapes"])
+    options = {"strides": list(kernel["strides"]), "padding": kernel["padding"]}
+    sizes = tf.constant(kernel["output"], tf.int32)
+    if kernel["op"] == "Conv2D":
+        return tf.function(lambda: tf.raw_ops.Conv2D(input=first, filter=second, **options))
+    if kernel["op"] == "Conv2DBackpropInput":
+        return tf.function(
+            lambda: tf.raw_ops.Conv2DBackpropInput(input_sizes=sizes, filter=first, out_backprop=second, **options)
+        )
+    return tf.function(
+        lambda: tf.raw_ops.Conv2DBackpropFilter(input=first, filter_sizes=sizes, out_backprop=second, **options)
+    )
+
+
+def time_kernels(kernels: list[dict], repeats: int) -> list[float]:
+    """Seconds per call of each kernel, alone (the process's thread settings apply)."""
+    seconds = []
+    for kernel in kernels:
+        fn = _kernel_call(kernel)
+        fn().numpy()
+        fn().numpy()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            fn().numpy()
+        seconds.append((time.perf_counter() - start) / repeats)
+    return seconds
+
+
+def worker(size: int, batch: int, mode: str, threads: int, repeats: int) -> dict:
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    kernels = iteration_kernels(size, batch, mode)
+    return {"kernels": kernels, "seconds": time_kernels(kernels, repeats)}
+
+
+def measure(size: int, batch: int, mode: str, repeats: int) -> dict:
+    runs = {}
+    for threads in (2, 1):
+        command = [sys.executable, __file__, "--worker", str(size), str(batch), mode, str(threads), str(repeats)]
+        runs[threads] = run_json(command, cwd=REPO_ROOT)
+    kernels = runs[2]["kernels"]
+    floor = 0.0
+    by_op = collections.Counter()
+    macs = 0
+    for k, two, one in zip(kernels, runs[2]["seconds"], runs[1]["seconds"], strict=True):
+        charged = k["count"] * min(two, one / 2)
+        floor += charged
+        by_op[k["op"]] += charged
+        macs += k["count"] * _macs(k)
+    return {"size": size, "batch": batch, "mode": mode, "floor_s": floor, "by_op_s": dict(by_op), "gmac": macs / 1e9,
+            "distinct_kernels": len(kernels)}  # fmt: skip
+
+
+def render(rows: list[dict], official: dict, machine: str) -> str:
+    lines = [
+        "## The convolution-kernel floor of a training iteration (why a target is or is not reachable)",
+        "",
+        f"Machine: {machine}. Written by `benchmarks/kernel_floor.py`. Each convolution kernel of one "
+        "iteration (read off the trainer's graphs) timed alone, the faster of 2 threads or 1 thread halved, "
+        "summed over the iteration. No graph built from oneDNN's kernels can run an iteration faster than this "
+        "floor; the target is the official float32 time divided by the issue #15 factor.",
+        "",
+        "| size | batch | precision | GMAC / iteration | forward | input grad | filter grad | kernel floor (s) "
+        "| official float32 (s) | target (s) | reachable with these kernels? |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        key = f"{r['size']}x{r['batch']}"
+        o = official.get(key)
+        target = o / TARGETS[r["mode"]] if o else None
+        verdict = "n/a" if target is None else ("yes" if r["floor_s"] <= target else "**no**: floor above target")
+        ops = r["by_op_s"]
+        lines.append(
+            f"| {r['size']}² | {r['batch']} | {r['mode']} | {r['gmac']:.0f} | {ops.get('Conv2D', 0):.2f} "
+            f"| {ops.get('Conv2DBackpropInput', 0):.2f} | {ops.get('Conv2DBackpropFilter', 0):.2f} "
+            f"| {r['floor_s']:.2f} | {o if o else 'n/a'} | {f'{target:.2f}' if target else 'n/a'} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", nargs="+", default=["128x1", "128x4", "256x1", "256x4"],
+                        help="SIZExBATCH pairs")  # fmt: skip
+    parser.add_argument("--modes", nargs="+", choices=tuple(TARGETS), default=list(TARGETS))
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--official-json", type=Path, help="official times as {'SIZExBATCH': seconds}; default: results.json"
+    )
+    parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        size, batch, mode, threads, repeats = args.worker
+        print(json.dumps(worker(int(size), int(batch), mode, int(threads), int(repeats))))
+        return
+    official = _official_times(args.official_json)
+    rows = []
+    for config in args.configs:
+        size, batch = (int(v) for v in config.split("x"))
+        for mode in args.modes:
+            rows.append(measure(size, batch, mode, args.repeats))
+            print(json.dumps(rows[-1]))
+    machine = machine_description()
+    update_section("kernel_floor", render(rows, official, machine))
+    save_data("kernel_floor", {"machine": machine, "rows": rows, "official": official})
+
+
+def _official_times(path: Path | None) -> dict[str, float]:
+    if path is not None:
+        return json.loads(path.read_text())
+    results = Path(__file__).resolve().parent / "results.json"
+    if not results.is_file():
+        return {}
+    rows = json.loads(results.read_text()).get("train_speed", {}).get("rows", [])
+    return {f"{r['size']}x{r.get('batch_size', 1)}": r["official"]["iteration_s"] for r in rows if r.get("official")}
+
+
+if __name__ == "__main__":
+    main()
