@@ -80,9 +80,17 @@ def run_json(command: list[str], env: dict | None = None, cwd: Path | None = Non
     return json.loads(output.strip().splitlines()[-1])
 
 
-def official_worker_command(official_dir: Path, size: int, **options: int) -> list[str]:
-    """Command line of one ``official/run_official.py`` worker; keyword ``options`` become ``--flags``."""
-    command = [sys.executable, str(OFFICIAL_SCRIPT), "--official-dir", str(official_dir), "--worker", str(size)]
+def official_worker_command(official_dir: Path, size: int, python: str | None = None, **options: int) -> list[str]:
+    """Command line of one ``official/run_official.py`` worker; keyword ``options`` become ``--flags``.
+
+    Args:
+        official_dir: the official AttentionGAN code.
+        size: image size of the worker.
+        python: the interpreter that has torch (default: this one, ``sys.executable``).
+        **options: worker flags, e.g. ``iterations=0`` -> ``--iterations 0``.
+    """
+    command = [python or sys.executable, str(OFFICIAL_SCRIPT), "--official-dir", str(official_dir)]
+    command += ["--worker", str(size)]
     for name, value in options.items():
         command += [f"--{name.replace('_', '-')}", str(value)]
     return command
