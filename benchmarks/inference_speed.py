@@ -127,11 +127,12 @@ def measure(size: int, repeats: int, skip: set[str]) -> dict[str, float | str]:
         savedmodel = export_savedmodel(model, tmp)["path"]
         results["SavedModel (translate_float)"] = _median_latency(SavedModelRunner(savedmodel).run, image, repeats)
         variants = [v for v in ("float32", "float16", "dynamic_range") if f"tflite_{v}" not in skip]
-        for variant, info in export_tflite(savedmodel, tmp, variants).items():
+        source = export_savedmodel(model, Path(tmp) / "tflite", reflection="slices")["path"]  # as export.py does
+        for variant, info in export_tflite(source, tmp, variants).items():
             runner = TFLiteRunner(info["path"], num_threads=2)
             results[f"TFLite {variant} (LiteRT, XNNPACK, 2 threads)"] = _median_latency(runner.run, image, repeats)
         if "tflite_fixed" not in skip:
-            fixed = export_savedmodel(model, Path(tmp) / "fixed", fixed_size=size)["path"]
+            fixed = export_savedmodel(model, Path(tmp) / "fixed", fixed_size=size, reflection="slices")["path"]
             for variant, info in export_tflite(fixed, tmp, ["float32", "dynamic_range"], fixed_size=size).items():
                 runner = TFLiteRunner(info["path"], num_threads=2)
                 name = f"TFLite {variant}, fixed size (LiteRT, XNNPACK, 2 threads)"

@@ -180,10 +180,11 @@ def write_exports(args: argparse.Namespace, model: keras.Model, representative: 
         if "savedmodel" in args.format:
             summary["savedmodel"] = saved
         if "tflite" in args.format:
-            source = saved["path"]
-            if args.tflite_fixed_size is not None:  # a second, fixed-shape SavedModel, only for the converter
-                fixed_root = Path(scratch) / "fixed"
-                source = export_savedmodel(model, fixed_root, args.name, fixed_size=args.tflite_fixed_size)["path"]
+            # The converter's own SavedModel: reflection pads as slices (XNNPACK has no MirrorPad: 20 of them
+            # split the delegated graph), and the fixed [1, N, N, 3] input of --tflite-fixed-size.
+            source = export_savedmodel(
+                model, Path(scratch) / "tflite", args.name, fixed_size=args.tflite_fixed_size, reflection="slices"
+            )["path"]
             summary["tflite"] = export_tflite(
                 source, output, args.tflite_variants, representative, args.overwrite, args.tflite_fixed_size
             )
