@@ -1,22 +1,29 @@
-"""Inference latency of one 256² image: Keras, SavedModel, TFLite (fp32 / fp16 / dynamic range), TF.js wasm.
+"""Inference latency of one 256² image: Keras, SavedModel, TFLite (any-size and fixed-size), TF.js (Node, Chromium).
 
 A scheme II generator (ngf 64, 9 blocks, seeded random weights: latency does not depend on the values) is
 exported with the project's own exporters into a temporary folder, then each runtime translates the same
 uint8 image; the median of ``--repeats`` runs after one warm-up is reported. TFLite uses LiteRT (XNNPACK)
-with 2 threads; TF.js runs the wasm backend in Node (``npm ci`` first). With ``--official-dir`` the official
-PyTorch generator's eager forward is timed too (2 threads)::
+with 2 threads, for the any-size models and for ``--tflite-fixed-size`` ones; TF.js runs the wasm backend
+in Node (``npm ci`` first) and the wasm and WebGL backends in headless Chromium (playwright-core; without a
+GPU WebGL runs on SwiftShader). With ``--official-dir`` the official PyTorch generator's eager forward is
+timed too (2 threads), with ``--official-python`` (a Python that has torch)::
 
-    python benchmarks/inference_speed.py --official-dir /tmp/official
+    python benchmarks/inference_speed.py --official-dir /tmp/official --official-python /work/torchenv/bin/python
 
-Writes the "inference_speed" section of RESULTS.md.
+Writes the "inference_speed" section of RESULTS.md: each row with its speed-up over the official forward and
+the issue #15 targets marked met / missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +33,36 @@ from results import machine_description, official_worker_command, run_json, save
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+BROWSER_SCRIPT = Path(__file__).resolve().parent / "browser_latency.mjs"
+TARGET_SIZE = 256
+SKIPPABLE = ("tflite_float16", "tflite_dynamic_range", "tflite_fixed", "tfjs", "chromium")
+
+
+@dataclass(frozen=True)
+class Target:
+    """An issue #15 target: at least ``speedup`` × the official forward, or at most ``seconds``."""
+
+    text: str
+    speedup: float | None = None
+    seconds: float | None = None
+
+    def verdict(self, latency: float, official: float | None) -> str:
+        if self.seconds is not None:
+            return f"{'met' if latency <= self.seconds else 'missed'} ({self.text})"
+        if official is None or self.speedup is None:
+            return f"not judged without the official forward ({self.text})"
+        return f"{'met' if official / latency >= self.speedup else 'missed'} ({self.text})"
+
+
+FLOAT32_TARGET = Target(">= 1.15x official", speedup=1.15)
+DYNAMIC_RANGE_TARGET = Target(">= 2x official", speedup=2.0)
+TARGETS = {
+    "TFLite float32 (LiteRT, XNNPACK, 2 threads)": FLOAT32_TARGET,
+    "TFLite float32, fixed size (LiteRT, XNNPACK, 2 threads)": FLOAT32_TARGET,
+    "TFLite dynamic_range (LiteRT, XNNPACK, 2 threads)": DYNAMIC_RANGE_TARGET,
+    "TFLite dynamic_range, fixed size (LiteRT, XNNPACK, 2 threads)": DYNAMIC_RANGE_TARGET,
+    "TF.js wasm in Node (float32 weights)": Target("<= 4 s", seconds=4.0),
+}
 
 
 def _median_latency(run, image: np.ndarray, repeats: int) -> float:
@@ -45,6 +82,35 @@ def _tfjs_latency(runner, image: np.ndarray, repeats: int) -> float:
     return timings[len(timings) // 2] / 1000
 
 
+def chromium_latency(folder: str, size: int, repeats: int) -> dict[str, float | str]:
+    """TF.js wasm and WebGL in headless Chromium, side by side, on the web/ demo server."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None or not (REPO_ROOT / "node_modules" / "playwright-core").is_dir():
+        return {"TF.js in headless Chromium": "not run: needs chromium and `npm ci` (playwright-core)"}
+    sys.path.insert(0, str(REPO_ROOT / "tools"))
+    from serve_web import start_server
+
+    server = start_server(folder)
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/"
+        command = ["node", str(BROWSER_SCRIPT), url, str(size), str(repeats), chromium, "wasm", "webgl"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=REPO_ROOT)
+    finally:
+        server.shutdown()
+        server.server_close()
+    if done.returncode != 0:
+        return {"TF.js in headless Chromium": f"not run: {(done.stderr.strip().splitlines() or ['failed'])[-1]}"}
+    rows: dict[str, float | str] = {}
+    for backend, result in json.loads(done.stdout.strip().splitlines()[-1]).items():
+        name = f"TF.js {backend} in headless Chromium (float32 weights)"
+        if "error" in result:
+            rows[name] = f"not run: {result['error']}"
+        else:
+            renderer = f", {result['renderer']}" if backend == "webgl" and result.get("renderer") else ""
+            rows[f"{name[:-1]}{renderer})"] = result["median_s"]
+    return rows
+
+
 def measure(size: int, repeats: int, skip: set[str]) -> dict[str, float | str]:
     import keras
 
@@ -62,56 +128,79 @@ def measure(size: int, repeats: int, skip: set[str]) -> dict[str, float | str]:
         savedmodel = export_savedmodel(model, tmp)["path"]
         results["SavedModel (translate_float)"] = _median_latency(SavedModelRunner(savedmodel).run, image, repeats)
         variants = [v for v in ("float32", "float16", "dynamic_range") if f"tflite_{v}" not in skip]
-        for variant, info in export_tflite(savedmodel, tmp, variants).items():
+        source = export_savedmodel(model, Path(tmp) / "tflite", reflection="slices")["path"]  # as export.py does
+        for variant, info in export_tflite(source, tmp, variants).items():
             runner = TFLiteRunner(info["path"], num_threads=2)
             results[f"TFLite {variant} (LiteRT, XNNPACK, 2 threads)"] = _median_latency(runner.run, image, repeats)
-        if "tfjs" not in skip:
+        if "tflite_fixed" not in skip:
+            fixed = export_savedmodel(model, Path(tmp) / "fixed", fixed_size=size, reflection="slices")["path"]
+            for variant, info in export_tflite(fixed, tmp, ["float32", "dynamic_range"], fixed_size=size).items():
+                runner = TFLiteRunner(info["path"], num_threads=2)
+                name = f"TFLite {variant}, fixed size (LiteRT, XNNPACK, 2 threads)"
+                results[name] = _median_latency(runner.run, image, repeats)
+        if not {"tfjs", "chromium"} <= skip:
             try:
                 from attentiongan_tf.export.tfjs import export_tfjs
 
                 folder = export_tfjs(savedmodel, tmp, ["float32"])["float32"]["path"]
-                results["TF.js wasm in Node (float32 weights)"] = _tfjs_latency(TFJSNodeRunner(folder), image, repeats)
-            except (RuntimeError, FileNotFoundError) as error:
-                results["TF.js wasm in Node (float32 weights)"] = f"not run: {str(error).splitlines()[0]}"
+                if "tfjs" not in skip:
+                    node = _tfjs_latency(TFJSNodeRunner(folder), image, repeats)
+                    results["TF.js wasm in Node (float32 weights)"] = node
+                if "chromium" not in skip:
+                    results.update(chromium_latency(folder, size, repeats))
+            except (RuntimeError, FileNotFoundError, subprocess.TimeoutExpired) as error:
+                results["TF.js (float32 weights)"] = f"not run: {str(error).splitlines()[0]}"
     return results
+
+
+def report(size: int, repeats: int, machine: str, official: float | None, results: dict) -> str:
+    """The markdown section: one row per runtime with its speed-up over the official forward and its target."""
+    lines = [
+        f"## Inference latency, one {size}² image, scheme II ngf 64 / 9 blocks",
+        "",
+        f"Machine: {machine}. Written by `benchmarks/inference_speed.py`; median of {repeats} runs after "
+        "a warm-up; includes uint8 → float → pad → generator → crop → uint8 (TF.js in Chromium: float input "
+        "→ outputs read back). Targets (issue #15) are for 256².",
+        "",
+        "| runtime | latency (s) | speed-up vs official PyTorch eager | target |",
+        "|---|---|---|---|",
+    ]
+    if official is not None:
+        lines.append(f"| official PyTorch eager forward (torch, 2 threads) | {official:.3f} | 1.00x | |")
+    for name, value in results.items():
+        if isinstance(value, str):
+            lines.append(f"| {name} | {value} | | |")
+            continue
+        ratio = f"{official / value:.2f}x" if official is not None else "n/a"
+        target = TARGETS.get(name)
+        verdict = "" if target is None else target.verdict(value, official) if size == TARGET_SIZE else "(at 256² only)"
+        lines.append(f"| {name} | {value:.3f} | {ratio} | {verdict} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--size", type=int, default=256, help="image side (a multiple of 4, >= 8; targets at 256)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--official-dir", type=Path, help="official AttentionGAN code, to time its G forward")
-    parser.add_argument("--skip", nargs="*", default=[], help="any of tflite_float16 tflite_dynamic_range tfjs")
+    parser.add_argument("--official-python", default=sys.executable, help="a Python with torch for the official code")
+    parser.add_argument("--skip", nargs="*", default=[], choices=SKIPPABLE, help="runtimes not to measure")
     args = parser.parse_args()
+    if args.size < 8 or args.size % 4:
+        parser.error(f"--size must be a multiple of 4 and >= 8, got {args.size}")
     if args.official_dir is not None and not (args.official_dir / "models" / "attention_gan_model.py").is_file():
         parser.error(f"--official-dir {args.official_dir}: models/attention_gan_model.py not found")
     machine = machine_description()
     official = None
     if args.official_dir is not None:
         command = official_worker_command(
-            args.official_dir, args.size, iterations=1, forward_repeats=args.repeats, threads=2
+            args.official_dir, args.size, args.official_python, iterations=0, forward_repeats=args.repeats, threads=2
         )
         official = run_json(command)["forward_s"]
     results = measure(args.size, args.repeats, set(args.skip))
-    lines = [
-        f"## Inference latency, one {args.size}² image, scheme II ngf 64 / 9 blocks",
-        "",
-        f"Machine: {machine}. Written by `benchmarks/inference_speed.py`; median of {args.repeats} runs after "
-        "a warm-up; includes uint8 → float → pad → generator → crop → uint8.",
-        "",
-        "| runtime | latency (s) | speed-up vs official PyTorch eager |",
-        "|---|---|---|",
-    ]
-    if official is not None:
-        lines.append(f"| official PyTorch eager forward (torch, 2 threads) | {official:.3f} | 1.00x |")
     for name, value in results.items():
-        if isinstance(value, str):
-            lines.append(f"| {name} | {value} | |")
-        else:
-            ratio = f"{official / value:.2f}x" if official is not None else "n/a"
-            lines.append(f"| {name} | {value:.3f} | {ratio} |")
         print(name, value)
-    update_section("inference_speed", "\n".join(lines))
+    update_section("inference_speed", report(args.size, args.repeats, machine, official, results))
     save_data("inference_speed", {"machine": machine, "official_forward_s": official, "latency_s": results})
 
 

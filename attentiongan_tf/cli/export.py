@@ -8,6 +8,7 @@ Examples:
 Layout of OUTPUT:
     savedmodel/<name>/<version>/   TF Serving model (signatures serving_default, translate_float, translate_encoded)
     tflite/<name>_<variant>.tflite float32 / float16 / dynamic_range / int8, builtin ops only
+                                   (with --tflite-fixed-size N: <name>_<variant>_fixed<N>.tflite, input [1, N, N, 3])
     tfjs/<variant>/                model.json + weight shards, float32 / float16 / uint8 weights
     onnx/<name>_<variant>.onnx     uint8 (serving_default) / float (translate_float), dynamic batch, H, W
     export_summary.json            sizes of everything written
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
 cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
 
 from attentiongan_tf.export.onnx_export import ONNX_VARIANTS  # noqa: E402
+from attentiongan_tf.export.serving import MIN_SIZE, MULTIPLE, valid_size  # noqa: E402
 from attentiongan_tf.export.tfjs import TFJS_VARIANTS  # noqa: E402
-from attentiongan_tf.export.tflite import TFLITE_VARIANTS  # noqa: E402
+from attentiongan_tf.export.tflite import TFLITE_VARIANTS, tflite_filename  # noqa: E402
 
 FORMATS = ("savedmodel", "tflite", "tfjs", "onnx")
 DEFAULT_FORMATS = ("savedmodel", "tflite", "tfjs")
@@ -70,6 +72,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="comma-separated (default: all; int8 only when --representative-data is given)",
     )
     parser.add_argument(
+        "--tflite-fixed-size", type=int, metavar="N",
+        help="TFLite models with a fixed [1, N, N, 3] input (N a multiple of 4, >= 8): fully delegated to "
+        "XNNPACK / GPU delegates, faster; translate pads smaller images and refuses larger ones",
+    )  # fmt: skip
+    parser.add_argument(
         "--tfjs-variants", type=csv_choice(TFJS_VARIANTS, "--tfjs-variants"), default=list(TFJS_VARIANTS)
     )
     parser.add_argument(
@@ -98,7 +105,7 @@ def planned_paths(args: argparse.Namespace) -> list[Path]:
     if "savedmodel" in args.format:
         paths.append(out / "savedmodel" / args.name / str(args.version))
     if "tflite" in args.format:
-        paths += [out / "tflite" / f"{args.name}_{v}.tflite" for v in args.tflite_variants]
+        paths += [out / "tflite" / tflite_filename(args.name, v, args.tflite_fixed_size) for v in args.tflite_variants]
     if "tfjs" in args.format:
         paths += [out / "tfjs" / v for v in args.tfjs_variants]
     if "onnx" in args.format:
@@ -134,6 +141,12 @@ def validate(args: argparse.Namespace) -> None:
             raise ValueError(f"--{flag.replace('_', '-')} must be a positive integer, got {value}")
     if args.representative_size < 8 or args.representative_size % 4:
         raise ValueError(f"--representative-size must be a multiple of 4 and >= 8, got {args.representative_size}")
+    fixed = args.tflite_fixed_size
+    if fixed is not None and "tflite" not in args.format:
+        formats = ",".join(args.format)
+        raise ValueError(f"--tflite-fixed-size applies to TFLite only; add tflite to --format (got {formats})")
+    if fixed is not None and not valid_size(fixed):
+        raise ValueError(f"--tflite-fixed-size must be a multiple of {MULTIPLE} and >= {MIN_SIZE}, got {fixed}")
     if not Path(args.checkpoint).exists():
         raise FileNotFoundError(f"--checkpoint {args.checkpoint} does not exist")
     needs_int8 = "tflite" in args.format and "int8" in args.tflite_variants
@@ -167,8 +180,13 @@ def write_exports(args: argparse.Namespace, model: keras.Model, representative: 
         if "savedmodel" in args.format:
             summary["savedmodel"] = saved
         if "tflite" in args.format:
+            # The converter's own SavedModel: reflection pads as slices (XNNPACK has no MirrorPad: 20 of them
+            # split the delegated graph), and the fixed [1, N, N, 3] input of --tflite-fixed-size.
+            source = export_savedmodel(
+                model, Path(scratch) / "tflite", args.name, fixed_size=args.tflite_fixed_size, reflection="slices"
+            )["path"]
             summary["tflite"] = export_tflite(
-                saved["path"], output, args.tflite_variants, representative, overwrite=args.overwrite
+                source, output, args.tflite_variants, representative, args.overwrite, args.tflite_fixed_size
             )
         if "tfjs" in args.format:
             summary["tfjs"] = export_tfjs(

@@ -147,7 +147,11 @@ def main(argv: list[str] | None = None) -> int:
             sizes = [working_size(i.shape[0], i.shape[1], args.load_size) if args.load_size else i.shape[:2]
                      for i in images]
             work = [resize_uint8(i, size) for i, size in zip(images, sizes, strict=True)]
-            for path, image, small, result in zip(chunk, images, work, runner.run(work) if work else [], strict=True):
+            try:
+                results = runner.run(work) if work else []
+            except ValueError as error:  # e.g. an image larger than a fixed-size TFLite model's input
+                sys.exit(f"error: {error}")
+            for path, image, small, result in zip(chunk, images, work, results, strict=True):
                 Image.fromarray(resize_uint8(result["image"], image.shape[:2])).save(output / f"{path.stem}.png")
                 if args.grid:  # at the working size
                     row = GridRow(label, small[None], {k: v[None] for k, v in result.items()})

@@ -18,6 +18,7 @@ import keras
 from attentiongan_tf import __version__
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE, LABELS_INPUT, Endpoint, label_input_of, make_endpoints
 from attentiongan_tf.nn.conv_transpose import deploy_implementation
+from attentiongan_tf.nn.layers import deploy_reflection
 
 METADATA_FILE = "attentiongan_export.json"
 PRODUCER = "attentiongan_tf"
@@ -78,6 +79,8 @@ def export_savedmodel(
     version: int = 1,
     overwrite: bool = False,
     domains: Sequence[str] | None = None,
+    fixed_size: int | None = None,
+    reflection: str = "pad",
 ) -> dict:
     """Write ``model`` as a TF Serving SavedModel with the endpoints of :func:`make_endpoints`.
 
@@ -92,6 +95,10 @@ def export_savedmodel(
         overwrite: replace an existing export of the same name and version.
         domains: multi-domain only: names of the label columns, stored in
             ``assets.extra/attentiongan_export.json`` (default ``model.domain_names``, else ``domain_0 ...``).
+        fixed_size: N for endpoints that take exactly one N × N image (no ``translate_encoded``; recorded as
+            ``fixed_size`` in the metadata): the source of fixed-size TFLite models. Default: any size.
+        reflection: ``"pad"`` (MirrorPad ops) or ``"slices"`` (edge slices and concatenations, the same numbers):
+            the source of the TFLite models, since XNNPACK has no MirrorPad and each one splits its graph.
 
     Returns:
         dict with ``path`` (the version directory), ``size_bytes`` and ``signatures`` (and ``domains`` for a
@@ -111,7 +118,10 @@ def export_savedmodel(
         if len(domains) != label.size:
             raise ValueError(f"{len(domains)} domain names given for a generator with {label.size} label entries")
         metadata = {**metadata, "domains": domains, "label_input": LABELS_INPUT}
-    written = write_savedmodel(model, make_endpoints(model, label), output, name, version, overwrite, metadata)
+    endpoints = make_endpoints(model, label, fixed_size)
+    if fixed_size is not None:
+        metadata = {**metadata, "fixed_size": fixed_size}
+    written = write_savedmodel(model, endpoints, output, name, version, overwrite, metadata, reflection)
     return written if label is None else {**written, "domains": domains}
 
 
@@ -123,11 +133,13 @@ def write_savedmodel(
     version: int,
     overwrite: bool,
     metadata: dict,
+    reflection: str = "pad",
 ) -> dict:
     """Write ``endpoints`` ({name: :class:`Endpoint`}) of ``model`` with ExportArchive in TF Serving layout.
 
     ``metadata`` goes to ``assets.extra/`` (ignored by TF Serving, read by :func:`read_metadata`) with the
-    :func:`export_marker` added as ``producer``. Returns ``{"path", "size_bytes", "signatures"}``.
+    :func:`export_marker` added as ``producer``; ``reflection`` is how reflection pads are traced (see
+    :func:`attentiongan_tf.nn.layers.deploy_reflection`). Returns ``{"path", "size_bytes", "signatures"}``.
     """
     if not isinstance(version, int) or version < 1:
         raise ValueError(f"version must be a positive integer, got {version!r}")
@@ -139,7 +151,7 @@ def write_savedmodel(
     archive.track(model)
     # Sub-pixel transposed convs: the same numbers, but TFLite (XNNPACK) and TF.js (wasm) run them with their
     # fast convolution kernels; both are converted from this SavedModel.
-    with deploy_implementation(model, "phases"):
+    with deploy_implementation(model, "phases"), deploy_reflection(model, reflection):
         for endpoint, spec in endpoints.items():
             archive.add_endpoint(name=endpoint, fn=spec.fn, input_signature=spec.input_signature)
         archive.write_out(str(path), verbose=False)

@@ -80,19 +80,33 @@ def reflect_indices(size: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
 
 @dataclass(frozen=True)
 class Padded:
-    """A reflect-padded batch (``images``) and the ``height`` and ``width`` to crop the outputs back to."""
+    """A reflect-padded batch (``images``) and the ``height`` and ``width`` to crop the outputs back to.
+
+    ``height`` and ``width`` are Python ints when the batch needed no padding (static, valid shape).
+    """
 
     images: tf.Tensor
-    height: tf.Tensor
-    width: tf.Tensor
+    height: tf.Tensor | int
+    width: tf.Tensor | int
+
+
+def valid_size(size: int) -> bool:
+    """Whether the generator takes ``size`` pixels along an axis as it is (a multiple of 4, at least 8)."""
+    return size >= MIN_SIZE and size % MULTIPLE == 0
 
 
 def pad_reflect(images: tf.Tensor) -> Padded:
     """Reflect-pad (B, H, W, C) images at the bottom/right to a valid generator size.
 
+    A batch whose static H and W are already valid (a fixed-size export) is returned as it is, so that its
+    graph has no gather or slice at all.
+
     Returns:
         :class:`Padded`: the padded batch and the original height and width.
     """
+    static_height, static_width = images.shape[1], images.shape[2]
+    if all(size is not None and valid_size(size) for size in (static_height, static_width)):
+        return Padded(images, static_height, static_width)
     shape = tf.shape(images)
     height, width = shape[1], shape[2]
     rows = reflect_indices(height, padded_size(height))
@@ -101,8 +115,10 @@ def pad_reflect(images: tf.Tensor) -> Padded:
     return Padded(padded, height, width)
 
 
-def crop(tensor: tf.Tensor, height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
-    """Crop the top-left ``height`` × ``width`` region of a (B, H, W, ...) tensor."""
+def crop(tensor: tf.Tensor, height: tf.Tensor | int, width: tf.Tensor | int) -> tf.Tensor:
+    """Crop the top-left ``height`` × ``width`` region of a (B, H, W, ...) tensor (none when it is that size)."""
+    if isinstance(height, int) and isinstance(width, int) and tuple(tensor.shape[1:3]) == (height, width):
+        return tensor
     return tensor[:, :height, :width]
 
 
@@ -139,7 +155,9 @@ def translate_any_size(
     return {key: crop(tf.cast(outputs[key], tf.float32), padded.height, padded.width) for key in OUTPUT_KEYS}
 
 
-def make_endpoints(model: keras.Model, label: LabelInput | None = None) -> dict[str, Endpoint]:
+def make_endpoints(
+    model: keras.Model, label: LabelInput | None = None, fixed_size: int | None = None
+) -> dict[str, Endpoint]:
     """The three serving endpoints of an exported generator; a multi-domain one's also take ``labels``.
 
     - ``serving_default``: ``images`` uint8 (B, H, W, 3) of any size -> ``image`` uint8 (B, H, W, 3)
@@ -154,9 +172,14 @@ def make_endpoints(model: keras.Model, label: LabelInput | None = None) -> dict[
     With a label input (a multi-domain generator) every endpoint takes a second input, ``labels`` float32
     (B, n_domains): the target domain of each image.
 
+    With ``fixed_size`` N the uint8 and float endpoints take exactly one N × N image ([1, N, N, 3]; the
+    graph then has no padding or cropping ops) and there is no ``translate_encoded`` endpoint: that is the
+    source of the fixed-size TFLite models (``export.py --tflite-fixed-size``).
+
     Args:
         model: the generator.
         label: the extra label input (default :func:`label_input_of` the model: none for two domains).
+        fixed_size: a valid generator size (a multiple of 4, at least 8) to fix the input shape to, or None.
 
     Returns:
         dict mapping each endpoint name to its :class:`Endpoint`.
@@ -180,18 +203,25 @@ def make_endpoints(model: keras.Model, label: LabelInput | None = None) -> dict[
         items = image_bytes if labels is None else (image_bytes, labels)
         return {"png_bytes": tf.map_fn(one, items, fn_output_signature=tf.TensorSpec([], tf.string))}
 
-    uint8_spec = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
-    float_spec = tf.TensorSpec([None, None, None, 3], tf.float32, name="images")
+    if fixed_size is not None and not valid_size(fixed_size):
+        raise ValueError(f"fixed_size must be a multiple of {MULTIPLE} and at least {MIN_SIZE}, got {fixed_size}")
+    shape = [None, None, None, 3] if fixed_size is None else [1, fixed_size, fixed_size, 3]
+    uint8_spec = tf.TensorSpec(shape, tf.uint8, name="images")
+    float_spec = tf.TensorSpec(shape, tf.float32, name="images")
     bytes_spec = tf.TensorSpec([None], tf.string, name="image_bytes")
     if label is None:  # the argument names are the signature's input names
-        return {
+        endpoints = {
             UINT8_SIGNATURE: Endpoint(lambda images: translate_uint8(images, None), [uint8_spec]),
             FLOAT_SIGNATURE: Endpoint(lambda images: translate_float(images, None), [float_spec]),
             ENCODED_SIGNATURE: Endpoint(lambda image_bytes: translate_encoded(image_bytes, None), [bytes_spec]),
         }
-    label_spec = tf.TensorSpec([None, label.size], tf.float32, name=LABELS_INPUT)
-    return {
-        UINT8_SIGNATURE: Endpoint(translate_uint8, [uint8_spec, label_spec]),
-        FLOAT_SIGNATURE: Endpoint(translate_float, [float_spec, label_spec]),
-        ENCODED_SIGNATURE: Endpoint(translate_encoded, [bytes_spec, label_spec]),
-    }
+    else:
+        label_spec = tf.TensorSpec([shape[0], label.size], tf.float32, name=LABELS_INPUT)
+        endpoints = {
+            UINT8_SIGNATURE: Endpoint(translate_uint8, [uint8_spec, label_spec]),
+            FLOAT_SIGNATURE: Endpoint(translate_float, [float_spec, label_spec]),
+            ENCODED_SIGNATURE: Endpoint(translate_encoded, [bytes_spec, label_spec]),
+        }
+    if fixed_size is not None:
+        del endpoints[ENCODED_SIGNATURE]
+    return endpoints

@@ -3,7 +3,10 @@
 Every variant uses builtin ops only (no Flex / Select TF ops) and keeps the
 SavedModel's dynamic H and W: resize the input with
 ``interpreter.resize_tensor_input`` (or call the signature runner, which does
-it) and ``allocate_tensors``. The ``int8`` variant quantizes weights AND
+it) and ``allocate_tensors``. A fixed-size export (``fixed_size`` N, from a
+SavedModel written with ``export_savedmodel(..., fixed_size=N)``) takes exactly
+[1, N, N, 3] instead: no padding, cropping or shape ops at all, which XNNPACK
+delegates and which Android GPU delegates and model binding need. The ``int8`` variant quantizes weights AND
 activations with a representative dataset of real images and keeps float32
 input/output tensors, so callers feed the same [-1, 1] / uint8 tensors as for
 every other variant (Android/iOS code is identical across variants).
@@ -51,6 +54,20 @@ def operator_names(model_content: bytes) -> list[str]:
 def non_builtin_ops(model_content: bytes) -> list[str]:
     """Custom and Flex (Select TF, ``Flex*``) operators of a ``.tflite`` model; empty for a builtin-only model."""
     return [name for builtin, name in _operator_codes(model_content) if not builtin]
+
+
+def tflite_filename(name: str, variant: str, fixed_size: int | None = None) -> str:
+    """``<name>_<variant>.tflite``, or ``<name>_<variant>_fixed<N>.tflite`` for a fixed-size model."""
+    return f"{name}_{variant}.tflite" if fixed_size is None else f"{name}_{variant}_fixed{fixed_size}.tflite"
+
+
+def input_shape_signature(model_content: bytes) -> list[int]:
+    """The ``images`` input shape of the ``translate_float`` signature; -1 marks a dynamic dimension."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=model_content)
+    details = interpreter.get_signature_runner(FLOAT_SIGNATURE).get_input_details()["images"]
+    return [int(d) for d in details["shape_signature"]]
 
 
 def representative_dataset(images: Iterable[np.ndarray]) -> Callable[[], Iterator[tuple[str, dict]]]:
@@ -103,8 +120,9 @@ def export_tflite(
     variants: Iterable[str] = TFLITE_VARIANTS,
     representative: Iterable[np.ndarray] | None = None,
     overwrite: bool = False,
+    fixed_size: int | None = None,
 ) -> dict[str, dict]:
-    """Write ``output/tflite/<name>_<variant>.tflite`` for each requested variant.
+    """Write ``output/tflite/<name>_<variant>.tflite`` (see :func:`tflite_filename`) for each requested variant.
 
     Args:
         savedmodel_dir: a SavedModel written by :func:`attentiongan_tf.export.export_savedmodel`.
@@ -112,9 +130,12 @@ def export_tflite(
         variants: any of ``float32``, ``float16``, ``dynamic_range``, ``int8``.
         representative: uint8 (H, W, 3) real images, required for ``int8``.
         overwrite: replace existing files.
+        fixed_size: N when ``savedmodel_dir`` was written with ``fixed_size=N``: the files are named
+            ``..._fixed<N>.tflite`` and their input is checked to be [1, N, N, 3].
 
     Returns:
-        dict mapping each variant to ``{"path": str, "size_bytes": int, "ops": [str]}``.
+        dict mapping each variant to ``{"path": str, "size_bytes": int, "ops": [str], "input_shape": [int],
+        "fixed_size": int | None}`` (``input_shape``: -1 for a dynamic dimension).
 
     Example:
         >>> export_tflite("/tmp/out/savedmodel/attentiongan/1", "/tmp/out", ["float32"])  # doctest: +SKIP
@@ -122,13 +143,19 @@ def export_tflite(
     variants = check_variants(variants, TFLITE_VARIANTS, "TFLite")
     name = Path(savedmodel_dir).parent.name or "attentiongan"
     folder = Path(output) / "tflite"
-    paths = {v: folder / f"{name}_{v}.tflite" for v in variants}
+    paths = {v: folder / tflite_filename(name, v, fixed_size) for v in variants}
     for path in paths.values():
         prepare_output(path, overwrite)
     folder.mkdir(parents=True, exist_ok=True)
     results = {}
     for variant, path in paths.items():
         content = convert_variant(savedmodel_dir, variant, representative if variant == "int8" else None)
+        shape = input_shape_signature(content)
+        if fixed_size is not None and shape != [1, fixed_size, fixed_size, 3]:
+            raise RuntimeError(f"TFLite {variant} model takes {shape}, not [1, {fixed_size}, {fixed_size}, 3]")
         path.write_bytes(content)
-        results[variant] = {"path": str(path), "size_bytes": len(content), "ops": sorted(set(operator_names(content)))}
+        ops = sorted(set(operator_names(content)))
+        results[variant] = {
+            "path": str(path), "size_bytes": len(content), "ops": ops, "input_shape": shape, "fixed_size": fixed_size
+        }
     return results

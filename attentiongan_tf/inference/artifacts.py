@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from attentiongan_tf.export.savedmodel import read_metadata
-from attentiongan_tf.export.serving import FLOAT_SIGNATURE, LABELS_INPUT, OUTPUT_KEYS
+from attentiongan_tf.export.serving import FLOAT_SIGNATURE, LABELS_INPUT, OUTPUT_KEYS, reflect_indices
 from attentiongan_tf.inference.pixels import to_model_input
 from attentiongan_tf.inference.runners import PerImageRunner, Target
 from attentiongan_tf.inference.savedmodel_checks import check_savedmodel_signature, savedmodel_provenance
@@ -65,7 +65,11 @@ class TFLiteRunner(PerImageRunner):
     """Runs a ``.tflite`` export with the LiteRT interpreter (``ai_edge_litert``), any input size.
 
     The signature runner resizes the input tensor (``ResizeInputTensor``) and
-    re-allocates whenever the image size changes.
+    re-allocates whenever the image size changes. A fixed-size model (``export.py --tflite-fixed-size N``,
+    input [1, N, N, 3]; ``fixed_size`` is then ``(N, N)``) gets smaller images reflect-padded at the
+    bottom/right to N × N, as the any-size exports pad to a multiple of 4, and its outputs cropped back;
+    a larger image is refused with a ``ValueError`` (no silent rescaling: resize it first, e.g.
+    ``translate --load-size``, or use an any-size export).
 
     Args:
         path: the ``.tflite`` file.
@@ -83,12 +87,26 @@ class TFLiteRunner(PerImageRunner):
         if FLOAT_SIGNATURE not in self.interpreter.get_signature_list():
             raise ValueError(f"{self.path} has no {FLOAT_SIGNATURE!r} signature; was it written by export.py?")
         self._signature = self.interpreter.get_signature_runner(FLOAT_SIGNATURE)
-        labels = self._signature.get_input_details().get(LABELS_INPUT)
+        inputs = self._signature.get_input_details()
+        labels = inputs.get(LABELS_INPUT)
         label_size = None if labels is None else int(labels["shape_signature"][-1])
         self.choose_target(target, label_size, None, str(self.path), "TFLite model")
+        height, width = (int(d) for d in inputs["images"]["shape_signature"][1:3])
+        self.fixed_size = (height, width) if min(height, width) > 0 else None
 
     def _call(self, image: np.ndarray) -> dict:
-        return self._signature(images=to_model_input(image), **_label_feed(self))
+        if self.fixed_size is None:
+            return self._signature(images=to_model_input(image), **_label_feed(self))
+        (height, width), (fixed_h, fixed_w) = image.shape[:2], self.fixed_size
+        if height > fixed_h or width > fixed_w:
+            raise ValueError(
+                f"{self.path} takes images up to {fixed_w}×{fixed_h} (a fixed-size export), got {width}×{height}; "
+                "resize it first (translate --load-size) or use an any-size export"
+            )
+        rows = reflect_indices(tf.constant(height), tf.constant(fixed_h)).numpy()
+        cols = reflect_indices(tf.constant(width), tf.constant(fixed_w)).numpy()
+        outputs = self._signature(images=to_model_input(image[rows][:, cols]), **_label_feed(self))
+        return {key: value[:, :height, :width] for key, value in outputs.items()}
 
 
 class ONNXRunner(PerImageRunner):

@@ -8,10 +8,15 @@ created with ``dtype=<owner.variable_dtype>`` (float32 for mixed_float16) by the
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import keras
 import tensorflow as tf
 
 PACKAGE = "attentiongan_tf"
+#: How :class:`ReflectionPadding2D` computes: one ``MirrorPad`` op, or edge slices concatenated around the input.
+REFLECT_IMPLEMENTATIONS = ("pad", "slices")
 
 
 def fresh_initializer(initializer) -> keras.initializers.Initializer:
@@ -118,9 +123,13 @@ class ReflectionPadding2D(keras.layers.Layer):
     def __init__(self, padding: int = 1, **kwargs):
         super().__init__(**kwargs)
         self.padding = padding
+        #: ``"pad"`` (training) or ``"slices"`` (exports, see :func:`deploy_reflection`); not part of the config.
+        self.implementation = "pad"
 
     def call(self, inputs):
         p = self.padding
+        if self.implementation == "slices":
+            return _reflect_axis(_reflect_axis(inputs, p, 1), p, 2)
         return tf.pad(inputs, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT")
 
     def compute_output_shape(self, input_shape):
@@ -129,6 +138,44 @@ class ReflectionPadding2D(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding}
+
+
+def _edge(inputs: tf.Tensor, start: int, axis: int) -> tf.Tensor:
+    """The single row (``axis`` 1) or column (``axis`` 2) at ``start`` (negative: from the end), kept 4-D."""
+    stop = start + 1 or None
+    return inputs[:, start:stop] if axis == 1 else inputs[:, :, start:stop]
+
+
+def _reflect_axis(inputs: tf.Tensor, padding: int, axis: int) -> tf.Tensor:
+    """Reflection padding of one axis as slices and concatenations (the same numbers as ``MirrorPad``).
+
+    XNNPACK (TFLite) has no MirrorPad: each one splits the delegated graph. Slices and concatenations of at
+    most three inputs are delegated; the ``padding`` edge rows on each side are concatenated first.
+    """
+    before = [_edge(inputs, i, axis) for i in range(padding, 0, -1)]
+    after = [_edge(inputs, -1 - i, axis) for i in range(1, padding + 1)]
+    join = lambda parts: parts[0] if len(parts) == 1 else tf.concat(parts, axis)  # noqa: E731
+    return tf.concat([join(before), inputs, join(after)], axis)
+
+
+@contextlib.contextmanager
+def deploy_reflection(model: keras.Layer, implementation: str = "slices") -> Iterator[int]:
+    """Temporarily switch every :class:`ReflectionPadding2D` of ``model`` to ``implementation``.
+
+    Trace (export) the model inside the ``with`` block; the previous implementations are restored on exit.
+    Yields the number of layers switched.
+    """
+    if implementation not in REFLECT_IMPLEMENTATIONS:
+        raise ValueError(f"implementation must be one of {REFLECT_IMPLEMENTATIONS}, got {implementation!r}")
+    layers = [layer for layer in model._flatten_layers(include_self=True) if isinstance(layer, ReflectionPadding2D)]
+    previous = [layer.implementation for layer in layers]
+    try:
+        for layer in layers:
+            layer.implementation = implementation
+        yield len(layers)
+    finally:
+        for layer, value in zip(layers, previous, strict=True):
+            layer.implementation = value
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

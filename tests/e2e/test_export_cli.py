@@ -24,6 +24,10 @@ def export_main():
         (["--format", "tflite", "--tflite-variants", "int8"], "needs --representative-data"),
         (["--version", "0"], "--version must be a positive integer"),
         (["--representative-data", "/nonexistent/photos"], "/nonexistent/photos is not a folder"),
+        (["--format", "savedmodel,tfjs", "--tflite-fixed-size", "256"], "--tflite-fixed-size applies to TFLite only"),
+        (["--format", "tflite", "--tflite-fixed-size", "30"], "--tflite-fixed-size must be a multiple of 4 and >= 8"),
+        (["--format", "tflite", "--tflite-fixed-size", "4"], "--tflite-fixed-size must be a multiple of 4 and >= 8"),
+        (["--format", "tflite", "--tflite-fixed-size", "-256"], "--tflite-fixed-size must be a multiple of 4"),
     ],
 )
 def test_bad_flags_fail_clearly(tmp_path, capsys, args, message):

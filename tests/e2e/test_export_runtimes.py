@@ -78,6 +78,8 @@ def test_no_flex_or_custom_ops_in_any_graph(exported):
         assert non_builtin_ops(path.read_bytes()) == [], path.name
         # Sub-pixel upsampling: XNNPACK does not run a run-time-shaped TRANSPOSE_CONV (3x slower).
         assert "TRANSPOSE_CONV" not in operator_names(path.read_bytes()), path.name
+        # Reflection pads as slices: XNNPACK has no MIRROR_PAD, each one would split the delegated graph.
+        assert "MIRROR_PAD" not in operator_names(path.read_bytes()), path.name
     for folder in sorted((exported["out"] / "tfjs").iterdir()):
         ops = {node["op"] for node in json.loads((folder / "model.json").read_text())["modelTopology"]["node"]}
         assert not any(op.startswith(("Flex", "Stateful", "PyFunc")) for op in ops), ops

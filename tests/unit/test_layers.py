@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf.nn.layers import InstanceNormalization, ReflectionPadding2D, ResnetBlock
+from attentiongan_tf.nn.layers import InstanceNormalization, ReflectionPadding2D, ResnetBlock, deploy_reflection
 
 
 def test_instance_norm_normalises_each_channel_of_each_image():
@@ -62,6 +62,22 @@ def test_reflection_padding_matches_numpy_reflect():
     y = ReflectionPadding2D(2)(x).numpy()
     np.testing.assert_array_equal(y, np.pad(x, [(0, 0), (2, 2), (2, 2), (0, 0)], mode="reflect"))
     assert ReflectionPadding2D(3).compute_output_shape((None, 8, None, 3)) == (None, 14, None, 3)
+
+
+@pytest.mark.parametrize("padding", [1, 2, 3])
+def test_slices_reflection_equals_mirror_pad_with_unknown_shapes(padding):
+    x = np.arange(2 * 5 * 6 * 2, dtype=np.float32).reshape(2, 5, 6, 2)
+    layer = ReflectionPadding2D(padding)
+    fn = tf.function(layer.call, input_signature=[tf.TensorSpec([None, None, None, 2])])
+    with deploy_reflection(layer) as switched:
+        assert switched == 1 and layer.implementation == "slices"
+        y = fn(x).numpy()
+        ops = {op.type for op in fn.get_concrete_function().graph.get_operations()}
+    assert layer.implementation == "pad"
+    np.testing.assert_array_equal(y, np.pad(x, [(0, 0), (padding,) * 2, (padding,) * 2, (0, 0)], mode="reflect"))
+    assert "MirrorPad" not in ops and "ConcatV2" in ops
+    with pytest.raises(ValueError, match="implementation"), deploy_reflection(layer, "gather"):
+        pass
 
 
 def test_resnet_block_is_residual_and_serialisable():
