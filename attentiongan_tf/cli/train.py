@@ -26,6 +26,7 @@ from attentiongan_tf.cli.train_flags import (  # noqa: E402
     FLAGS,
     check_flags_apply,
     config_field,
+    flag_message,
     refuse_changes_on_resume,
     set_config_field,
 )
@@ -37,6 +38,7 @@ from attentiongan_tf.training.config import (  # noqa: E402
     STRATEGIES,
     Config,
 )
+from attentiongan_tf.training.config_errors import ConfigError  # noqa: E402
 from attentiongan_tf.training.tasks.multi_domain_config import MultiDomainConfig  # noqa: E402
 from attentiongan_tf.training.tasks.registry import PRESET_KINDS, preset_config  # noqa: E402
 from attentiongan_tf.training.validation import FRACTION, NON_NEGATIVE, POSITIVE  # noqa: E402
@@ -166,8 +168,16 @@ def _multi_domain(config: MultiDomainConfig, given: dict, resume: bool, output_d
 def build_config(args: argparse.Namespace) -> Config | MultiDomainConfig:
     """The preset (or, with ``--resume``, the run's config.json, whatever its kind) with the given flags applied.
 
-    A flag that does not apply to the run's kind, or that a resume may not change, is an error naming it.
+    A flag that does not apply to the run's kind, or that a resume may not change, is an error naming it; so is
+    a value out of range (the library's :class:`ConfigError`, rendered with the flag that sets the field).
     """
+    try:
+        return _build_config(args)
+    except ConfigError as error:
+        raise ValueError(flag_message(error)) from None
+
+
+def _build_config(args: argparse.Namespace) -> Config | MultiDomainConfig:
     given = {k: v for k, v in vars(args).items() if k not in ("preset", "resume", "overwrite", "verbose")}
     if given.get("mixed_precision") == "auto":
         from attentiongan_tf.training.precision import auto_mixed_precision
@@ -250,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
               f"checkpoint is kept.{hint}", file=sys.stderr)
         return 128 + signum
     except failures as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {flag_message(error)}", file=sys.stderr)
         return 1
     report(result, multidomain)
     return 0

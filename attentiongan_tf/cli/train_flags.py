@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from attentiongan_tf.training.config import RESUMABLE_SETTINGS, TWO_DOMAIN_GAN_MODES, Config
+from attentiongan_tf.training.config_errors import ConfigError
 from attentiongan_tf.training.run_dir import CONFIG_NAME
 
-# flag -> the config fields it sets ("section.field"); the CLI only maps flags onto the config.
+# flag -> the two-domain config fields it sets ("section.field"); the CLI only maps flags onto the config.
 FLAGS = {
     "dataroot": ("data.dataroot",),
     "output_dir": ("train.output_dir",),
@@ -49,6 +50,16 @@ FLAGS = {
     "cycle_attention_gradient": ("loss.cycle_attention_gradient",),
     "identity_attention_gradient": ("loss.identity_attention_gradient",),
 }
+# flag -> the multi-domain config fields it sets (its fields are flat); --learning-rate sets both rates.
+MULTI_DOMAIN_FLAGS = {
+    **{name: (name,) for name in (
+        "dataroot", "output_dir", "image_size", "batch_size", "steps", "decay_fraction", "seed", "strategy", "xla",
+        "mixed_precision", "deterministic", "checkpoint_every", "sample_every", "log_every", "on_collapse", "ngf",
+        "n_blocks", "n_masks", "ndf", "n_layers_d", "gan_mode", "lambda_tv", "layout", "labels_csv", "attributes",
+        "classification", "lambda_cls", "lambda_rec", "lambda_gp", "lambda_attention_l1", "g_learning_rate",
+        "d_learning_rate", "n_critic")},
+    "learning_rate": ("g_learning_rate", "d_learning_rate"),
+}  # fmt: skip
 # Flags of the attention machinery: meaningless for the attention-free CycleGAN ablation.
 ATTENTION_FLAGS = ("n_masks", "attention_kernel_size", "attention_discriminator", "lambda_attention_gan",
                    "lambda_tv", "lambda_background", "background_target", "cycle_attention_gradient",
@@ -71,6 +82,24 @@ def set_config_field(config: Config, field: str, value: object) -> None:
 
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
+
+
+def flag_of(field: str) -> str | None:
+    """The flag that sets config ``field`` (of either kind): the one that sets it alone, else one that sets it
+    with others (``--lambda-cycle`` for ``loss.lambda_cycle_a``); ``None`` when no flag sets it."""
+    if field == "preset":
+        return "--preset"
+    tables = (FLAGS, MULTI_DOMAIN_FLAGS)
+    alone = [flag for table in tables for flag, fields in table.items() if fields == (field,)]
+    shared = [flag for table in tables for flag, fields in table.items() if field in fields]
+    found = alone or shared
+    return _flag(found[0]) if found else None
+
+
+def flag_message(error: Exception) -> str:
+    """``error``'s message for the command line: a :class:`ConfigError` names the flags that set its fields
+    (``--ngf must be > 0, got 0``; the config field where no flag sets it), any other error as it is."""
+    return error.render(flag_of) if isinstance(error, ConfigError) else str(error)
 
 
 def refuse_changes_on_resume(changed: list[str], output_dir: Path) -> None:

@@ -61,7 +61,7 @@ def test_negative_background_prior_is_refused_by_the_flag_and_the_config():
         config_for("--lambda-background", "-1")
     config = preset("robust")
     config.loss.lambda_background = -1.0
-    with pytest.raises(ValueError, match="--lambda-background must be >= 0"):
+    with pytest.raises(ValueError, match="^loss.lambda_background must be >= 0"):
         config.validate()
 
 
@@ -140,7 +140,7 @@ def test_attention_gradient_shares_are_fractions_for_the_flag_and_the_config():
         config_for("--cycle-attention-gradient", "1.5")
     config = preset("official")
     config.loss.identity_attention_gradient = -0.1
-    with pytest.raises(ValueError, match=r"--identity-attention-gradient must be in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"^loss.identity_attention_gradient must be in \[0, 1\]"):
         config.validate()
 
 
