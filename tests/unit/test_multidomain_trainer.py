@@ -70,11 +70,13 @@ def test_config_round_trip(tmp_path):
 def test_config_from_flags():
     from attentiongan_tf.training.tasks.multi_domain_config import MULTI_DOMAIN_PRESETS, config_from_flags
 
-    config = config_from_flags({"ngf": 16, "learning_rate": 3e-4, "d_learning_rate": 1e-4, "seed": None})
-    assert (config.ngf, config.g_learning_rate, config.d_learning_rate) == (16, 3e-4, 1e-4)
+    config = config_from_flags({"ngf": 16, "d_learning_rate": 3e-4, "seed": None})
+    assert (config.ngf, config.d_learning_rate, config.seed) == (16, 3e-4, MULTI_DOMAIN_PRESETS["multidomain"].seed)
     assert config.n_blocks == MULTI_DOMAIN_PRESETS["multidomain"].n_blocks
     assert config_from_flags({}, "multidomain_demo").image_size == 32
-    with pytest.raises(ValueError, match="--pool-size"):
+    with pytest.raises(ValueError, match=r"^unknown multi-domain setting\(s\) \['pool_size'\]$"):
         config_from_flags({"pool_size": 50})
+    with pytest.raises(ConfigError, match="^preset must be one of"):
+        config_from_flags({}, "official")
     with pytest.raises(ConfigError, match="^image_size 100 must be divisible by 4"):
         config_from_flags({"image_size": 100})

@@ -40,6 +40,27 @@ def test_flags_of_the_other_kind_are_errors_naming_them():
     assert build("--preset", "official", "--lambda-tv", "1").loss.lambda_tv == 1.0
 
 
+def test_learning_rate_sets_both_multidomain_rates_unless_one_is_given():
+    config = build("--preset", "multidomain", "--ngf", "16", "--learning-rate", "3e-4", "--d-learning-rate", "1e-4")
+    assert (config.ngf, config.g_learning_rate, config.d_learning_rate) == (16, 3e-4, 1e-4)
+    assert build("--preset", "multidomain", "--learning-rate", "3e-4").d_learning_rate == 3e-4
+    assert build("--preset", "multidomain", "--g-learning-rate", "2e-4", "--learning-rate", "3e-4").g_learning_rate == (
+        2e-4)  # fmt: skip
+
+
+def test_one_flag_table_per_kind_covers_every_flag():
+    from attentiongan_tf.cli.train_flags import FLAGS_BY_KIND, config_field
+
+    control = {"help", "preset", "resume", "overwrite", "verbose"}
+    destinations = {action.dest for action in cli.build_parser()._actions} - control
+    assert destinations == set().union(*FLAGS_BY_KIND.values())  # every flag sets fields of at least one kind
+    for kind, table in FLAGS_BY_KIND.items():
+        config = preset_config(next(name for name, k in PRESET_KINDS.items() if k == kind))
+        for fields in table.values():
+            for field in fields:
+                config_field(config, field)  # an AttributeError names a field the kind does not have
+
+
 def test_multidomain_gains_the_runtime_flags():
     config = build("--preset", "multidomain_demo", "--strategy", "mirrored", "--xla", "--mixed-precision", "bfloat16",
                    "--on-collapse", "stop", "--deterministic")  # fmt: skip

@@ -20,6 +20,8 @@ from attentiongan_tf.training.tasks.multi_domain_config import (
 TWO_DOMAIN = Config.kind
 MULTI_DOMAIN = MultiDomainConfig.kind
 KINDS = (TWO_DOMAIN, MULTI_DOMAIN)
+#: The config of a run of either kind.
+RunConfig = Config | MultiDomainConfig
 
 
 #: preset name -> the kind of run it configures.
@@ -29,7 +31,7 @@ PRESET_KINDS = {
 }
 
 
-def preset_config(name: str) -> Config | MultiDomainConfig:
+def preset_config(name: str) -> RunConfig:
     """A fresh copy of the preset ``name`` of either kind.
 
     Example:
