@@ -148,9 +148,9 @@ def main(argv: list[str] | None = None) -> int:
                      for i in images]
             work = [resize_uint8(i, size) for i, size in zip(images, sizes, strict=True)]
             for path, image, small, result in zip(chunk, images, work, runner.run(work) if work else [], strict=True):
-                Image.fromarray(resize_uint8(result["image"], image.shape[:2])).save(output / f"{path.stem}.png")
+                Image.fromarray(resize_uint8(result.image, image.shape[:2])).save(output / f"{path.stem}.png")
                 if args.grid:  # at the working size
-                    row = GridRow(label, small[None], {k: v[None] for k, v in result.items()})
+                    row = GridRow(label, small[None], {k: v[None] for k, v in result.to_dict().items()})
                     Image.fromarray(labelled_grid([row]).image).save(output / f"{path.stem}_grid.png")
                 written += 1
                 progress.update(1)
