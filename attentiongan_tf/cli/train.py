@@ -22,23 +22,16 @@ from attentiongan_tf.cli import env as cli_env
 
 cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
 
-from attentiongan_tf.cli.train_flags import (  # noqa: E402
-    FLAGS,
-    check_flags_apply,
-    config_field,
-    refuse_changes_on_resume,
-    set_config_field,
-)
+from attentiongan_tf.cli.train_flags import apply_flags, flag_message, flag_setting  # noqa: E402
 from attentiongan_tf.training import run_dir, signals  # noqa: E402
 from attentiongan_tf.training.config import (  # noqa: E402
     MODEL_VARIANTS,
     ON_COLLAPSE,
     PREPROCESS_MODES,
     STRATEGIES,
-    Config,
 )
-from attentiongan_tf.training.tasks.multi_domain_config import MultiDomainConfig  # noqa: E402
-from attentiongan_tf.training.tasks.registry import PRESET_KINDS, preset_config  # noqa: E402
+from attentiongan_tf.training.config_errors import ConfigError  # noqa: E402
+from attentiongan_tf.training.tasks.registry import MULTI_DOMAIN, PRESET_KINDS, RunConfig, preset_config  # noqa: E402
 from attentiongan_tf.training.validation import FRACTION, NON_NEGATIVE, POSITIVE  # noqa: E402
 
 if TYPE_CHECKING:
@@ -56,7 +49,8 @@ def _has_gpu() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``train.py``'s flags (their destinations are the keys of ``train_flags.FLAGS_BY_KIND``)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                                 argument_default=argparse.SUPPRESS)
     p.add_argument(
@@ -131,43 +125,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     md.add_argument("--g-learning-rate", type=POSITIVE)
     md.add_argument("--d-learning-rate", type=POSITIVE)
     md.add_argument("--n-critic", type=int, help="discriminator steps per generator step")
-    return p.parse_args(argv)
+    return p
 
 
-def _two_domain(config: Config, given: dict, resume: bool, output_dir: Path) -> Config:
-    if resume:
-        refuse_changes_on_resume([k for k in given if k in FLAGS and any(config_field(config, f) != given[k]
-                                                                         for f in FLAGS[k])], output_dir)  # fmt: skip
-    elif "image_size" in given and "load_size" not in given:
-        ratio = config.data.load_size / config.data.crop_size
-        given["load_size"] = int(round(given["image_size"] * ratio))
-    for key, value in given.items():
-        for field in FLAGS.get(key, ()):
-            set_config_field(config, field, value)
-    if "steps" in given:
-        config.train.epochs = None  # the schedule is now stated in steps
-    check_flags_apply(set(given), config)
-    if config.data.dataroot is not None and not Path(config.data.dataroot).is_dir():
-        raise ValueError(f"--dataroot {config.data.dataroot} does not exist")
-    config.validate()
-    return config
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The given flags (only those: ``argument_default=SUPPRESS``) of ``argv`` (default: ``sys.argv``)."""
+    return build_parser().parse_args(argv)
 
 
-def _multi_domain(config: MultiDomainConfig, given: dict, resume: bool, output_dir: Path) -> MultiDomainConfig:
-    from attentiongan_tf.training.tasks.multi_domain_config import apply_flags
-
-    if resume:
-        saved = {**vars(config), "learning_rate": config.g_learning_rate}
-        refuse_changes_on_resume([k for k in given if k in saved and saved[k] != given[k]], output_dir)
-    where = f"the run in {output_dir}" if resume else f"--preset {config.preset}"
-    return apply_flags(config, given, where)
-
-
-def build_config(args: argparse.Namespace) -> Config | MultiDomainConfig:
+def build_config(args: argparse.Namespace) -> RunConfig:
     """The preset (or, with ``--resume``, the run's config.json, whatever its kind) with the given flags applied.
 
-    A flag that does not apply to the run's kind, or that a resume may not change, is an error naming it.
+    A flag that does not apply to the run's kind, or that a resume may not change, is an error naming it; so is
+    a value out of range (the library's :class:`ConfigError`, rendered with the flag that sets the field).
     """
+    try:
+        return _build_config(args)
+    except ConfigError as error:
+        raise ValueError(flag_message(error)) from None
+
+
+def _build_config(args: argparse.Namespace) -> RunConfig:
     given = {k: v for k, v in vars(args).items() if k not in ("preset", "resume", "overwrite", "verbose")}
     if given.get("mixed_precision") == "auto":
         from attentiongan_tf.training.precision import auto_mixed_precision
@@ -186,14 +164,12 @@ def build_config(args: argparse.Namespace) -> Config | MultiDomainConfig:
 
         run_dir.check_output_dir(output_dir, resume=True, overwrite=False)
         config = load_run_config(output_dir)
-    if isinstance(config, MultiDomainConfig):
-        return _multi_domain(config, given, resume, output_dir)
-    return _two_domain(config, given, resume, output_dir)
+    return apply_flags(config, given, resume, output_dir)
 
 
-def output_dir_of(config: Config | MultiDomainConfig) -> Path:
+def output_dir_of(config: RunConfig) -> Path:
     """The run folder of either kind of config."""
-    return Path(config.output_dir if isinstance(config, MultiDomainConfig) else config.train.output_dir)
+    return Path(str(flag_setting(config, "output_dir")))
 
 
 def resume_hint(output_dir: str | os.PathLike) -> str:
@@ -223,16 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run_dir.check_flags(resume, overwrite)
         config = build_config(args)
-        multidomain = config.kind == MultiDomainConfig.kind
+        multidomain = config.kind == MULTI_DOMAIN
         output_dir = output_dir_of(config)
         run_dir.check_output_dir(output_dir, resume, overwrite)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    strategy = config.strategy if isinstance(config, MultiDomainConfig) else config.train.strategy
-    cli_env.announce(cli_env.strategy_name(strategy))
-    xla = config.xla if isinstance(config, MultiDomainConfig) else config.train.xla
-    if xla and not _has_gpu():
+    cli_env.announce(cli_env.strategy_name(str(flag_setting(config, "strategy"))))
+    if flag_setting(config, "xla") and not _has_gpu():
         print(XLA_ON_CPU, file=sys.stderr)
     failures: tuple[type[Exception], ...] = (OSError, ValueError)
     try:
@@ -250,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
               f"checkpoint is kept.{hint}", file=sys.stderr)
         return 128 + signum
     except failures as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {flag_message(error)}", file=sys.stderr)
         return 1
     report(result, multidomain)
     return 0

@@ -152,9 +152,9 @@ def main(argv: list[str] | None = None) -> int:
             except ValueError as error:  # e.g. an image larger than a fixed-size TFLite model's input
                 sys.exit(f"error: {error}")
             for path, image, small, result in zip(chunk, images, work, results, strict=True):
-                Image.fromarray(resize_uint8(result["image"], image.shape[:2])).save(output / f"{path.stem}.png")
+                Image.fromarray(resize_uint8(result.image, image.shape[:2])).save(output / f"{path.stem}.png")
                 if args.grid:  # at the working size
-                    row = GridRow(label, small[None], {k: v[None] for k, v in result.items()})
+                    row = GridRow(label, small[None], {k: v[None] for k, v in result.to_dict().items()})
                     Image.fromarray(labelled_grid([row]).image).save(output / f"{path.stem}_grid.png")
                 written += 1
                 progress.update(1)

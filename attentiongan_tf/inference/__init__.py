@@ -26,6 +26,7 @@ _EXPORTS = {
     "DomainTranslator": "domains",
     "label_vector": "domains",
     "target_vector": "domains",
+    "Translation": "translation",
 }
 
 __all__ = sorted(_EXPORTS)

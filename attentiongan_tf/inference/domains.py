@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from attentiongan_tf.data.labelled import parse_target
 from attentiongan_tf.export.serving import UINT8_SIGNATURE, make_endpoints
+from attentiongan_tf.inference.translation import Translation
 
 
 def label_vector(target: str | Sequence[float], size: int, domains: Sequence[str] | None = None) -> np.ndarray:
@@ -47,7 +48,7 @@ class DomainTranslator:
 
     Example:
         >>> translator = DomainTranslator(load_generator_any("runs/md"))  # doctest: +SKIP
-        >>> translator(image_uint8, "blue")["image"].shape  # doctest: +SKIP
+        >>> translator(image_uint8, "blue").image.shape  # doctest: +SKIP
         (H, W, 3)
     """
 
@@ -57,11 +58,12 @@ class DomainTranslator:
         endpoint = make_endpoints(model)[UINT8_SIGNATURE]
         self._translate = tf.function(endpoint.fn, input_signature=endpoint.input_signature)
 
-    def __call__(self, image: np.ndarray, target: str | Sequence[float]) -> dict[str, np.ndarray]:
-        """``image`` uint8 (H, W, 3) -> ``{"image": uint8 (H, W, 3), "attention": float32 (H, W, n)}``."""
+    def __call__(self, image: np.ndarray, target: str | Sequence[float]) -> Translation:
+        """``image`` uint8 (H, W, 3) -> a :class:`Translation`: ``image`` uint8 (H, W, 3), ``attention`` float32
+        (H, W, n), no ``content``."""
         image = np.asarray(image)
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
             raise ValueError(f"expected a uint8 (H, W, 3) image, got {image.dtype} {image.shape}")
         label = target_vector(self.model, target, self.domains)
         outputs = self._translate(tf.constant(image[np.newaxis]), tf.constant(label[np.newaxis]))
-        return {"image": outputs["image"][0].numpy(), "attention": outputs["attention"][0].numpy()}
+        return Translation(outputs["image"][0].numpy(), outputs["attention"][0].numpy())

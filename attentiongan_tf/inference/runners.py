@@ -1,8 +1,8 @@
 """Run a generator from a checkpoint or from ANY exported artifact on uint8 images of any size.
 
 Every runner takes a list of (H, W, 3) uint8 images and returns, per image, a
-dict with ``image`` (H, W, 3) uint8, ``attention`` (H, W, n) float32 in [0, 1]
-(last mask = background) and ``content`` (H, W, k, 3) float32 in [-1, 1]. The
+:class:`~attentiongan_tf.inference.translation.Translation`: ``image`` (H, W, 3) uint8, ``attention``
+(H, W, n) float32 in [0, 1] (last mask = background) and ``content`` (H, W, k, 3) float32 in [-1, 1]. The
 exported artifacts do the reflection padding to a valid size themselves
 (``translate_float`` signature); the Keras runner applies the same function.
 
@@ -25,6 +25,7 @@ from attentiongan_tf.data.images import to_uint8
 from attentiongan_tf.export.serving import label_input_of, translate_any_size
 from attentiongan_tf.inference.domains import label_vector
 from attentiongan_tf.inference.pixels import to_model_input
+from attentiongan_tf.inference.translation import Translation
 
 #: A target domain: a name, names joined by ``+``, ``"0,1,0"`` or a sequence of label values.
 Target = str | Sequence[float]
@@ -77,12 +78,12 @@ class Runner(abc.ABC):
         self.label = label_vector(target, label_size, self.domains)
 
     @abc.abstractmethod
-    def run_raw(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
-        """Per image: ``image`` (H, W, 3) in [-1, 1], ``attention`` (H, W, n), ``content`` (H, W, k, 3)."""
+    def run_raw(self, images: list[np.ndarray]) -> list[Translation]:
+        """Per image, a :class:`Translation` with the float ``image`` (H, W, 3) in [-1, 1]."""
 
-    def run(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
-        """Per image: ``image`` (H, W, 3) uint8, ``attention`` (H, W, n) float32, ``content`` (H, W, k, 3)."""
-        return [{**raw, "image": to_uint8(raw["image"])} for raw in self.run_raw(images)]
+    def run(self, images: list[np.ndarray]) -> list[Translation]:
+        """Per image, a :class:`Translation` with the uint8 ``image`` (H, W, 3) and the float32 masks."""
+        return [raw.with_image(to_uint8(raw.image)) for raw in self.run_raw(images)]
 
     def label_batch(self) -> np.ndarray | None:
         """The target label as a float32 (1, label_size) batch, or ``None`` for a two-domain model."""
@@ -92,8 +93,8 @@ class Runner(abc.ABC):
 class PerImageRunner(Runner):
     """A runner whose runtime is called once per image: subclasses implement ``_call``."""
 
-    def run_raw(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
-        return [{key: np.asarray(value, np.float32)[0] for key, value in self._call(i).items()} for i in images]
+    def run_raw(self, images: list[np.ndarray]) -> list[Translation]:
+        return [Translation.from_batch(self._call(image)) for image in images]
 
     @abc.abstractmethod
     def _call(self, image: np.ndarray) -> dict:
@@ -109,7 +110,7 @@ class KerasRunner(PerImageRunner):
 
     Example:
         >>> runner = KerasRunner(build_generator(ngf=4, n_blocks=1))  # doctest: +SKIP
-        >>> runner.run([np.zeros((5, 7, 3), np.uint8)])[0]["image"].shape  # doctest: +SKIP
+        >>> runner.run([np.zeros((5, 7, 3), np.uint8)])[0].image.shape  # doctest: +SKIP
         (5, 7, 3)
     """
 

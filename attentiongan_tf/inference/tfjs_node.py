@@ -19,6 +19,7 @@ import numpy as np
 from attentiongan_tf.export.serving import LABELS_INPUT, OUTPUT_KEYS
 from attentiongan_tf.inference.pixels import to_model_input
 from attentiongan_tf.inference.runners import Runner, Target
+from attentiongan_tf.inference.translation import Translation
 
 TFJS_NODE_SCRIPT = Path(__file__).with_name("tfjs_node_run.mjs")
 NODE_MODULES_ENV = "ATTENTIONGAN_NODE_MODULES"
@@ -98,7 +99,7 @@ class TFJSNodeRunner(Runner):
         self.node_modules = find_node_modules(node_modules)
         self.last_timings_ms: list[float] = []
 
-    def run_raw(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+    def run_raw(self, images: list[np.ndarray]) -> list[Translation]:
         labels = self.label_batch()
         with tempfile.TemporaryDirectory(prefix="tfjs_run_") as tmp:
             items = []
@@ -120,9 +121,9 @@ class TFJSNodeRunner(Runner):
             report = json.loads(done.stdout.strip().splitlines()[-1])
             self.last_timings_ms = [entry["ms"] for entry in report["outputs"]]
             return [
-                {
+                Translation(**{
                     key: np.fromfile(f"{tmp}/out{index}.{key}.f32", np.float32).reshape(entry["shapes"][key][1:])
                     for key in OUTPUT_KEYS
-                }
+                })
                 for index, entry in enumerate(report["outputs"])
-            ]
+            ]  # fmt: skip

@@ -200,12 +200,12 @@ def evaluate_generator(
         result = runner.run([source])[0]
         names.append(path.name)
         sources.append(source)
-        fakes.append(result["image"])
-        attentions.append(1.0 - result["attention"][..., -1])
+        fakes.append(result.image)
+        attentions.append(result.foreground)
         if mask_files is not None:
             masks.append(read_object_mask(mask_files[path.stem], source.shape[:2]))
         if images_dir is not None:
-            Image.fromarray(result["image"]).save(images_dir / f"{path.stem}.png")
+            Image.fromarray(result.image).save(images_dir / f"{path.stem}.png")
     reals = [image for _, image in read_images(_files(target_dir, options), skipped)]
     masks_or_none = masks if mask_files is not None else None
     report = _score(fakes, reals, names, sources, masks_or_none, attentions, options, skipped)

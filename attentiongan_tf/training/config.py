@@ -11,18 +11,20 @@ from pathlib import Path
 from typing import ClassVar
 
 from attentiongan_tf.data.unpaired import PREPROCESS_MODES
-from attentiongan_tf.training.validation import BETA, FRACTION, NON_NEGATIVE, POSITIVE
+from attentiongan_tf.training.config_errors import ConfigError
+from attentiongan_tf.training.run_options import (
+    MIXED_PRECISION,
+    ON_COLLAPSE,
+    RESUMABLE_SETTINGS,
+    STRATEGIES,
+    RunOptions,
+)
+from attentiongan_tf.training.validation import BETA, NON_NEGATIVE, POSITIVE
 
-#: ``--preprocess`` modes: how training images are resized before the random crop (CycleGAN's names).
-
-ON_COLLAPSE = ("warn", "stop")
-#: ``train.mixed_precision`` values: off (``False``/``"off"``), float16 (``True``/``"float16"``) or bfloat16.
-MIXED_PRECISION = (False, True, "off", "float16", "bfloat16")
-STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
-#: The one resume policy of both families: the only settings a resumed run may change (everything else,
-#: architecture and objective above all, comes from the run's config.json).
-RESUMABLE_SETTINGS = ("output_dir", "steps", "epochs", "checkpoint_every", "sample_every", "log_every", "strategy",
-                      "xla", "on_collapse")  # fmt: skip
+# Re-exported: the shared settings lived here before ``run_options``.
+__all__ = ["MIXED_PRECISION", "ON_COLLAPSE", "RESUMABLE_SETTINGS", "STRATEGIES", "RunOptions", "ConfigError",
+           "PREPROCESS_MODES", "Config", "ModelConfig", "LossConfig", "DataConfig", "TrainConfig",
+           "preset"]  # fmt: skip
 TWO_DOMAIN_PRESETS = ("demo", "official", "robust", "cyclegan-options", "paper-scheme1")
 MODEL_VARIANTS = ("scheme2", "geo", "scheme1", "cyclegan")
 #: Adversarial objectives of the two-domain family (the multi-domain ones: ``MULTI_DOMAIN_GAN_MODES``).
@@ -122,47 +124,6 @@ class DataConfig:
 
 
 @dataclass
-class RunOptions:
-    """Settings both model families share, with the same meaning and defaults (the base of ``TrainConfig`` and
-    of ``MultiDomainConfig``).
-
-    Args:
-        decay_fraction: fraction of the steps with linear learning-rate decay at the end.
-        seed: seed of weights, data order, augmentation and every random choice.
-        strategy: ``auto``, ``default``, ``mirrored``, ``multi_worker`` or ``tpu``.
-        xla: JIT-compile the per-replica gradient computations.
-        mixed_precision: ``False``; ``True`` or ``"float16"``: float16 convs, float32 norms / softmax / tanh /
-            losses, loss scaling per optimizer (GPUs); ``"bfloat16"``: bfloat16 convs, no loss scaling (TPUs and
-            CPUs with AMX, where it is several times faster).
-        deterministic: enable TF op determinism (exact resume on GPUs).
-        keep_checkpoints: checkpoints kept by the CheckpointManager.
-        on_collapse: what a mask collapse does (see ``summaries.collapse_warning``): ``warn`` (log it and go on)
-            or ``stop`` (save a checkpoint and stop the run).
-    """
-
-    decay_fraction: float = 0.5
-    seed: int = 0
-    strategy: str = "auto"
-    xla: bool = False
-    mixed_precision: bool | str = False
-    deterministic: bool = False
-    keep_checkpoints: int = 3
-    on_collapse: str = "warn"
-
-    def validate_run_options(self, decay_name: str = "--decay-fraction") -> None:
-        """Raise ``ValueError`` naming the first shared setting out of range (as its flag)."""
-        choices = {"--strategy": (self.strategy, STRATEGIES), "--on-collapse": (self.on_collapse, ON_COLLAPSE)}
-        for flag, (value, allowed) in choices.items():
-            if value not in allowed:
-                raise ValueError(f"{flag} must be one of {allowed}, got {value!r}")
-        if self.mixed_precision not in MIXED_PRECISION:
-            raise ValueError(f"--mixed-precision must be float16 or bfloat16, got {self.mixed_precision!r}")
-        if self.keep_checkpoints <= 0:
-            raise ValueError(f"keep_checkpoints must be > 0, got {self.keep_checkpoints}")
-        FRACTION.check(decay_name, self.decay_fraction)
-
-
-@dataclass
 class TrainConfig(RunOptions):
     """Optimisation, runtime and output settings (and the shared :class:`RunOptions`).
 
@@ -252,59 +213,44 @@ class Config:
         return 2 if self.model.variant in ("scheme1", "cyclegan") else self.model.n_masks
 
     def validate(self) -> None:
-        """Raise ``ValueError`` naming the offending setting (as its flag where it has one) when out of range."""
+        """Raise :class:`ConfigError` naming the first setting out of range (as its dotted field, ``model.ngf``)."""
         m, lo, d, t = self.model, self.loss, self.data, self.train
-        checks = [
-            (m.variant in MODEL_VARIANTS, f"--variant must be one of {MODEL_VARIANTS}, got {m.variant!r}"),
-            (m.ngf > 0, f"--ngf must be > 0, got {m.ngf}"),
-            (m.ndf > 0, f"model.ndf must be > 0, got {m.ndf}"),
-            (m.n_blocks >= 0, f"--n-blocks must be >= 0, got {m.n_blocks}"),
-            (m.n_masks >= 2, f"--n-masks must be >= 2, got {m.n_masks}"),
-            (
-                lo.gan_mode in TWO_DOMAIN_GAN_MODES,
-                f"--gan-mode (loss.gan_mode) must be one of {TWO_DOMAIN_GAN_MODES}, got {lo.gan_mode!r}",
-            ),
-            (
-                m.attention_kernel_size % 2 == 1 and (m.attention_kernel_size == 1 or m.variant in ("scheme2", "geo")),
-                f"--attention-kernel-size must be odd (and 1 for variant {m.variant}), got {m.attention_kernel_size}",
-            ),
-            (
-                d.crop_size > 0 and d.crop_size % 4 == 0,
-                f"--image-size (crop_size) must be a positive multiple of 4, got {d.crop_size}",
-            ),
-            (
-                d.load_size >= d.crop_size,
-                f"--load-size (load_size) {d.load_size} must be >= --image-size {d.crop_size}",
-            ),
-            (d.preprocess in PREPROCESS_MODES, f"--preprocess must be one of {', '.join(PREPROCESS_MODES)}"),
-            (d.batch_size > 0, f"--batch-size must be > 0, got {d.batch_size}"),
-            (t.steps > 0, f"--steps must be > 0, got {t.steps}"),
-            (t.epochs is None or t.epochs > 0, f"--epochs must be > 0, got {t.epochs}"),
-            (lo.lambda_background >= 0, f"--lambda-background must be >= 0, got {lo.lambda_background}"),
-            (0 <= lo.background_target < 1, f"--background-target must be in [0, 1), got {lo.background_target}"),
-            (
-                0 <= lo.cycle_attention_gradient <= 1,
-                f"--cycle-attention-gradient must be in [0, 1], got {lo.cycle_attention_gradient}",
-            ),
-            (
-                0 <= lo.identity_attention_gradient <= 1,
-                f"--identity-attention-gradient must be in [0, 1], got {lo.identity_attention_gradient}",
-            ),
-            (t.pool_size >= 0, f"--pool-size must be >= 0, got {t.pool_size}"),
-            (
-                lo.curriculum_switch_step >= 0,
-                f"loss.curriculum_switch_step must be >= 0, got {lo.curriculum_switch_step}",
-            ),
-            (self.preset in TWO_DOMAIN_PRESETS, f"--preset must be one of {TWO_DOMAIN_PRESETS}, got {self.preset!r}"),
-        ]
-        intervals = {"--checkpoint-every": t.checkpoint_every, "--sample-every": t.sample_every,
-                     "--log-every": t.log_every}
-        checks += [(value > 0, f"{name} must be > 0, got {value}") for name, value in intervals.items()]
-        for ok, message in checks:
+        checks: list[tuple[str | tuple[str, ...], bool, str]] = [
+            ("model.variant", m.variant in MODEL_VARIANTS, f"must be one of {MODEL_VARIANTS}, got {m.variant!r}"),
+            ("model.ngf", m.ngf > 0, f"must be > 0, got {m.ngf}"),
+            ("model.ndf", m.ndf > 0, f"must be > 0, got {m.ndf}"),
+            ("model.n_blocks", m.n_blocks >= 0, f"must be >= 0, got {m.n_blocks}"),
+            ("model.n_masks", m.n_masks >= 2, f"must be >= 2, got {m.n_masks}"),
+            ("loss.gan_mode", lo.gan_mode in TWO_DOMAIN_GAN_MODES,
+             f"must be one of {TWO_DOMAIN_GAN_MODES}, got {lo.gan_mode!r}"),
+            ("model.attention_kernel_size",
+             m.attention_kernel_size % 2 == 1 and (m.attention_kernel_size == 1 or m.variant in ("scheme2", "geo")),
+             f"must be odd (and 1 for variant {m.variant}), got {m.attention_kernel_size}"),
+            ("data.crop_size", d.crop_size > 0 and d.crop_size % 4 == 0,
+             f"must be a positive multiple of 4, got {d.crop_size}"),
+            (("data.load_size", "data.crop_size"), d.load_size >= d.crop_size,
+             f"{{0}} {d.load_size} must be >= {{1}} {d.crop_size}"),
+            ("data.preprocess", d.preprocess in PREPROCESS_MODES, f"must be one of {', '.join(PREPROCESS_MODES)}"),
+            ("data.batch_size", d.batch_size > 0, f"must be > 0, got {d.batch_size}"),
+            ("train.steps", t.steps > 0, f"must be > 0, got {t.steps}"),
+            ("train.epochs", t.epochs is None or t.epochs > 0, f"must be > 0, got {t.epochs}"),
+            ("loss.lambda_background", lo.lambda_background >= 0, f"must be >= 0, got {lo.lambda_background}"),
+            ("loss.background_target", 0 <= lo.background_target < 1,
+             f"must be in [0, 1), got {lo.background_target}"),
+            *[(f"loss.{name}", 0 <= getattr(lo, name) <= 1, f"must be in [0, 1], got {getattr(lo, name)}")
+              for name in ("cycle_attention_gradient", "identity_attention_gradient")],
+            ("train.pool_size", t.pool_size >= 0, f"must be >= 0, got {t.pool_size}"),
+            ("loss.curriculum_switch_step", lo.curriculum_switch_step >= 0,
+             f"must be >= 0, got {lo.curriculum_switch_step}"),
+            ("preset", self.preset in TWO_DOMAIN_PRESETS, f"must be one of {TWO_DOMAIN_PRESETS}, got {self.preset!r}"),
+            *[(f"train.{name}", getattr(t, name) > 0, f"must be > 0, got {getattr(t, name)}")
+              for name in ("checkpoint_every", "sample_every", "log_every")],
+        ]  # fmt: skip
+        for fields, ok, problem in checks:
             if not ok:
-                raise ValueError(message)
-        t.validate_run_options("--decay-fraction (train.decay_fraction)")
-        POSITIVE.check("--learning-rate", t.learning_rate)
+                raise ConfigError(fields, problem)
+        t.validate_run_options("train.")
+        POSITIVE.check("train.learning_rate", t.learning_rate)
         BETA.check("train.beta_1", t.beta_1)
         BETA.check("train.beta_2", t.beta_2)
         for name in ("lambda_cycle_a", "lambda_cycle_b", "lambda_identity", "lambda_attention_gan", "lambda_pixel",

@@ -4,7 +4,7 @@
 finite number first.
 
 Example:
-    >>> POSITIVE.check("--learning-rate", 2e-4)
+    >>> POSITIVE.check("train.learning_rate", 2e-4)
     >>> POSITIVE.describe()
     'a finite number > 0'
 """
@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import math
 from dataclasses import dataclass
+
+from attentiongan_tf.training.config_errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,10 @@ class FloatRange:
         return "a finite number"
 
     def check(self, name: str, value: float) -> None:
-        """Raise ``ValueError("<name> must be <range>, got <value>")`` unless ``value`` is in range.
+        """Raise ``ConfigError("<name> must be <range>, got <value>")`` unless ``value`` is in range.
 
         Args:
-            name: how the user sets it: a flag (``--learning-rate``) or a config key (``loss.lambda_tv``).
+            name: the dotted config field (``loss.lambda_tv``); the CLI names its flag.
             value: the number to check.
         """
         try:
@@ -61,7 +63,7 @@ class FloatRange:
         except (TypeError, ValueError):
             ok = False
         if not ok:
-            raise ValueError(f"{name} must be {self.describe()}, got {value!r}")
+            raise ConfigError(name, f"must be {self.describe()}, got {value!r}")
 
     def __call__(self, text: str) -> float:
         """argparse ``type=``: parse ``text`` and check it (argparse names the flag in its error)."""

@@ -47,16 +47,16 @@ def test_interval_errors_name_the_flag(flag, extra, tmp_path, capsys):
 def test_config_validation_rejects_non_finite_numbers():
     config = preset("demo")
     config.train.learning_rate = float("nan")
-    with pytest.raises(ValueError, match="--learning-rate"):
+    with pytest.raises(ValueError, match=r"^train\.learning_rate must be a finite number > 0, got nan$"):
         config.validate()
     config = preset("demo")
     config.loss.lambda_cycle_a = float("inf")
     with pytest.raises(ValueError, match="lambda_cycle_a"):
         config.validate()
-    for name, shown in (("g_learning_rate", "--g-learning-rate"), ("lambda_gp", "--lambda-gp"), ("beta_1", "beta_1")):
-        with pytest.raises(ValueError, match=shown):
+    for name in ("g_learning_rate", "lambda_gp", "beta_1"):
+        with pytest.raises(ValueError, match=f"^{name} must be a finite number"):
             dataclasses.replace(MULTI_DOMAIN_PRESETS["multidomain_demo"], **{name: float("nan")}).validate()
-    with pytest.raises(ValueError, match="--d-learning-rate"):
+    with pytest.raises(ValueError, match="^d_learning_rate must be a finite number > 0"):
         MultiDomainConfig(d_learning_rate=0.0).validate()
 
 

@@ -38,7 +38,7 @@ def test_epochs_round_up_to_whole_steps():
     c.resolve_epochs((9, 3))
     assert c.train.steps == 4  # ceil(1.5 * 9 / 4)
     c.train.epochs = 0
-    with pytest.raises(ValueError, match="--epochs"):
+    with pytest.raises(ValueError, match=r"^train\.epochs must be > 0, got 0$"):
         c.validate()
 
 
@@ -68,12 +68,12 @@ def test_unknown_keys_are_rejected():
 @pytest.mark.parametrize(
     "section, key, value, message",
     [
-        ("data", "crop_size", 30, "image-size"),
-        ("data", "load_size", 16, "load_size"),
-        ("train", "steps", 0, "steps"),
-        ("train", "strategy", "gpu", "strategy"),
-        ("model", "variant", "scheme3", "variant"),
-        ("loss", "gan_mode", "hinge", "gan_mode"),
+        ("data", "crop_size", 30, "^data.crop_size must be a positive multiple of 4"),
+        ("data", "load_size", 16, "^data.load_size 16 must be >= data.crop_size"),
+        ("train", "steps", 0, "^train.steps must be > 0"),
+        ("train", "strategy", "gpu", "^train.strategy must be one of"),
+        ("model", "variant", "scheme3", "^model.variant must be one of"),
+        ("loss", "gan_mode", "hinge", "^loss.gan_mode must be one of"),
     ],
 )
 def test_invalid_values_name_the_field(section, key, value, message):

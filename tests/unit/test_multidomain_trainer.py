@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from attentiongan_tf.training.config_errors import ConfigError
 from attentiongan_tf.training.tasks.multi_domain import MultiDomainTrainer
 from attentiongan_tf.training.tasks.multi_domain_config import MultiDomainConfig
 
@@ -45,16 +46,16 @@ def test_lsgan_multi_label_has_no_penalty():
 @pytest.mark.parametrize(
     "changes, flag",
     [
-        ({"gan_mode": "hinge"}, "--gan-mode"),
-        ({"image_size": 36}, "--image-size"),
-        ({"n_masks": 1}, "--n-masks"),
-        ({"layout": "csv"}, "--labels-csv"),
-        ({"lambda_gp": -1.0}, "--lambda-gp"),
-        ({"n_critic": 0}, "--n-critic"),
+        ({"gan_mode": "hinge"}, "^gan_mode must be one of"),
+        ({"image_size": 36}, r"^image_size 36 must be divisible by 4 and by 2 \*\* n_layers_d \(3\) = 8$"),
+        ({"n_masks": 1}, "^n_masks must be at least 2"),
+        ({"layout": "csv"}, "^layout csv needs labels_csv$"),
+        ({"lambda_gp": -1.0}, "^lambda_gp must be a finite number >= 0"),
+        ({"n_critic": 0}, "^n_critic must be a positive integer, got 0$"),
     ],
 )
-def test_config_validation_names_the_flag(changes, flag):
-    with pytest.raises(ValueError, match=flag):
+def test_config_validation_names_the_setting(changes, flag):
+    with pytest.raises(ConfigError, match=flag):
         MultiDomainConfig(**{**TINY, **changes}).validate()
 
 
@@ -69,11 +70,13 @@ def test_config_round_trip(tmp_path):
 def test_config_from_flags():
     from attentiongan_tf.training.tasks.multi_domain_config import MULTI_DOMAIN_PRESETS, config_from_flags
 
-    config = config_from_flags({"ngf": 16, "learning_rate": 3e-4, "d_learning_rate": 1e-4, "seed": None})
-    assert (config.ngf, config.g_learning_rate, config.d_learning_rate) == (16, 3e-4, 1e-4)
+    config = config_from_flags({"ngf": 16, "d_learning_rate": 3e-4, "seed": None})
+    assert (config.ngf, config.d_learning_rate, config.seed) == (16, 3e-4, MULTI_DOMAIN_PRESETS["multidomain"].seed)
     assert config.n_blocks == MULTI_DOMAIN_PRESETS["multidomain"].n_blocks
     assert config_from_flags({}, "multidomain_demo").image_size == 32
-    with pytest.raises(ValueError, match="--pool-size"):
+    with pytest.raises(ValueError, match=r"^unknown multi-domain setting\(s\) \['pool_size'\]$"):
         config_from_flags({"pool_size": 50})
-    with pytest.raises(ValueError, match="--image-size"):
+    with pytest.raises(ConfigError, match="^preset must be one of"):
+        config_from_flags({}, "official")
+    with pytest.raises(ConfigError, match="^image_size 100 must be divisible by 4"):
         config_from_flags({"image_size": 100})

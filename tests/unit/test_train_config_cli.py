@@ -27,7 +27,7 @@ def test_decay_fraction_errors_name_the_flag(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.parse_args(["--preset", "multidomain", "--decay-fraction", "1.5"])
     assert exit_info.value.code == 2 and "--decay-fraction" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="--decay-fraction"):
+    with pytest.raises(ValueError, match=r"^decay_fraction must be a finite number in \[0, 1\], got -0.1$"):
         MultiDomainConfig(decay_fraction=-0.1).validate()
     assert build("--preset", "official", "--decay-fraction", "0.25").train.decay_fraction == 0.25
 
@@ -38,6 +38,27 @@ def test_flags_of_the_other_kind_are_errors_naming_them():
     with pytest.raises(ValueError, match="--n-critic.*multi-domain presets"):
         build("--preset", "official", "--n-critic", "2")
     assert build("--preset", "official", "--lambda-tv", "1").loss.lambda_tv == 1.0
+
+
+def test_learning_rate_sets_both_multidomain_rates_unless_one_is_given():
+    config = build("--preset", "multidomain", "--ngf", "16", "--learning-rate", "3e-4", "--d-learning-rate", "1e-4")
+    assert (config.ngf, config.g_learning_rate, config.d_learning_rate) == (16, 3e-4, 1e-4)
+    assert build("--preset", "multidomain", "--learning-rate", "3e-4").d_learning_rate == 3e-4
+    assert build("--preset", "multidomain", "--g-learning-rate", "2e-4", "--learning-rate", "3e-4").g_learning_rate == (
+        2e-4)  # fmt: skip
+
+
+def test_one_flag_table_per_kind_covers_every_flag():
+    from attentiongan_tf.cli.train_flags import FLAGS_BY_KIND, config_field
+
+    control = {"help", "preset", "resume", "overwrite", "verbose"}
+    destinations = {action.dest for action in cli.build_parser()._actions} - control
+    assert destinations == set().union(*FLAGS_BY_KIND.values())  # every flag sets fields of at least one kind
+    for kind, table in FLAGS_BY_KIND.items():
+        config = preset_config(next(name for name, k in PRESET_KINDS.items() if k == kind))
+        for fields in table.values():
+            for field in fields:
+                config_field(config, field)  # an AttributeError names a field the kind does not have
 
 
 def test_multidomain_gains_the_runtime_flags():
@@ -83,5 +104,5 @@ def test_preset_names_and_kinds():
     first, second = preset_config("multidomain_demo"), preset_config("multidomain_demo")
     first.ngf = 99
     assert second.ngf == MULTI_DOMAIN_PRESETS["multidomain_demo"].ngf  # fresh copies
-    with pytest.raises(ValueError, match="--preset"):
+    with pytest.raises(ValueError, match="^preset must be one of demo, official"):
         preset_config("nope")

@@ -8,7 +8,8 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
-from attentiongan_tf.training.config import RunOptions
+from attentiongan_tf.training.config_errors import ConfigError
+from attentiongan_tf.training.run_options import RunOptions
 from attentiongan_tf.training.validation import BETA, NON_NEGATIVE, POSITIVE
 
 LAYOUTS = ("auto", "folders", "csv")
@@ -91,45 +92,33 @@ class MultiDomainConfig(RunOptions):
         return int(round(self.steps * self.decay_fraction))
 
     def validate(self) -> None:
-        """Raise ``ValueError`` naming the first invalid setting (as its command-line flag)."""
+        """Raise :class:`ConfigError` naming the first invalid setting (as its field, ``image_size``)."""
         modes = ("auto", *CLASSIFICATION_MODES)
         choices = {"layout": LAYOUTS, "gan_mode": MULTI_DOMAIN_GAN_MODES, "classification": modes}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
-                raise ValueError(f"--{name.replace('_', '-')} must be one of {allowed}, got {getattr(self, name)!r}")
-        positive = (
-            "image_size",
-            "batch_size",
-            "ngf",
-            "ndf",
-            "n_layers_d",
-            "n_critic",
-            "steps",
-            "log_every",
-            "sample_every",
-            "checkpoint_every",
-            "demo_images",
-        )
+                raise ConfigError(name, f"must be one of {allowed}, got {getattr(self, name)!r}")
+        positive = ("image_size", "batch_size", "ngf", "ndf", "n_layers_d", "n_critic", "steps", "log_every",
+                    "sample_every", "checkpoint_every", "demo_images")  # fmt: skip
         for name in positive:
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be a positive integer, got {getattr(self, name)}")
+                raise ConfigError(name, f"must be a positive integer, got {getattr(self, name)}")
         if self.n_masks < 2:
-            raise ValueError(f"--n-masks must be at least 2 (foreground and background), got {self.n_masks}")
+            raise ConfigError("n_masks", f"must be at least 2 (foreground and background), got {self.n_masks}")
         if self.image_size % 4 or self.image_size % 2**self.n_layers_d:
-            raise ValueError(
-                f"--image-size {self.image_size} must be divisible by 4 and by 2**n_layers_d = {2**self.n_layers_d}"
-            )
+            raise ConfigError(("image_size", "n_layers_d"), f"{{0}} {self.image_size} must be divisible by 4 and by "
+                              f"2 ** {{1}} ({self.n_layers_d}) = {2**self.n_layers_d}")  # fmt: skip
         if self.n_blocks < 0:
-            raise ValueError(f"--n-blocks must be >= 0, got {self.n_blocks}")
+            raise ConfigError("n_blocks", f"must be >= 0, got {self.n_blocks}")
         self.validate_run_options()
         if self.layout == "csv" and not self.labels_csv:
-            raise ValueError("--layout csv needs --labels-csv")
+            raise ConfigError(("layout", "labels_csv"), "{0} csv needs {1}")
         for name in ("lambda_cls", "lambda_rec", "lambda_gp", "lambda_tv", "lambda_attention_l1"):
-            NON_NEGATIVE.check(f"--{name.replace('_', '-')}", getattr(self, name))
+            NON_NEGATIVE.check(name, getattr(self, name))
         for name in ("g_learning_rate", "d_learning_rate"):
-            POSITIVE.check(f"--{name.replace('_', '-')}", getattr(self, name))
+            POSITIVE.check(name, getattr(self, name))
         for name in ("beta_1", "beta_2"):
-            BETA.check(f"{name} (config.json)", getattr(self, name))
+            BETA.check(name, getattr(self, name))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -200,34 +189,19 @@ MULTI_DOMAIN_PRESETS = {
 }
 
 
-def apply_flags(config: MultiDomainConfig, values: dict, where: str) -> MultiDomainConfig:
-    """A validated copy of ``config`` with every non-``None`` command-line value applied.
+def config_from_flags(values: dict, preset: str = "multidomain") -> MultiDomainConfig:
+    """A validated copy of ``MULTI_DOMAIN_PRESETS[preset]`` with the settings in ``values`` replaced.
 
     Args:
-        config: the preset or the resumed run's settings.
-        values: argparse destinations (settings' names); ``learning_rate`` sets both the generator and
-            discriminator rates unless they are given too.
-        where: how the CLI names ``config`` in errors (``--preset multidomain``).
+        values: setting names (``ngf``, ``output_dir``) -> values; ``None`` keeps the preset's. (``train.py``
+            maps its flags onto the config itself, in ``cli/train_flags.py``.)
+        preset: ``multidomain`` or ``multidomain_demo``.
 
-    Raises ``ValueError`` naming flags that have no multi-domain meaning (e.g. ``--pool-size``).
+    Raises ``ValueError`` for an unknown setting and :class:`ConfigError` for one out of range.
     """
+    if preset not in MULTI_DOMAIN_PRESETS:
+        raise ConfigError("preset", f"must be one of {sorted(MULTI_DOMAIN_PRESETS)}, got {preset!r}")
     given = {k: v for k, v in values.items() if v is not None}
-    if "learning_rate" in given:
-        rate = given.pop("learning_rate")
-        given.setdefault("g_learning_rate", rate)
-        given.setdefault("d_learning_rate", rate)
-    known = {f.name for f in dataclasses.fields(MultiDomainConfig)} - {"preset"}
-    unknown = sorted(set(given) - known)
-    if unknown:
-        flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
-        raise ValueError(f"{flags} do(es) not apply to {where} (a multi-domain run)")
-    config = dataclasses.replace(config, **given)
+    config = MultiDomainConfig.from_dict({**MULTI_DOMAIN_PRESETS[preset].to_dict(), **given})
     config.validate()
     return config
-
-
-def config_from_flags(values: dict, preset: str = "multidomain") -> MultiDomainConfig:
-    """:func:`apply_flags` on ``MULTI_DOMAIN_PRESETS[preset]`` (``multidomain`` or ``multidomain_demo``)."""
-    if preset not in MULTI_DOMAIN_PRESETS:
-        raise ValueError(f"--preset must be one of {sorted(MULTI_DOMAIN_PRESETS)}, got {preset!r}")
-    return apply_flags(MULTI_DOMAIN_PRESETS[preset], values, f"--preset {preset}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from attentiongan_tf.training.config import TWO_DOMAIN_PRESETS, Config, preset
+from attentiongan_tf.training.config_errors import ConfigError
 from attentiongan_tf.training.run_dir import CONFIG_NAME, read_json
 from attentiongan_tf.training.tasks.base import Task
 from attentiongan_tf.training.tasks.multi_domain_config import (
@@ -19,6 +20,8 @@ from attentiongan_tf.training.tasks.multi_domain_config import (
 TWO_DOMAIN = Config.kind
 MULTI_DOMAIN = MultiDomainConfig.kind
 KINDS = (TWO_DOMAIN, MULTI_DOMAIN)
+#: The config of a run of either kind.
+RunConfig = Config | MultiDomainConfig
 
 
 #: preset name -> the kind of run it configures.
@@ -28,7 +31,7 @@ PRESET_KINDS = {
 }
 
 
-def preset_config(name: str) -> Config | MultiDomainConfig:
+def preset_config(name: str) -> RunConfig:
     """A fresh copy of the preset ``name`` of either kind.
 
     Example:
@@ -39,7 +42,7 @@ def preset_config(name: str) -> Config | MultiDomainConfig:
         return copy.deepcopy(MULTI_DOMAIN_PRESETS[name])
     if name in TWO_DOMAIN_PRESETS:
         return preset(name)
-    raise ValueError(f"--preset must be one of {', '.join(PRESET_KINDS)}, got {name!r}")
+    raise ConfigError("preset", f"must be one of {', '.join(PRESET_KINDS)}, got {name!r}")
 
 
 def task_for_kind(kind: str) -> Task:
