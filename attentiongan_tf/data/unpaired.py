@@ -94,7 +94,7 @@ def resize_for_crop(image: tf.Tensor, mode: str, load_size: int, crop_size: int)
         elif mode == "none":
             size = tf.math.ceil(shape * tf.maximum(1.0, crop_size / tf.reduce_min(shape)))
         else:
-            raise ValueError(f"--preprocess must be one of {', '.join(PREPROCESS_MODES)}, got {mode!r}")
+            raise ValueError(f"resize_for_crop: mode must be one of {', '.join(PREPROCESS_MODES)}, got {mode!r}")
         size = tf.cast(size, tf.int32)
     return tf.image.resize(image, size, method="bicubic", antialias=True)
 

@@ -103,7 +103,7 @@ def train(config: Any, resume: bool = False, progress: bool = True, overwrite: b
     directory = output_dir / ckpt.CHECKPOINT_DIR if chief else Path(tempfile.mkdtemp(prefix="attentiongan_worker_"))
     checkpoints = ckpt.RunCheckpoints(task.checkpoint(trainer), directory, s.keep_checkpoints)
     start = checkpoints.resume(trainer.step) if resume else 0
-    check_steps(s.steps, start, checkpoints.latest)
+    check_steps(s.steps, start, checkpoints.latest, s.steps_field)
     run.begin(start, task.config_writer(config, data))
 
     iterator = iter(strategy.experimental_distribute_dataset(task.dataset(config, data, start * s.batch_size)))

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from attentiongan_tf.training.config_errors import ConfigError
+
 logger = logging.getLogger(__name__)
 
 CONFIG_NAME = "config.json"
@@ -200,13 +202,13 @@ def prepare_output_dir(output_dir: str | os.PathLike, resume: bool = False, over
     return root
 
 
-def check_steps(steps: int, start: int, checkpoint: str | None) -> None:
-    """``--steps`` must not be below the step a run resumes from."""
+def check_steps(steps: int, start: int, checkpoint: str | None, field: str = "train.steps") -> None:
+    """The schedule (config ``field``, ``train.steps`` or a multi-domain config's ``steps``) must not end
+    before the step a run resumes from; a :class:`ConfigError` naming ``field`` otherwise."""
     if steps < start:
-        raise ValueError(
-            f"--steps {steps} is below step {start} of the checkpoint {checkpoint} being resumed; "
-            f"pass --steps {start} or more"
-        )
+        problem = f"{steps} is below step {start} of the checkpoint {checkpoint} being resumed; "
+        problem += f"set it to {start} or more"
+        raise ConfigError(field, problem)
 
 
 def truncate_metrics(path: str | os.PathLike, step: int) -> int:

@@ -20,7 +20,7 @@ def test_resize_modes_keep_or_drop_the_aspect_ratio():
     assert resize_for_crop(tf.zeros((80, 40, 3)), "scale_width_and_crop", 32, 16).shape == (64, 32, 3)
     assert resize_for_crop(image, "none", 32, 16).shape == (40, 80, 3)
     assert resize_for_crop(tf.zeros((8, 12, 3)), "none", 32, 16).shape == (16, 24, 3)  # enlarged to fit the crop
-    with pytest.raises(ValueError, match="--preprocess"):
+    with pytest.raises(ValueError, match="^resize_for_crop: mode must be one of"):
         resize_for_crop(image, "scale_height", 32, 16)
 
 

@@ -64,3 +64,31 @@ def test_fields_no_flag_sets_keep_their_config_name():
     assert flag_of("train.beta_1") is None and flag_of("beta_2") is None
     assert flag_message(ConfigError("train.beta_1", "must be < 1, got 1.0")) == "train.beta_1 must be < 1, got 1.0"
     assert flag_message(ValueError("other")) == "other"
+
+
+@pytest.mark.parametrize("field", ["train.steps", "steps"])  # two-domain and multi-domain configs
+def test_resuming_past_the_schedule_is_phrased_in_config_terms(field):
+    from attentiongan_tf.training.run_dir import check_steps
+
+    check_steps(2, 2, "ckpt-2", field)  # equal: nothing left to do, not an error
+    with pytest.raises(ConfigError) as error:
+        check_steps(1, 2, "ckpt-2", field)
+    assert str(error.value).startswith(f"{field} 1 is below step 2 of the checkpoint ckpt-2")
+    assert flag_message(error.value).startswith("--steps 1 is below step 2") and "set it to 2 or more" in str(
+        error.value
+    )
+
+
+def test_an_unknown_preprocess_mode_is_refused_by_the_config_and_by_the_data_function():
+    import tensorflow as tf
+
+    from attentiongan_tf.data.unpaired import resize_for_crop
+
+    config = preset("demo")
+    config.data.preprocess = "stretch"
+    with pytest.raises(ConfigError, match="^data.preprocess must be one of") as error:
+        config.validate()
+    assert flag_message(error.value).startswith("--preprocess must be one of")
+    # A direct caller of the data function gets its argument named (no config is involved there).
+    with pytest.raises(ValueError, match="^resize_for_crop: mode must be one of resize_and_crop"):
+        resize_for_crop(tf.zeros((8, 8, 3)), "stretch", 8, 8)

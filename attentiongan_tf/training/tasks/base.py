@@ -48,6 +48,7 @@ class RunSettings:
         checkpoint_every / sample_every / log_every: intervals in steps.
         keep_checkpoints: checkpoints kept.
         on_collapse: ``warn`` or ``stop``.
+        steps_field: the config field that holds ``steps`` (named in errors).
     """
 
     output_dir: Path
@@ -61,6 +62,7 @@ class RunSettings:
     log_every: int
     keep_checkpoints: int
     on_collapse: str
+    steps_field: str = "train.steps"
 
 
 class Trainer(Protocol):

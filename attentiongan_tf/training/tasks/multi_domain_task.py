@@ -129,7 +129,7 @@ class MultiDomainTask:
         c = config
         return RunSettings(
             Path(c.output_dir), c.steps, c.batch_size, c.seed, c.strategy, c.deterministic,
-            c.checkpoint_every, c.sample_every, c.log_every, c.keep_checkpoints, c.on_collapse,
+            c.checkpoint_every, c.sample_every, c.log_every, c.keep_checkpoints, c.on_collapse, steps_field="steps",
         )  # fmt: skip
 
     def check_resume(self, config: MultiDomainConfig, output_dir: Path) -> None:
