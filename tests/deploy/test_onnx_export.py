@@ -7,9 +7,8 @@ import onnxruntime
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf import build_generator
 from attentiongan_tf.inference import ONNXRunner, SavedModelRunner, open_runner
-from tests.e2e.export_helpers import random_uint8, run_cli
+from tests.e2e.export_helpers import random_uint8, run_cli, saved_tiny_generator
 
 pytestmark = pytest.mark.slow
 N_MASKS = 3
@@ -18,8 +17,7 @@ N_MASKS = 3
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     root = tmp_path_factory.mktemp("onnx")
-    tf.keras.utils.set_random_seed(3)
-    build_generator(ngf=4, n_blocks=1, n_masks=N_MASKS).save(root / "g.keras")
+    saved_tiny_generator(root, N_MASKS)
     done = run_cli("export.py", "--checkpoint", str(root / "g.keras"), "--output", str(root / "out"),
                    "--format", "savedmodel,onnx")  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]

@@ -36,5 +36,17 @@ def representative_folder(tmp_path: Path, count: int = 4) -> Path:
     return folder
 
 
+def saved_tiny_generator(root: Path, n_masks: int = 3, seed: int = 3):
+    """A seeded tiny scheme II generator (ngf 4, 1 block), also saved as ``root/g.keras`` for the CLIs."""
+    import keras
+
+    from attentiongan_tf import build_generator
+
+    keras.utils.set_random_seed(seed)
+    model = build_generator(ngf=4, n_blocks=1, n_masks=n_masks)
+    model.save(root / "g.keras")
+    return model
+
+
 def random_uint8(shape: tuple[int, ...], seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)

@@ -8,11 +8,10 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from attentiongan_tf import build_generator
 from attentiongan_tf.export.serving import reflect_indices, translate_any_size
 from attentiongan_tf.export.tflite import operator_names
 from attentiongan_tf.inference import TFLiteRunner
-from tests.e2e.export_helpers import random_uint8, run_cli
+from tests.e2e.export_helpers import random_uint8, run_cli, saved_tiny_generator
 from tests.e2e.test_export_runtimes import FP32_TOLERANCE, QUANTIZED_BOUNDS
 
 pytestmark = pytest.mark.slow
@@ -22,9 +21,7 @@ SIZE = 32
 @pytest.fixture(scope="module")
 def fixed(tmp_path_factory):
     root = tmp_path_factory.mktemp("fixed")
-    tf.keras.utils.set_random_seed(3)
-    model = build_generator(ngf=4, n_blocks=1, n_masks=3)
-    model.save(root / "g.keras")
+    model = saved_tiny_generator(root)
     done = run_cli(
         "export.py", "--checkpoint", str(root / "g.keras"), "--output", str(root / "out"), "--format", "tflite",
         "--tflite-variants", "float32,dynamic_range", "--tflite-fixed-size", str(SIZE),

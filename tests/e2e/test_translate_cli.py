@@ -3,15 +3,13 @@ grids, unreadable files skipped, nothing overwritten without --overwrite, clear 
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from PIL import Image
 
-from attentiongan_tf import build_generator
 from attentiongan_tf.data.grids import GAP, HEADER, LABEL_WIDTH, MAX_WIDTH, fit_tile, tile_width
 from attentiongan_tf.export import export_savedmodel
 from attentiongan_tf.export.tflite import export_tflite
 from attentiongan_tf.inference import KerasRunner
-from tests.e2e.export_helpers import random_uint8, run_cli
+from tests.e2e.export_helpers import random_uint8, run_cli, saved_tiny_generator
 from tests.inputs.crafted import write_foreign_savedmodel
 
 pytestmark = pytest.mark.slow
@@ -21,9 +19,7 @@ N_MASKS = 3
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("translate")
-    tf.keras.utils.set_random_seed(3)
-    model = build_generator(ngf=4, n_blocks=1, n_masks=N_MASKS)
-    model.save(root / "g.keras")
+    model = saved_tiny_generator(root, N_MASKS)
     saved = export_savedmodel(model, root / "export")["path"]
     tflite = export_tflite(saved, root / "export", ["float32"])["float32"]["path"]
     images = root / "images"
