@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
 import keras
 import tensorflow as tf
 
-from attentiongan_tf.nn.layers import PACKAGE, fresh_initializer
+from attentiongan_tf.nn.layers import PACKAGE, fresh_initializer, switched_implementation
 
 IMPLEMENTATIONS = ("transpose", "phases")
 
@@ -186,8 +185,9 @@ def _shift_window(inputs: tf.Tensor, offsets_h: list[int], offsets_w: list[int])
     return inputs
 
 
-@contextlib.contextmanager
-def deploy_implementation(model: keras.Layer, implementation: str = "phases") -> Iterator[int]:
+def deploy_implementation(
+    model: keras.Layer, implementation: str = "phases"
+) -> contextlib.AbstractContextManager[int]:
     """Temporarily switch every :class:`TorchConvTranspose2D` of ``model`` that supports it to ``implementation``.
 
     Trace (export) the model inside the ``with`` block; the previous implementations are restored on exit.
@@ -202,12 +202,6 @@ def deploy_implementation(model: keras.Layer, implementation: str = "phases") ->
         for layer in model._flatten_layers(include_self=True)
         if isinstance(layer, TorchConvTranspose2D) and (implementation != "phases" or layer.supports_phases)
     ]
-    previous = [layer.implementation for layer in layers]
-    try:
-        for layer in layers:
-            layer.check_implementation(implementation)
-            layer.implementation = implementation
-        yield len(layers)
-    finally:
-        for layer, value in zip(layers, previous, strict=True):
-            layer.implementation = value
+    for layer in layers:
+        layer.check_implementation(implementation)
+    return switched_implementation(layers, implementation)

@@ -159,15 +159,11 @@ def _reflect_axis(inputs: tf.Tensor, padding: int, axis: int) -> tf.Tensor:
 
 
 @contextlib.contextmanager
-def deploy_reflection(model: keras.Layer, implementation: str = "slices") -> Iterator[int]:
-    """Temporarily switch every :class:`ReflectionPadding2D` of ``model`` to ``implementation``.
+def switched_implementation(layers: list[keras.Layer], implementation: str) -> Iterator[int]:
+    """Set ``implementation`` on each of ``layers`` for the ``with`` block, restoring the previous values on exit.
 
-    Trace (export) the model inside the ``with`` block; the previous implementations are restored on exit.
     Yields the number of layers switched.
     """
-    if implementation not in REFLECT_IMPLEMENTATIONS:
-        raise ValueError(f"implementation must be one of {REFLECT_IMPLEMENTATIONS}, got {implementation!r}")
-    layers = [layer for layer in model._flatten_layers(include_self=True) if isinstance(layer, ReflectionPadding2D)]
     previous = [layer.implementation for layer in layers]
     try:
         for layer in layers:
@@ -176,6 +172,18 @@ def deploy_reflection(model: keras.Layer, implementation: str = "slices") -> Ite
     finally:
         for layer, value in zip(layers, previous, strict=True):
             layer.implementation = value
+
+
+def deploy_reflection(model: keras.Layer, implementation: str = "slices") -> contextlib.AbstractContextManager[int]:
+    """Temporarily switch every :class:`ReflectionPadding2D` of ``model`` to ``implementation``.
+
+    Trace (export) the model inside the ``with`` block; the previous implementations are restored on exit.
+    Yields the number of layers switched.
+    """
+    if implementation not in REFLECT_IMPLEMENTATIONS:
+        raise ValueError(f"implementation must be one of {REFLECT_IMPLEMENTATIONS}, got {implementation!r}")
+    layers = [layer for layer in model._flatten_layers(include_self=True) if isinstance(layer, ReflectionPadding2D)]
+    return switched_implementation(layers, implementation)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
