@@ -19,12 +19,13 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import math
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import machine_description, run_json, save_data, update_section  # noqa: E402
+from results import load_data, machine_description, run_json, save_data, update_section  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONV_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter")
@@ -85,18 +86,11 @@ def _macs(kernel: dict) -> int:
     """Multiply-accumulates of one kernel: every output (forward) or every out_backprop element meets the taps."""
     if kernel["op"] == "Conv2D":
         kh, kw, cin, _ = kernel["shapes"][1]
-        return int(_prod(kernel["output"])) * kh * kw * cin
+        return math.prod(kernel["output"]) * kh * kw * cin
     filt = kernel["shapes"][0] if kernel["op"] == "Conv2DBackpropInput" else kernel["output"]
     out_backprop = kernel["shapes"][-1]
     kh, kw, cin, _ = filt
-    return int(_prod(out_backprop)) * kh * kw * cin
-
-
-def _prod(values) -> int:
-    result = 1
-    for v in values:
-        result *= v
-    return result
+    return math.prod(out_backprop) * kh * kw * cin
 
 
 def _kernel_call(kernel: dict):
@@ -245,8 +239,7 @@ def _measured_times(path: Path | None) -> dict[str, float]:
     """``{"SIZExBATCH/official": s, "SIZExBATCH/<precision>": our best s}`` from ``path`` or results.json."""
     if path is not None:
         return json.loads(path.read_text())
-    results = Path(__file__).resolve().parent / "results.json"
-    rows = json.loads(results.read_text()).get("train_speed", {}).get("rows", []) if results.is_file() else []
+    rows = (load_data("train_speed") or {}).get("rows", [])
     measured: dict[str, float] = {}
     for r in rows:
         key = f"{r['size']}x{r.get('batch_size', 1)}"

@@ -69,6 +69,13 @@ def save_data(name: str, data: dict, path: Path = RESULTS_JSON) -> None:
     path.write_text(json.dumps(everything, indent=2) + "\n")
 
 
+def drop_data(name: str, path: Path = RESULTS_JSON) -> None:
+    """Remove section ``name`` from results.json (e.g. the progress copy of a run that has finished)."""
+    everything = json.loads(path.read_text()) if path.exists() else {}
+    if everything.pop(name, None) is not None:
+        path.write_text(json.dumps(everything, indent=2) + "\n")
+
+
 def load_data(name: str, path: Path = RESULTS_JSON) -> dict | None:
     """The raw numbers saved by :func:`save_data`, or None when that benchmark has not run yet."""
     return json.loads(path.read_text()).get(name) if path.exists() else None

@@ -21,7 +21,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import machine_description, official_worker_command, peak_rss_gib, run_json, save_data, update_section  # noqa: E402
+from results import (  # noqa: E402
+    drop_data,
+    machine_description,
+    official_worker_command,
+    peak_rss_gib,
+    run_json,
+    save_data,
+    update_section,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -153,6 +161,7 @@ def main() -> None:
             save_data("train_speed_partial", {"machine": machine, "rows": rows})
     update_section("train_speed", render(rows, machine, args.iterations, args.warmup))
     save_data("train_speed", {"machine": machine, "rows": rows})
+    drop_data("train_speed_partial")  # the progress copy, kept while the run was going
 
 
 if __name__ == "__main__":
