@@ -116,7 +116,7 @@ def measure(size: int, repeats: int, skip: set[str]) -> dict[str, float | str]:
 
     from attentiongan_tf import build_generator
     from attentiongan_tf.export.savedmodel import export_savedmodel
-    from attentiongan_tf.export.tflite import export_tflite
+    from attentiongan_tf.export.tflite import export_tflite_model
     from attentiongan_tf.inference import KerasRunner, SavedModelRunner, TFJSNodeRunner, TFLiteRunner
 
     keras.utils.set_random_seed(0)
@@ -128,13 +128,12 @@ def measure(size: int, repeats: int, skip: set[str]) -> dict[str, float | str]:
         savedmodel = export_savedmodel(model, tmp)["path"]
         results["SavedModel (translate_float)"] = _median_latency(SavedModelRunner(savedmodel).run, image, repeats)
         variants = [v for v in ("float32", "float16", "dynamic_range") if f"tflite_{v}" not in skip]
-        source = export_savedmodel(model, Path(tmp) / "tflite", reflection="slices")["path"]  # as export.py does
-        for variant, info in export_tflite(source, tmp, variants).items():
+        for variant, info in export_tflite_model(model, tmp, variants).items():
             runner = TFLiteRunner(info["path"], num_threads=2)
             results[f"TFLite {variant} (LiteRT, XNNPACK, 2 threads)"] = _median_latency(runner.run, image, repeats)
         if "tflite_fixed" not in skip:
-            fixed = export_savedmodel(model, Path(tmp) / "fixed", fixed_size=size, reflection="slices")["path"]
-            for variant, info in export_tflite(fixed, tmp, ["float32", "dynamic_range"], fixed_size=size).items():
+            fixed = export_tflite_model(model, tmp, ["float32", "dynamic_range"], fixed_size=size)
+            for variant, info in fixed.items():
                 runner = TFLiteRunner(info["path"], num_threads=2)
                 name = f"TFLite {variant}, fixed size (LiteRT, XNNPACK, 2 threads)"
                 results[name] = _median_latency(runner.run, image, repeats)

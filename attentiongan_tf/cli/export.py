@@ -170,7 +170,7 @@ def write_exports(args: argparse.Namespace, model: keras.Model, representative: 
     from attentiongan_tf.export import export_savedmodel
     from attentiongan_tf.export.onnx_export import export_onnx
     from attentiongan_tf.export.tfjs import export_tfjs
-    from attentiongan_tf.export.tflite import export_tflite
+    from attentiongan_tf.export.tflite import export_tflite_model
 
     output = Path(args.output)
     summary: dict = {"checkpoint": str(args.checkpoint), "direction": args.direction}
@@ -180,13 +180,8 @@ def write_exports(args: argparse.Namespace, model: keras.Model, representative: 
         if "savedmodel" in args.format:
             summary["savedmodel"] = saved
         if "tflite" in args.format:
-            # The converter's own SavedModel: reflection pads as slices (XNNPACK has no MirrorPad: 20 of them
-            # split the delegated graph), and the fixed [1, N, N, 3] input of --tflite-fixed-size.
-            source = export_savedmodel(
-                model, Path(scratch) / "tflite", args.name, fixed_size=args.tflite_fixed_size, reflection="slices"
-            )["path"]
-            summary["tflite"] = export_tflite(
-                source, output, args.tflite_variants, representative, args.overwrite, args.tflite_fixed_size
+            summary["tflite"] = export_tflite_model(
+                model, output, args.tflite_variants, representative, args.overwrite, args.tflite_fixed_size, args.name
             )
         if "tfjs" in args.format:
             summary["tfjs"] = export_tfjs(

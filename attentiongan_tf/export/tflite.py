@@ -15,14 +15,19 @@ every other variant (Android/iOS code is identical across variants).
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
 
-from attentiongan_tf.export.savedmodel import check_variants, prepare_output
+from attentiongan_tf.export.savedmodel import check_variants, export_savedmodel, prepare_output
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE, UINT8_SIGNATURE
+
+if TYPE_CHECKING:
+    import keras
 
 TFLITE_VARIANTS = ("float32", "float16", "dynamic_range", "int8")
 TFLITE_SIGNATURES = (UINT8_SIGNATURE, FLOAT_SIGNATURE)
@@ -159,3 +164,32 @@ def export_tflite(
             "path": str(path), "size_bytes": len(content), "ops": ops, "input_shape": shape, "fixed_size": fixed_size
         }
     return results
+
+
+def export_tflite_model(
+    model: keras.Model,
+    output: str | os.PathLike,
+    variants: Iterable[str] = TFLITE_VARIANTS,
+    representative: Iterable[np.ndarray] | None = None,
+    overwrite: bool = False,
+    fixed_size: int | None = None,
+    name: str = "attentiongan",
+) -> dict[str, dict]:
+    """Convert a generator to TFLite the way ``export.py`` does: from a SavedModel of its own, written for
+    the converter (reflection pads as slices, since XNNPACK has no MirrorPad and each one splits the delegated
+    graph; the fixed [1, N, N, 3] input with ``fixed_size``) in a temporary folder.
+
+    Args:
+        model: the generator (either family).
+        output, variants, representative, overwrite, fixed_size: as in :func:`export_tflite`.
+        name: the file name stem (``<name>_<variant>.tflite``).
+
+    Returns:
+        as :func:`export_tflite`.
+
+    Example:
+        >>> export_tflite_model(generator, "/tmp/out", ["dynamic_range"], fixed_size=256)  # doctest: +SKIP
+    """
+    with tempfile.TemporaryDirectory(prefix="attentiongan_tflite_") as scratch:
+        source = export_savedmodel(model, scratch, name, fixed_size=fixed_size, reflection="slices")["path"]
+        return export_tflite(source, output, variants, representative, overwrite, fixed_size)
