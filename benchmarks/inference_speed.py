@@ -1,12 +1,14 @@
-"""Inference latency of one 256² image: Keras, SavedModel, TFLite (any-size and fixed-size), TF.js (Node, Chromium).
+"""Inference latency of one 256² image: Keras, SavedModel, TFLite and TF.js (any-size and fixed-size), Chromium.
 
 A scheme II generator (ngf 64, 9 blocks, seeded random weights: latency does not depend on the values) is
 exported with the project's own exporters into a temporary folder, then each runtime translates the same
 uint8 image; the median of ``--repeats`` runs after one warm-up is reported. TFLite uses LiteRT (XNNPACK)
 with 2 threads, for the any-size models and for ``--tflite-fixed-size`` ones; TF.js runs the wasm backend
-in Node (``npm ci`` first) and the wasm and WebGL backends in headless Chromium (playwright-core; without a
-GPU WebGL runs on SwiftShader). With ``--official-dir`` the official PyTorch generator's eager forward is
-timed too (2 threads), with ``--official-python`` (a Python that has torch)::
+in Node (``npm ci`` first; any-size and ``--tfjs-fixed-size`` models) and the wasm and WebGL backends in
+headless Chromium (playwright-core; without a GPU WebGL runs on SwiftShader). ``tfjs_profile.mjs`` then
+splits both Node models' time by op and measures the wasm convolution peak, which gives the TF.js floor.
+With ``--official-dir`` the official PyTorch generator's eager forward is timed too (2 threads), with
+``--official-python`` (a Python that has torch)::
 
     python benchmarks/inference_speed.py --official-dir /tmp/official --official-python /work/torchenv/bin/python
 
@@ -34,6 +36,7 @@ from results import machine_description, official_worker_command, run_json, save
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 BROWSER_SCRIPT = Path(__file__).resolve().parent / "browser_latency.mjs"
+PROFILE_SCRIPT = Path(__file__).resolve().parent / "tfjs_profile.mjs"
 TARGET_SIZE = 256
 SKIPPABLE = ("tflite_float16", "tflite_dynamic_range", "tflite_fixed", "tfjs", "chromium")
 
@@ -62,7 +65,9 @@ TARGETS = {
     "TFLite dynamic_range (LiteRT, XNNPACK, 2 threads)": DYNAMIC_RANGE_TARGET,
     "TFLite dynamic_range, fixed size (LiteRT, XNNPACK, 2 threads)": DYNAMIC_RANGE_TARGET,
     "TF.js wasm in Node (float32 weights)": Target("<= 4 s", seconds=4.0),
+    "TF.js wasm in Node, fixed size (float32 weights)": Target("<= 4 s", seconds=4.0),
 }
+TFJS_ANY, TFJS_FIXED = "any size", "fixed size"
 
 
 def _median_latency(run, image: np.ndarray, repeats: int) -> float:
@@ -111,7 +116,18 @@ def chromium_latency(folder: str, size: int, repeats: int) -> dict[str, float | 
     return rows
 
 
-def measure(size: int, repeats: int, skip: set[str]) -> dict[str, float | str]:
+def tfjs_profile(folders: dict[str, str], size: int, repeats: int) -> dict:
+    """Per-op kernel times of each TF.js model in Node and the wasm convolution peak (``tfjs_profile.mjs``)."""
+    command = ["node", str(PROFILE_SCRIPT), str(REPO_ROOT / "node_modules"), str(size), str(repeats), *folders.values()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=REPO_ROOT)
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    by_folder = {folder: name for name, folder in folders.items()}
+    return {"peak": data["peak"], "models": {by_folder[k]: v for k, v in data["models"].items()}}
+
+
+def measure(size: int, repeats: int, skip: set[str]) -> tuple[dict[str, float | str], dict]:
     import keras
 
     from attentiongan_tf import build_generator
@@ -123,6 +139,7 @@ def measure(size: int, repeats: int, skip: set[str]) -> dict[str, float | str]:
     model = build_generator(variant="scheme2", ngf=64, n_blocks=9)
     image = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
     results: dict[str, float | str] = {}
+    profile: dict = {}
     with tempfile.TemporaryDirectory(prefix="inference_speed_") as tmp:
         results["Keras (eager call of a tf.function)"] = _median_latency(KerasRunner(model).run, image, repeats)
         savedmodel = export_savedmodel(model, tmp)["path"]
@@ -139,20 +156,57 @@ def measure(size: int, repeats: int, skip: set[str]) -> dict[str, float | str]:
                 results[name] = _median_latency(runner.run, image, repeats)
         if not {"tfjs", "chromium"} <= skip:
             try:
-                from attentiongan_tf.export.tfjs import export_tfjs
+                from attentiongan_tf.export.tfjs import export_tfjs, export_tfjs_model
 
                 folder = export_tfjs(savedmodel, tmp, ["float32"])["float32"]["path"]
                 if "tfjs" not in skip:
+                    fixed = export_tfjs_model(model, tmp, ["float32"], fixed_size=size)["float32"]["path"]
+                    folders = {TFJS_ANY: folder, TFJS_FIXED: fixed}
                     node = _tfjs_latency(TFJSNodeRunner(folder), image, repeats)
                     results["TF.js wasm in Node (float32 weights)"] = node
+                    node = _tfjs_latency(TFJSNodeRunner(fixed), image, repeats)
+                    results["TF.js wasm in Node, fixed size (float32 weights)"] = node
+                    profile = tfjs_profile(folders, size, repeats)
                 if "chromium" not in skip:
                     results.update(chromium_latency(folder, size, repeats))
             except (RuntimeError, FileNotFoundError, subprocess.TimeoutExpired) as error:
                 results["TF.js (float32 weights)"] = f"not run: {str(error).splitlines()[0]}"
-    return results
+    return results, profile
 
 
-def report(size: int, repeats: int, machine: str, official: float | None, results: dict) -> str:
+def profile_report(profile: dict) -> list[str]:
+    """Where the TF.js time goes, and the floor that the wasm convolution peak sets (empty without a profile)."""
+    if not profile:
+        return []
+    if "error" in profile:
+        return ["", f"TF.js profile not run: {profile['error']}"]
+    peak = profile["peak"]
+    rate = peak["conv_gmacs"]
+    lines = [
+        "",
+        "Where the TF.js wasm time goes in Node (`benchmarks/tfjs_profile.mjs`: `tf.profile` kernel times, the "
+        f"quietest of the runs). Measured wasm peak: {rate:.1f} GMAC/s for a 3×3 256→256 conv at 64² alone, "
+        f"{peak['matmul_gmacs']:.1f} GMAC/s for a 1024³ matmul (SIMD {peak['simd']}, threads {peak['threads']}: "
+        "tfjs-backend-wasm has no threads in Node). Convolution floor = the model's conv MACs at that peak.",
+        "",
+        "| TF.js model | kernel total (s) | Conv2D (s) | conv GMAC | conv rate (GMAC/s) | conv floor (s) "
+        "| all other ops (s) | largest other ops (ms) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, model in profile["models"].items():
+        ops = model["ops"]
+        conv = sum(ops.get(op, {}).get("ms", 0.0) for op in ("Conv2D", "FusedConv2D")) / 1000
+        gmac = model["conv_macs"] / 1e9
+        others = sorted(((v["ms"], k) for k, v in ops.items() if k not in ("Conv2D", "FusedConv2D")), reverse=True)
+        largest = ", ".join(f"{k} {ms:.0f}" for ms, k in others[:4])
+        lines.append(
+            f"| {name} | {model['total_ms'] / 1000:.3f} | {conv:.3f} | {gmac:.1f} | {gmac / conv:.1f} "
+            f"| {gmac / rate:.3f} | {model['total_ms'] / 1000 - conv:.3f} | {largest} |"
+        )
+    return lines
+
+
+def report(size: int, repeats: int, machine: str, official: float | None, results: dict, profile: dict) -> str:
     """The markdown section: one row per runtime with its speed-up over the official forward and its target."""
     lines = [
         f"## Inference latency, one {size}² image, scheme II ngf 64 / 9 blocks",
@@ -174,7 +228,7 @@ def report(size: int, repeats: int, machine: str, official: float | None, result
         target = TARGETS.get(name)
         verdict = "" if target is None else target.verdict(value, official) if size == TARGET_SIZE else "(at 256² only)"
         lines.append(f"| {name} | {value:.3f} | {ratio} | {verdict} |")
-    return "\n".join(lines)
+    return "\n".join(lines + profile_report(profile))
 
 
 def main() -> None:
@@ -196,11 +250,14 @@ def main() -> None:
             args.official_dir, args.size, args.official_python, iterations=0, forward_repeats=args.repeats, threads=2
         )
         official = run_json(command)["forward_s"]
-    results = measure(args.size, args.repeats, set(args.skip))
+    results, profile = measure(args.size, args.repeats, set(args.skip))
     for name, value in results.items():
         print(name, value)
-    update_section("inference_speed", report(args.size, args.repeats, machine, official, results))
-    save_data("inference_speed", {"machine": machine, "official_forward_s": official, "latency_s": results})
+    update_section("inference_speed", report(args.size, args.repeats, machine, official, results, profile))
+    save_data(
+        "inference_speed",
+        {"machine": machine, "official_forward_s": official, "latency_s": results, "tfjs_profile": profile},
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 //
 // Query parameters: ?model=URL of model.json (default model/model.json), ?backend=wasm|webgl|webgpu|cpu (default:
 // webgl when the browser can create a WebGL context, else wasm), ?size=N working size (long side, default 512).
-// Photos are scaled down to the working size before translation; the model pads any image size itself.
+// Photos are scaled down to the working size before translation; an any-size model pads any image size itself,
+// and for a fixed-size model (export.py --tfjs-fixed-size N) the page scales photos to fit N and pads them to N × N.
 (() => {
   'use strict';
   const params = new URLSearchParams(window.location.search);
@@ -14,6 +15,7 @@
   const downloadEl = document.getElementById('download');
   const BACKENDS = ['wasm', 'webgl', 'webgpu', 'cpu'];
   let model = null;
+  let fixedSize = null;
   let lastImage = null;
   if (params.get('size')) {
     const option = document.createElement('option');
@@ -23,7 +25,8 @@
   }
 
   function workingSize(width, height) {
-    const scale = Math.min(1, Number(sizeEl.value) / Math.max(width, height));
+    const limit = fixedSize ? Math.min(fixedSize, Number(sizeEl.value)) : Number(sizeEl.value);
+    const scale = Math.min(1, limit / Math.max(width, height));
     return [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
   }
 
@@ -64,6 +67,20 @@
     throw new Error(`no usable TF.js backend among ${order.join(', ')}`);
   }
 
+  // Reflect-pad a (1, h, w, 3) batch at the bottom/right to a fixed-size model's N × N (repeatedly, for images
+  // under half of N; symmetric where a side is a single pixel); any-size models get the batch as it is.
+  function padToFixed(batch) {
+    let padded = batch;
+    while (fixedSize && (padded.shape[1] < fixedSize || padded.shape[2] < fixedSize)) {
+      const [, h, w] = padded.shape;
+      const rows = Math.min(fixedSize - h, Math.max(h - 1, 1));
+      const cols = Math.min(fixedSize - w, Math.max(w - 1, 1));
+      const mode = h === 1 || w === 1 ? 'symmetric' : 'reflect';
+      padded = tf.mirrorPad(padded, [[0, 0], [0, rows], [0, cols], [0, 0]], mode);
+    }
+    return padded;
+  }
+
   function drawMask(mask, index, count) {
     const figure = document.createElement('figure');
     const canvas = document.createElement('canvas');
@@ -86,8 +103,10 @@
     setStatus('Translating…', 'busy');
     const started = performance.now();
     const pixels = tf.browser.fromPixels(inputCanvas);
-    const batch = tf.tidy(() => pixels.toFloat().div(127.5).sub(1).expandDims(0));
-    const [translated, attention] = model.execute({ images: batch }, ['image', 'attention']);
+    const batch = tf.tidy(() => padToFixed(pixels.toFloat().div(127.5).sub(1).expandDims(0)));
+    const [padded, paddedAttention] = model.execute({ images: batch }, ['image', 'attention']);
+    const [translated, attention] = [padded, paddedAttention].map((t) => t.slice([0, 0, 0, 0], [1, height, width, -1]));
+    tf.dispose([padded, paddedAttention]);
     const rgb = tf.tidy(() => translated.squeeze([0]).add(1).mul(127.5).round().clipByValue(0, 255).toInt());
     await tf.browser.toPixels(rgb, document.getElementById('output'));
     const count = attention.shape[3];
@@ -149,6 +168,8 @@
     try {
       const backend = await pickBackend();
       model = await tf.loadGraphModel(modelUrl);
+      const inputShape = model.inputs[0].shape || [];
+      fixedSize = inputShape[1] > 0 && inputShape[1] === inputShape[2] ? inputShape[1] : null;
       listBackends(backend);
       fileEl.disabled = false;
       setStatus(`ready (backend ${backend})`, 'ready');

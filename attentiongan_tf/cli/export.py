@@ -10,6 +10,7 @@ Layout of OUTPUT:
     tflite/<name>_<variant>.tflite float32 / float16 / dynamic_range / int8, builtin ops only
                                    (with --tflite-fixed-size N: <name>_<variant>_fixed<N>.tflite, input [1, N, N, 3])
     tfjs/<variant>/                model.json + weight shards, float32 / float16 / uint8 weights
+                                   (with --tfjs-fixed-size N: tfjs/<variant>_fixed<N>/, input [1, N, N, 3])
     onnx/<name>_<variant>.onnx     uint8 (serving_default) / float (translate_float), dynamic batch, H, W
     export_summary.json            sizes of everything written
 
@@ -35,7 +36,7 @@ cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up li
 
 from attentiongan_tf.export.onnx_export import ONNX_VARIANTS  # noqa: E402
 from attentiongan_tf.export.serving import MIN_SIZE, MULTIPLE, valid_size  # noqa: E402
-from attentiongan_tf.export.tfjs import TFJS_VARIANTS  # noqa: E402
+from attentiongan_tf.export.tfjs import TFJS_VARIANTS, tfjs_folder_name  # noqa: E402
 from attentiongan_tf.export.tflite import TFLITE_VARIANTS, tflite_filename  # noqa: E402
 
 FORMATS = ("savedmodel", "tflite", "tfjs", "onnx")
@@ -80,7 +81,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--tfjs-variants", type=csv_choice(TFJS_VARIANTS, "--tfjs-variants"), default=list(TFJS_VARIANTS)
     )
     parser.add_argument(
-        "--onnx-variants", type=csv_choice(tuple(ONNX_VARIANTS), "--onnx-variants"), default=list(ONNX_VARIANTS),
+        "--tfjs-fixed-size", type=int, metavar="N",
+        help="TF.js models with a fixed [1, N, N, 3] input (N a multiple of 4, >= 8) and pooled instance norms: "
+        "the fastest wasm graph; translate pads smaller images and refuses larger ones",
+    )  # fmt: skip
+    parser.add_argument(
+        "--onnx-variants",
+        type=csv_choice(tuple(ONNX_VARIANTS), "--onnx-variants"),
+        default=list(ONNX_VARIANTS),
         help="uint8 (serving_default signature) and/or float (translate_float); default both",
     )
     parser.add_argument("--onnx-opset", type=int, default=17, help="ONNX opset (default 17)")
@@ -107,7 +115,7 @@ def planned_paths(args: argparse.Namespace) -> list[Path]:
     if "tflite" in args.format:
         paths += [out / "tflite" / tflite_filename(args.name, v, args.tflite_fixed_size) for v in args.tflite_variants]
     if "tfjs" in args.format:
-        paths += [out / "tfjs" / v for v in args.tfjs_variants]
+        paths += [out / "tfjs" / tfjs_folder_name(v, args.tfjs_fixed_size) for v in args.tfjs_variants]
     if "onnx" in args.format:
         paths += [out / "onnx" / f"{args.name}_{v}.onnx" for v in args.onnx_variants]
     return paths
@@ -141,12 +149,13 @@ def validate(args: argparse.Namespace) -> None:
             raise ValueError(f"--{flag.replace('_', '-')} must be a positive integer, got {value}")
     if args.representative_size < 8 or args.representative_size % 4:
         raise ValueError(f"--representative-size must be a multiple of 4 and >= 8, got {args.representative_size}")
-    fixed = args.tflite_fixed_size
-    if fixed is not None and "tflite" not in args.format:
-        formats = ",".join(args.format)
-        raise ValueError(f"--tflite-fixed-size applies to TFLite only; add tflite to --format (got {formats})")
-    if fixed is not None and not valid_size(fixed):
-        raise ValueError(f"--tflite-fixed-size must be a multiple of {MULTIPLE} and >= {MIN_SIZE}, got {fixed}")
+    for kind, name in (("tflite", "TFLite"), ("tfjs", "TF.js")):
+        fixed = getattr(args, f"{kind}_fixed_size")
+        if fixed is not None and kind not in args.format:
+            formats = ",".join(args.format)
+            raise ValueError(f"--{kind}-fixed-size applies to {name} only; add {kind} to --format (got {formats})")
+        if fixed is not None and not valid_size(fixed):
+            raise ValueError(f"--{kind}-fixed-size must be a multiple of {MULTIPLE} and >= {MIN_SIZE}, got {fixed}")
     if not Path(args.checkpoint).exists():
         raise FileNotFoundError(f"--checkpoint {args.checkpoint} does not exist")
     needs_int8 = "tflite" in args.format and "int8" in args.tflite_variants
@@ -169,7 +178,7 @@ def write_exports(args: argparse.Namespace, model: keras.Model, representative: 
     """
     from attentiongan_tf.export import export_savedmodel
     from attentiongan_tf.export.onnx_export import export_onnx
-    from attentiongan_tf.export.tfjs import export_tfjs
+    from attentiongan_tf.export.tfjs import export_tfjs, export_tfjs_model
     from attentiongan_tf.export.tflite import export_tflite_model
 
     output = Path(args.output)
@@ -183,7 +192,11 @@ def write_exports(args: argparse.Namespace, model: keras.Model, representative: 
             summary["tflite"] = export_tflite_model(
                 model, output, args.tflite_variants, representative, args.overwrite, args.tflite_fixed_size, args.name
             )
-        if "tfjs" in args.format:
+        if "tfjs" in args.format and args.tfjs_fixed_size is not None:
+            summary["tfjs"] = export_tfjs_model(
+                model, output, args.tfjs_variants, args.shard_bytes, args.overwrite, args.tfjs_fixed_size
+            )
+        elif "tfjs" in args.format:
             summary["tfjs"] = export_tfjs(
                 saved["path"], output, args.tfjs_variants, args.shard_bytes, overwrite=args.overwrite
             )

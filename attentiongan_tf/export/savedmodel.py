@@ -17,8 +17,9 @@ import keras
 
 from attentiongan_tf import __version__
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE, LABELS_INPUT, Endpoint, label_input_of, make_endpoints
+from attentiongan_tf.models.generators import deploy_fusion
 from attentiongan_tf.nn.conv_transpose import deploy_implementation
-from attentiongan_tf.nn.layers import deploy_reflection
+from attentiongan_tf.nn.layers import deploy_normalization, deploy_reflection
 
 METADATA_FILE = "attentiongan_export.json"
 PRODUCER = "attentiongan_tf"
@@ -81,6 +82,7 @@ def export_savedmodel(
     domains: Sequence[str] | None = None,
     fixed_size: int | None = None,
     reflection: str = "pad",
+    normalization: str = "reduce",
 ) -> dict:
     """Write ``model`` as a TF Serving SavedModel with the endpoints of :func:`make_endpoints`.
 
@@ -99,6 +101,9 @@ def export_savedmodel(
             ``fixed_size`` in the metadata): the source of fixed-size TFLite models. Default: any size.
         reflection: ``"pad"`` (MirrorPad ops) or ``"slices"`` (edge slices and concatenations, the same numbers):
             the source of the TFLite models, since XNNPACK has no MirrorPad and each one splits its graph.
+        normalization: ``"reduce"`` (``Mean`` ops) or ``"pool"`` (average pools over the whole H × W, the same
+            numbers; needs ``fixed_size``): the source of the fixed-size TF.js models, since TF.js wasm
+            transposes the tensor for every ``Mean`` over H and W.
 
     Returns:
         dict with ``path`` (the version directory), ``size_bytes`` and ``signatures`` (and ``domains`` for a
@@ -118,10 +123,12 @@ def export_savedmodel(
         if len(domains) != label.size:
             raise ValueError(f"{len(domains)} domain names given for a generator with {label.size} label entries")
         metadata = {**metadata, "domains": domains, "label_input": LABELS_INPUT}
+    if normalization == "pool" and fixed_size is None:
+        raise ValueError("normalization='pool' needs fixed_size (average pools take a static window)")
     endpoints = make_endpoints(model, label, fixed_size)
     if fixed_size is not None:
         metadata = {**metadata, "fixed_size": fixed_size}
-    written = write_savedmodel(model, endpoints, output, name, version, overwrite, metadata, reflection)
+    written = write_savedmodel(model, endpoints, output, name, version, overwrite, metadata, reflection, normalization)
     return written if label is None else {**written, "domains": domains}
 
 
@@ -134,12 +141,14 @@ def write_savedmodel(
     overwrite: bool,
     metadata: dict,
     reflection: str = "pad",
+    normalization: str = "reduce",
 ) -> dict:
     """Write ``endpoints`` ({name: :class:`Endpoint`}) of ``model`` with ExportArchive in TF Serving layout.
 
     ``metadata`` goes to ``assets.extra/`` (ignored by TF Serving, read by :func:`read_metadata`) with the
-    :func:`export_marker` added as ``producer``; ``reflection`` is how reflection pads are traced (see
-    :func:`attentiongan_tf.nn.layers.deploy_reflection`). Returns ``{"path", "size_bytes", "signatures"}``.
+    :func:`export_marker` added as ``producer``; ``reflection`` and ``normalization`` are how reflection pads
+    and instance norms are traced (see :func:`attentiongan_tf.nn.layers.deploy_reflection` and
+    :func:`~attentiongan_tf.nn.layers.deploy_normalization`). Returns ``{"path", "size_bytes", "signatures"}``.
     """
     if not isinstance(version, int) or version < 1:
         raise ValueError(f"version must be a positive integer, got {version!r}")
@@ -149,9 +158,14 @@ def write_savedmodel(
     prepare_output(path, overwrite)
     archive = keras.export.ExportArchive()
     archive.track(model)
-    # Sub-pixel transposed convs: the same numbers, but TFLite (XNNPACK) and TF.js (wasm) run them with their
-    # fast convolution kernels; both are converted from this SavedModel.
-    with deploy_implementation(model, "phases"), deploy_reflection(model, reflection):
+    # Sub-pixel transposed convs and the attention fusion as 1×1 convs: the same numbers, but TFLite (XNNPACK)
+    # and TF.js (wasm) run them with their fast convolution kernels; both are converted from a SavedModel.
+    with (
+        deploy_implementation(model, "phases"),
+        deploy_fusion(model, "conv"),
+        deploy_reflection(model, reflection),
+        deploy_normalization(model, normalization),
+    ):
         for endpoint, spec in endpoints.items():
             archive.add_endpoint(name=endpoint, fn=spec.fn, input_signature=spec.input_signature)
         archive.write_out(str(path), verbose=False)

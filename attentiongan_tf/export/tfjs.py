@@ -5,7 +5,10 @@ The ``translate_float`` signature is converted (float32 [-1, 1] input, any
 size; outputs ``image``, ``attention``, ``content``): TF.js has no uint8
 tensors, and the page / Node runner normalise pixels themselves. Weights are
 sharded (``--weight_shard_size_bytes``) so browsers fetch them in parallel and
-cache each shard.
+cache each shard. A fixed-size model (:func:`export_tfjs_model` with
+``fixed_size`` N, ``export.py --tfjs-fixed-size N``) takes exactly [1, N, N, 3]
+and computes its instance norms with average pools: the fastest graph for the
+wasm backend (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -16,12 +19,17 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from attentiongan_tf.export.savedmodel import check_variants
+from attentiongan_tf.export.savedmodel import check_variants, export_savedmodel, read_metadata
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE
 from attentiongan_tf.export.staging import staged_path
+
+if TYPE_CHECKING:
+    import keras
 
 TFJS_VARIANTS = ("float32", "float16", "uint8")
 QUANTIZE_FLAGS = {"float32": [], "float16": ["--quantize_float16=*"], "uint8": ["--quantize_uint8=*"]}
@@ -93,6 +101,11 @@ def convert_variant(
     repair_signature(folder / "model.json")
 
 
+def tfjs_folder_name(variant: str, fixed_size: int | None = None) -> str:
+    """``<variant>`` for an any-size model, ``<variant>_fixed<N>`` for a fixed-size one."""
+    return variant if fixed_size is None else f"{variant}_fixed{fixed_size}"
+
+
 def export_tfjs(
     savedmodel_dir: str | os.PathLike,
     output: str | os.PathLike,
@@ -103,14 +116,15 @@ def export_tfjs(
     """Write ``output/tfjs/<variant>/`` (``model.json`` + weight shards) for each variant.
 
     Args:
-        savedmodel_dir: a SavedModel written by :func:`attentiongan_tf.export.export_savedmodel`.
+        savedmodel_dir: a SavedModel written by :func:`attentiongan_tf.export.export_savedmodel`; one written
+            with ``fixed_size`` N goes to ``output/tfjs/<variant>_fixed<N>/``.
         output: export root.
         variants: any of ``float32``, ``float16``, ``uint8`` (weight storage; compute is float32).
         shard_bytes: maximum size of one weight shard.
         overwrite: replace existing folders.
 
     Returns:
-        dict mapping each variant to ``{"path": str, "size_bytes": int, "shards": int}``.
+        dict mapping each variant to ``{"path": str, "size_bytes": int, "shards": int, "fixed_size": N or None}``.
 
     Example:
         >>> export_tfjs("/tmp/out/savedmodel/attentiongan/1", "/tmp/out", ["float16"])  # doctest: +SKIP
@@ -118,7 +132,8 @@ def export_tfjs(
     variants = check_variants(variants, TFJS_VARIANTS, "TF.js")
     if shard_bytes < 1024:
         raise ValueError(f"shard_bytes must be at least 1024, got {shard_bytes}")
-    folders = {v: Path(output) / "tfjs" / v for v in variants}
+    fixed_size = (read_metadata(savedmodel_dir) or {}).get("fixed_size")
+    folders = {v: Path(output) / "tfjs" / tfjs_folder_name(v, fixed_size) for v in variants}
     for folder in folders.values():
         if folder.exists() and not overwrite:
             raise FileExistsError(f"{folder} already exists; pass --overwrite (overwrite=True) to replace it")
@@ -131,5 +146,38 @@ def export_tfjs(
             "path": str(folder),
             "size_bytes": sum(f.stat().st_size for f in files),
             "shards": sum(f.suffix == ".bin" for f in files),
+            "fixed_size": fixed_size,
         }
     return results
+
+
+def export_tfjs_model(
+    model: keras.Model,
+    output: str | os.PathLike,
+    variants: Iterable[str] = TFJS_VARIANTS,
+    shard_bytes: int = DEFAULT_SHARD_BYTES,
+    overwrite: bool = False,
+    fixed_size: int | None = None,
+) -> dict[str, dict]:
+    """Convert a generator to TF.js the way ``export.py`` does, from a SavedModel of its own in a temporary folder.
+
+    With ``fixed_size`` N that SavedModel takes exactly [1, N, N, 3] and its instance norms are average pools
+    over the whole image (the same numbers; TF.js wasm transposes the tensor for every ``Mean`` over H and W),
+    and the models go to ``output/tfjs/<variant>_fixed<N>/``. Callers pad smaller images to N and refuse larger
+    ones (as :class:`attentiongan_tf.inference.TFJSNodeRunner` does).
+
+    Args:
+        model: the generator (either family).
+        output, variants, shard_bytes, overwrite: as in :func:`export_tfjs`.
+        fixed_size: N (a multiple of 4, at least 8), or None for any size.
+
+    Returns:
+        as :func:`export_tfjs`.
+
+    Example:
+        >>> export_tfjs_model(generator, "/tmp/out", ["float32"], fixed_size=256)  # doctest: +SKIP
+    """
+    normalization = "reduce" if fixed_size is None else "pool"
+    with tempfile.TemporaryDirectory(prefix="attentiongan_tfjs_") as scratch:
+        source = export_savedmodel(model, scratch, fixed_size=fixed_size, normalization=normalization)["path"]
+        return export_tfjs(source, output, variants, shard_bytes, overwrite)

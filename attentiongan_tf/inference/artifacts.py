@@ -22,6 +22,20 @@ from attentiongan_tf.inference.savedmodel_checks import check_savedmodel_signatu
 logger = logging.getLogger(__name__)
 
 
+def pad_to_fixed_size(image: np.ndarray, fixed_size: tuple[int, int], path: Path) -> np.ndarray:
+    """``image`` (H, W, 3) reflect-padded at the bottom/right to a fixed-size model's input (the way the any-size
+    exports pad to a multiple of 4); a larger image is refused in one line naming ``path``."""
+    (height, width), (fixed_h, fixed_w) = image.shape[:2], fixed_size
+    if height > fixed_h or width > fixed_w:
+        raise ValueError(
+            f"{path} takes images up to {fixed_w}×{fixed_h} (a fixed-size export), got {width}×{height}; "
+            "resize it first (translate --load-size) or use an any-size export"
+        )
+    rows = reflect_indices(tf.constant(height), tf.constant(fixed_h)).numpy()
+    cols = reflect_indices(tf.constant(width), tf.constant(fixed_w)).numpy()
+    return image[rows][:, cols]
+
+
 def _label_feed(runner: PerImageRunner) -> dict[str, np.ndarray]:
     """``{"labels": (1, n) float32}`` for a multi-domain runner, else nothing."""
     labels = runner.label_batch()
@@ -97,15 +111,9 @@ class TFLiteRunner(PerImageRunner):
     def _call(self, image: np.ndarray) -> dict:
         if self.fixed_size is None:
             return self._signature(images=to_model_input(image), **_label_feed(self))
-        (height, width), (fixed_h, fixed_w) = image.shape[:2], self.fixed_size
-        if height > fixed_h or width > fixed_w:
-            raise ValueError(
-                f"{self.path} takes images up to {fixed_w}×{fixed_h} (a fixed-size export), got {width}×{height}; "
-                "resize it first (translate --load-size) or use an any-size export"
-            )
-        rows = reflect_indices(tf.constant(height), tf.constant(fixed_h)).numpy()
-        cols = reflect_indices(tf.constant(width), tf.constant(fixed_w)).numpy()
-        outputs = self._signature(images=to_model_input(image[rows][:, cols]), **_label_feed(self))
+        padded = pad_to_fixed_size(image, self.fixed_size, self.path)
+        outputs = self._signature(images=to_model_input(padded), **_label_feed(self))
+        height, width = image.shape[:2]
         return {key: value[:, :height, :width] for key, value in outputs.items()}
 
 

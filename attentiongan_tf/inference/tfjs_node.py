@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from attentiongan_tf.export.serving import LABELS_INPUT, OUTPUT_KEYS
+from attentiongan_tf.inference.artifacts import pad_to_fixed_size
 from attentiongan_tf.inference.pixels import to_model_input
 from attentiongan_tf.inference.runners import Runner, Target
 from attentiongan_tf.inference.translation import Translation
@@ -60,23 +61,38 @@ def find_node_modules(node_modules: str | os.PathLike | None = None, start: str 
     )
 
 
+def _input_dims(model_json: Path, name: str) -> list[int] | None:
+    """The dims of signature input ``name`` of a TF.js ``model.json`` (-1 where unknown), or None without it."""
+    inputs = json.loads(model_json.read_text()).get("signature", {}).get("inputs", {})
+    spec = next((spec for key, spec in inputs.items() if key.split(":")[0] == name), None)
+    return None if spec is None else [int(d.get("size", -1)) for d in spec.get("tensorShape", {}).get("dim", [])]
+
+
 def tfjs_label_size(model_json: Path) -> int | None:
     """The label size of a multi-domain TF.js model (its signature has a ``labels`` input), else ``None``."""
-    inputs = json.loads(model_json.read_text()).get("signature", {}).get("inputs", {})
-    labels = next((spec for name, spec in inputs.items() if name.split(":")[0] == LABELS_INPUT), None)
-    if labels is None:
+    dims = _input_dims(model_json, LABELS_INPUT)
+    if dims is None:
         return None
-    dims = [int(d.get("size", -1)) for d in labels.get("tensorShape", {}).get("dim", [])]
     if len(dims) != 2 or dims[1] < 1:
         raise ValueError(f"{model_json}: the {LABELS_INPUT} input has shape {dims}, not (B, n_domains)")
     return dims[1]
+
+
+def tfjs_fixed_size(model_json: Path) -> tuple[int, int] | None:
+    """(N, N) for a fixed-size TF.js model (``export.py --tfjs-fixed-size N``), ``None`` for an any-size one."""
+    dims = _input_dims(model_json, "images")
+    if dims is None or len(dims) != 4:
+        raise ValueError(f"{model_json}: no (B, H, W, 3) images input in the signature (was it written by export.py?)")
+    return (dims[1], dims[2]) if min(dims[1:3]) > 0 else None
 
 
 class TFJSNodeRunner(Runner):
     """Runs a TF.js graph model in Node (``@tensorflow/tfjs`` + wasm backend) via the packaged runner script.
 
     One Node process handles every image of a ``run`` call. Needs ``node`` on PATH and the TF.js packages
-    (see :func:`find_node_modules`).
+    (see :func:`find_node_modules`). A fixed-size model (``export.py --tfjs-fixed-size N``; ``fixed_size`` is
+    then ``(N, N)``) gets smaller images reflect-padded to N × N and its outputs cropped back; a larger image
+    is refused with a ``ValueError``, as in :class:`~attentiongan_tf.inference.TFLiteRunner`.
 
     Args:
         path: the TF.js model folder (holding ``model.json``) or the ``model.json`` file.
@@ -94,6 +110,7 @@ class TFJSNodeRunner(Runner):
         if not (self.path / "model.json").is_file():
             raise FileNotFoundError(f"no model.json in {self.path}")
         self.choose_target(target, tfjs_label_size(self.path / "model.json"), None, str(self.path), "TF.js model")
+        self.fixed_size = tfjs_fixed_size(self.path / "model.json")
         if shutil.which("node") is None:
             raise RuntimeError("running a TF.js model needs Node.js (`node` not found on PATH)")
         self.node_modules = find_node_modules(node_modules)
@@ -103,6 +120,9 @@ class TFJSNodeRunner(Runner):
         labels = self.label_batch()
         with tempfile.TemporaryDirectory(prefix="tfjs_run_") as tmp:
             items = []
+            sizes = [image.shape[:2] for image in images]
+            if self.fixed_size is not None:
+                images = [pad_to_fixed_size(image, self.fixed_size, self.path) for image in images]
             for index, image in enumerate(images):
                 batch = to_model_input(image)
                 batch.tofile(f"{tmp}/in{index}.f32")
@@ -122,7 +142,9 @@ class TFJSNodeRunner(Runner):
             self.last_timings_ms = [entry["ms"] for entry in report["outputs"]]
             return [
                 Translation(**{
-                    key: np.fromfile(f"{tmp}/out{index}.{key}.f32", np.float32).reshape(entry["shapes"][key][1:])
+                    key: np.fromfile(f"{tmp}/out{index}.{key}.f32", np.float32).reshape(entry["shapes"][key][1:])[
+                        : sizes[index][0], : sizes[index][1]
+                    ]
                     for key in OUTPUT_KEYS
                 })
                 for index, entry in enumerate(report["outputs"])

@@ -127,6 +127,7 @@ class ConditionalAttentionGenerator(keras.Model):
         self.n_masks = n_masks
         self.init_std = init_std
         self.n_content = n_masks - 1
+        self.fusion = "split"  # see generators.deploy_fusion
         policy = self.dtype_policy
         init = official_initializer(init_std)
         self.encoder = ResnetEncoder(ngf, n_blocks, init_std, name="encoder", dtype=policy)
@@ -154,7 +155,7 @@ class ConditionalAttentionGenerator(keras.Model):
         features = self.conditioning(features, label)
         content = self.content_head(features)
         attention = self.attention_head(features)
-        fused = attention_fusion(content, attention, tf.cast(image, self.variable_dtype))
+        fused = attention_fusion(content, attention, tf.cast(image, self.variable_dtype), self.fusion)
         return {"image": fused, "attention": attention, "content": split_channels(content, self.n_content)}
 
     def get_config(self):

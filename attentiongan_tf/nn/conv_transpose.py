@@ -7,7 +7,7 @@ import contextlib
 import keras
 import tensorflow as tf
 
-from attentiongan_tf.nn.layers import PACKAGE, fresh_initializer, switched_implementation
+from attentiongan_tf.nn.layers import PACKAGE, fresh_initializer, layers_of, switched_implementation
 
 IMPLEMENTATIONS = ("transpose", "phases")
 
@@ -40,7 +40,9 @@ class TorchConvTranspose2D(keras.layers.Layer):
       to train with TensorFlow).
     - ``"phases"``: the sub-pixel form. Output pixel ``stride*m + r`` only sees
       the kernel taps of phase ``r``, so each of the ``stride²`` phases is an
-      ordinary small convolution and ``depth_to_space`` interleaves them. TFLite's
+      ordinary small convolution; concatenations and reshapes interleave them
+      (``depth_to_space`` would be the same numbers, but TF.js wasm runs it ten
+      times slower). TFLite's
       XNNPACK delegate and the TF.js wasm backend run these convolutions with
       their fast kernels, but not ``TRANSPOSE_CONV``/``Conv2DBackpropInput``. It
       needs an output of exactly ``stride * n`` (``k - 2p + op == stride``), as in
@@ -145,7 +147,16 @@ class TorchConvTranspose2D(keras.layers.Layer):
                 phase_kernel = tf.transpose(tf.stack(rows), [0, 1, 3, 2])
                 source = _shift_window(inputs, [j for j, _ in taps_h], [j for j, _ in taps_w])
                 outputs.append(tf.nn.conv2d(source, phase_kernel, 1, "VALID"))
-        return tf.nn.depth_to_space(tf.concat(outputs, axis=-1), self.strides)
+        return self._interleave(outputs, tf.shape(inputs))
+
+    def _interleave(self, phases: list[tf.Tensor], shape: tf.Tensor) -> tf.Tensor:
+        # Phase (r, c) holds output pixels (s*m + r, s*n + c). Concatenating row r's phases on channels and
+        # reshaping (B, H, W, s*C) -> (B, H, s*W, C) interleaves the columns; concatenating those rows on W and
+        # reshaping (B, H, s*s*W, C) -> (B, s*H, s*W, C) interleaves the rows.
+        s, batch, height, width = self.strides, shape[0], shape[1], shape[2]
+        row_shape = tf.stack([batch, height, s * width, self.filters])
+        rows = [tf.reshape(tf.concat(phases[r * s : (r + 1) * s], axis=-1), row_shape) for r in range(s)]
+        return tf.reshape(tf.concat(rows, axis=2), tf.stack([batch, s * height, s * width, self.filters]))
 
     def compute_output_shape(self, input_shape):
         def size(n):
@@ -185,9 +196,7 @@ def _shift_window(inputs: tf.Tensor, offsets_h: list[int], offsets_w: list[int])
     return inputs
 
 
-def deploy_implementation(
-    model: keras.Layer, implementation: str = "phases"
-) -> contextlib.AbstractContextManager[int]:
+def deploy_implementation(model: keras.Layer, implementation: str = "phases") -> contextlib.AbstractContextManager[int]:
     """Temporarily switch every :class:`TorchConvTranspose2D` of ``model`` that supports it to ``implementation``.
 
     Trace (export) the model inside the ``with`` block; the previous implementations are restored on exit.
@@ -198,9 +207,7 @@ def deploy_implementation(
         ...     export_savedmodel(generator, "/tmp/out")
     """
     layers = [
-        layer
-        for layer in model._flatten_layers(include_self=True)
-        if isinstance(layer, TorchConvTranspose2D) and (implementation != "phases" or layer.supports_phases)
+        layer for layer in layers_of(model, TorchConvTranspose2D) if implementation != "phases" or layer.supports_phases
     ]
     for layer in layers:
         layer.check_implementation(implementation)

@@ -17,6 +17,8 @@ import tensorflow as tf
 PACKAGE = "attentiongan_tf"
 #: How :class:`ReflectionPadding2D` computes: one ``MirrorPad`` op, or edge slices concatenated around the input.
 REFLECT_IMPLEMENTATIONS = ("pad", "slices")
+#: How :class:`InstanceNormalization` takes means over H and W: ``reduce_mean``, or a full-size average pool.
+NORM_IMPLEMENTATIONS = ("reduce", "pool")
 
 
 def fresh_initializer(initializer) -> keras.initializers.Initializer:
@@ -49,7 +51,12 @@ class InstanceNormalization(keras.layers.Layer):
     Matches ``torch.nn.InstanceNorm2d`` (biased variance, no running stats).
     Inference (``training`` falsy) uses 4D reductions only, which keeps TFLite
     and TF.js exact; ``training=True`` uses TensorFlow's fused batch-norm kernel
-    (same numbers, faster and lighter for back-propagation).
+    (same numbers, faster and lighter for back-propagation). ``implementation``
+    (not part of the config) is ``"reduce"`` (``reduce_mean``) or ``"pool"``: an
+    average pool over the whole H × W where both are known when traced (else
+    ``reduce_mean``), which TF.js wasm runs in place where its ``Mean``
+    transposes the tensor first; fixed-size exports switch to it (see
+    :func:`deploy_normalization`).
 
     Args:
         epsilon: added to the variance before the square root.
@@ -66,6 +73,7 @@ class InstanceNormalization(keras.layers.Layer):
         super().__init__(**kwargs)
         self.epsilon = epsilon
         self.affine = affine
+        self.implementation = "reduce"
 
     def build(self, input_shape):
         if len(input_shape) != 4:
@@ -78,9 +86,11 @@ class InstanceNormalization(keras.layers.Layer):
     def call(self, inputs, training=None):
         if training and inputs.dtype != tf.float64:  # the fused kernel has no float64 version
             return self._fused(inputs)
-        mean = tf.reduce_mean(inputs, axis=[1, 2], keepdims=True)
+        pooled = self.implementation == "pool" and None not in inputs.shape[1:3]
+        spatial_mean = _pooled_mean if pooled else _reduce_mean
+        mean = spatial_mean(inputs)
         centered = inputs - mean
-        variance = tf.reduce_mean(tf.square(centered), axis=[1, 2], keepdims=True)
+        variance = spatial_mean(tf.square(centered))
         outputs = centered * tf.math.rsqrt(variance + self.epsilon)
         if self.affine:
             outputs = outputs * self.gamma + self.beta
@@ -105,6 +115,15 @@ class InstanceNormalization(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon, "affine": self.affine}
+
+
+def _reduce_mean(inputs: tf.Tensor) -> tf.Tensor:
+    return tf.reduce_mean(inputs, axis=[1, 2], keepdims=True)
+
+
+def _pooled_mean(inputs: tf.Tensor) -> tf.Tensor:
+    size = inputs.shape[1:3]
+    return tf.nn.avg_pool2d(inputs, size, size, "VALID")
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -159,19 +178,27 @@ def _reflect_axis(inputs: tf.Tensor, padding: int, axis: int) -> tf.Tensor:
 
 
 @contextlib.contextmanager
-def switched_implementation(layers: list[keras.Layer], implementation: str) -> Iterator[int]:
-    """Set ``implementation`` on each of ``layers`` for the ``with`` block, restoring the previous values on exit.
+def switched_implementation(
+    layers: list[keras.Layer], implementation: str, attribute: str = "implementation"
+) -> Iterator[int]:
+    """Set ``attribute`` to ``implementation`` on each of ``layers`` for the ``with`` block, restoring the previous
+    values on exit.
 
     Yields the number of layers switched.
     """
-    previous = [layer.implementation for layer in layers]
+    previous = [getattr(layer, attribute) for layer in layers]
     try:
         for layer in layers:
-            layer.implementation = implementation
+            setattr(layer, attribute, implementation)
         yield len(layers)
     finally:
         for layer, value in zip(layers, previous, strict=True):
-            layer.implementation = value
+            setattr(layer, attribute, value)
+
+
+def layers_of(model: keras.Layer, kind: type) -> list:
+    """Every layer of type ``kind`` in ``model`` (``model`` itself included)."""
+    return [layer for layer in model._flatten_layers(include_self=True) if isinstance(layer, kind)]
 
 
 def deploy_reflection(model: keras.Layer, implementation: str = "slices") -> contextlib.AbstractContextManager[int]:
@@ -182,8 +209,18 @@ def deploy_reflection(model: keras.Layer, implementation: str = "slices") -> con
     """
     if implementation not in REFLECT_IMPLEMENTATIONS:
         raise ValueError(f"implementation must be one of {REFLECT_IMPLEMENTATIONS}, got {implementation!r}")
-    layers = [layer for layer in model._flatten_layers(include_self=True) if isinstance(layer, ReflectionPadding2D)]
-    return switched_implementation(layers, implementation)
+    return switched_implementation(layers_of(model, ReflectionPadding2D), implementation)
+
+
+def deploy_normalization(model: keras.Layer, implementation: str = "pool") -> contextlib.AbstractContextManager[int]:
+    """Temporarily switch every :class:`InstanceNormalization` of ``model`` to ``implementation``.
+
+    ``"pool"`` pools only where H and W are known when traced (a fixed-size graph), else keeps ``reduce_mean``.
+    Yields the number of layers switched; the previous implementations are restored on exit.
+    """
+    if implementation not in NORM_IMPLEMENTATIONS:
+        raise ValueError(f"implementation must be one of {NORM_IMPLEMENTATIONS}, got {implementation!r}")
+    return switched_implementation(layers_of(model, InstanceNormalization), implementation)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

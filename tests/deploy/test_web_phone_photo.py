@@ -73,3 +73,18 @@ def test_phone_photo_is_scaled_to_the_working_size_and_timed(tmp_path):
     webgl = open_page(tmp_path, tfjs, "backend=webgl", photo, "webgl_512", 1280)
     print(f"wasm 512: {report['status']}\nwebgl 512: {webgl['status']}")
     assert webgl["status"].startswith(("done: 512×384", "error:")), webgl  # software WebGL may be missing
+
+
+def test_fixed_size_model_gets_the_photo_scaled_to_fit_and_padded(tmp_path):
+    tf.keras.utils.set_random_seed(6)
+    build_generator(ngf=4, n_blocks=1, n_masks=2).save(tmp_path / "g.keras")
+    done = run_cli("export.py", "--checkpoint", str(tmp_path / "g.keras"), "--output", str(tmp_path / "out"),
+                   "--format", "tfjs", "--tfjs-variants", "float32", "--tfjs-fixed-size", "64")  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    photo = tmp_path / "phone.jpg"
+    phone_photo(photo)
+    report = open_page(tmp_path, tmp_path / "out" / "tfjs" / "float32_fixed64", "backend=wasm", photo, "fixed", 412)
+    # 4000×3000 scaled to fit 64 (not the 512 working size), padded to 64×64 for the model and cropped back.
+    assert report["status"].startswith("done: 64×48 (photo 4000×3000)"), report
+    assert report["canvas"] == [64, 48] and report["download"]
+    assert not [line for line in report["console"] if line.startswith("pageerror")], report["console"]

@@ -28,6 +28,8 @@ def export_main():
         (["--format", "tflite", "--tflite-fixed-size", "30"], "--tflite-fixed-size must be a multiple of 4 and >= 8"),
         (["--format", "tflite", "--tflite-fixed-size", "4"], "--tflite-fixed-size must be a multiple of 4 and >= 8"),
         (["--format", "tflite", "--tflite-fixed-size", "-256"], "--tflite-fixed-size must be a multiple of 4"),
+        (["--format", "savedmodel,tflite", "--tfjs-fixed-size", "256"], "--tfjs-fixed-size applies to TF.js only"),
+        (["--format", "tfjs", "--tfjs-fixed-size", "30"], "--tfjs-fixed-size must be a multiple of 4 and >= 8"),
     ],
 )
 def test_bad_flags_fail_clearly(tmp_path, capsys, args, message):

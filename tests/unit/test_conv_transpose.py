@@ -94,7 +94,8 @@ def test_phases_graph_has_no_transposed_convolution():
     layer = TorchConvTranspose2D(4, implementation="phases")
     fn = tf.function(layer, input_signature=[tf.TensorSpec([None, None, None, 2])])
     ops = {op.type for op in fn.get_concrete_function().graph.get_operations()}
-    assert "Conv2DBackpropInput" not in ops and {"Conv2D", "DepthToSpace"} <= ops
+    # DepthToSpace is a per-element loop in TF.js wasm (0.1 s at 128² × 128); concat + reshape interleave instead.
+    assert "Conv2DBackpropInput" not in ops and "DepthToSpace" not in ops and "Conv2D" in ops
 
 
 def test_deploy_implementation_switches_and_restores_every_layer():

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from attentiongan_tf import AttentionGANGenerator, SchemeIGenerator, build_generator
-from attentiongan_tf.models.generators import fuse_with_scaled_attention_gradient
+from attentiongan_tf.models.generators import attention_fusion, fuse_with_scaled_attention_gradient
 
 TINY = {"ngf": 4, "n_blocks": 1}
 
@@ -17,9 +17,7 @@ def _images(batch=2, height=16, width=24, seed=0):
     return tf.random.stateless_uniform([batch, height, width, 3], seed=[seed, 1], minval=-1, maxval=1)
 
 
-@pytest.mark.parametrize(
-    "variant, masks, contents", [("scheme2", 10, 9), ("geo", 10, 10), ("scheme1", 2, 1)]
-)
+@pytest.mark.parametrize("variant, masks, contents", [("scheme2", 10, 9), ("geo", 10, 10), ("scheme1", 2, 1)])
 def test_output_dict_shapes_ranges_and_mask_sums(variant, masks, contents):
     model = build_generator(variant, **TINY)
     out = model(_images())
@@ -111,7 +109,12 @@ def test_config_holds_every_constructor_argument():
     model = AttentionGANGenerator(ngf=4, n_blocks=2, n_masks=5, variant="geo", init_std=0.1, name="g")
     config = model.get_config()
     assert {k: config[k] for k in ("ngf", "n_blocks", "n_masks", "variant", "init_std", "name")} == {
-        "ngf": 4, "n_blocks": 2, "n_masks": 5, "variant": "geo", "init_std": 0.1, "name": "g"
+        "ngf": 4,
+        "n_blocks": 2,
+        "n_masks": 5,
+        "variant": "geo",
+        "init_std": 0.1,
+        "name": "g",
     }
     assert SchemeIGenerator.from_config(SchemeIGenerator(ngf=4, n_blocks=1).get_config()).ngf == 4
 
@@ -188,3 +191,32 @@ def test_scaled_attention_gradient_is_that_share_of_the_full_one():
     for variables, share in ((g.attention_head.trainable_variables, 0.25), (g.content_head.trainable_variables, 1.0)):
         for a, b in zip(tape.gradient(scaled, variables), tape.gradient(full, variables), strict=True):
             np.testing.assert_allclose(a.numpy(), share * b.numpy(), rtol=1e-4, atol=1e-9)
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_conv_attention_fusion_is_the_split_fusion(background):
+    content = tf.random.stateless_uniform([2, 8, 12, 27 if background else 30], seed=[1, 2], minval=-1, maxval=1)
+    attention = tf.nn.softmax(tf.random.stateless_normal([2, 8, 12, 10], seed=[3, 4]))
+    source = tf.random.stateless_uniform([2, 8, 12, 3], seed=[5, 6], minval=-1, maxval=1) if background else None
+    split = attention_fusion(content, attention, source)
+    fn = tf.function(lambda c, a, s: attention_fusion(c, a, s, implementation="conv"))
+    conv = fn(content, attention, source)
+    np.testing.assert_allclose(conv.numpy(), split.numpy(), atol=1e-6)
+    ops = {op.type for op in fn.get_concrete_function(content, attention, source).graph.get_operations()}
+    # TF.js wasm slices channels element by element (0.15 s at 256²); two 1×1 convs do the same sum.
+    assert "SplitV" not in ops and "Split" not in ops and "Conv2D" in ops
+    with pytest.raises(ValueError, match="implementation"):
+        attention_fusion(content, attention, source, implementation="einsum")
+
+
+@pytest.mark.parametrize("variant", ["scheme2", "geo"])
+def test_deploy_fusion_switches_the_generator_and_restores_it(variant):
+    from attentiongan_tf.models.generators import deploy_fusion
+
+    g = build_generator(variant, **TINY)
+    x = _images()
+    reference = g(x)["image"].numpy()
+    with deploy_fusion(g) as switched:
+        assert switched == 1 and g.fusion == "conv"
+        np.testing.assert_allclose(g(x)["image"].numpy(), reference, atol=1e-6)
+    assert g.fusion == "split"

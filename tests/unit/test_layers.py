@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attentiongan_tf.nn.layers import InstanceNormalization, ReflectionPadding2D, ResnetBlock, deploy_reflection
+from attentiongan_tf.nn.layers import (
+    InstanceNormalization,
+    ReflectionPadding2D,
+    ResnetBlock,
+    deploy_normalization,
+    deploy_reflection,
+)
 
 
 def test_instance_norm_normalises_each_channel_of_each_image():
@@ -55,6 +61,34 @@ def test_instance_norm_fused_training_path_matches_inference_path(affine, batch)
 def test_instance_norm_rejects_non_4d():
     with pytest.raises(ValueError, match="NHWC"):
         InstanceNormalization()(tf.zeros([2, 4, 3]))
+
+
+@pytest.mark.parametrize("affine", [False, True])
+def test_pooled_instance_norm_equals_reduce_mean_with_a_fixed_size(affine):
+    norm = InstanceNormalization(affine=affine)
+    x = tf.random.stateless_normal([2, 12, 20, 3], seed=[4, 2]) * 3.0 + 1.5
+    norm.build(x.shape)
+    reference = norm(x).numpy()
+    fn = tf.function(norm.call, input_signature=[tf.TensorSpec([2, 12, 20, 3])])
+    with deploy_normalization(norm, "pool") as switched:
+        assert switched == 1 and norm.implementation == "pool"
+        np.testing.assert_allclose(fn(x).numpy(), reference, atol=2e-6)
+        ops = {op.type for op in fn.get_concrete_function().graph.get_operations()}
+    assert norm.implementation == "reduce"
+    # TF.js wasm transposes NHWC for every Mean over H and W; its AvgPool reduces in place (3x faster).
+    assert "Mean" not in ops and "AvgPool" in ops
+
+
+def test_pooled_instance_norm_keeps_reduce_mean_for_an_unknown_size():
+    norm = InstanceNormalization()
+    fn = tf.function(norm.call, input_signature=[tf.TensorSpec([1, None, None, 3])])
+    x = tf.random.stateless_normal([1, 8, 6, 3], seed=[1, 1])
+    with deploy_normalization(norm, "pool"):
+        np.testing.assert_allclose(fn(x).numpy(), norm(x).numpy(), atol=1e-6)
+        ops = {op.type for op in fn.get_concrete_function().graph.get_operations()}
+    assert "Mean" in ops and "AvgPool" not in ops
+    with pytest.raises(ValueError, match="implementation"), deploy_normalization(norm, "matmul"):
+        pass
 
 
 def test_reflection_padding_matches_numpy_reflect():

@@ -1,0 +1,150 @@
+"""The convolution floor of a TFLite float32 forward: what XNNPACK's kernels alone cost at 256².
+
+Every ``Conv2D`` of the exported generator graph (scheme II, ngf 64, 9 blocks; sub-pixel transposed convs and
+the 1×1-conv attention fusion, as ``export.py`` writes it) is read off the traced graph with its shapes. Each
+distinct convolution is converted to a one-op float32 TFLite model (with its bias, as the exported graph fuses
+it) and timed alone in LiteRT with XNNPACK and 2 threads, best of ``--repeats``; the sum over the forward is a
+floor that no TFLite graph built from these kernels can beat. It is compared with the TFLite float32 rows of the
+inference_speed section and the issue #15 target (1.15× the official eager forward)::
+
+    python benchmarks/tflite_floor.py   # after inference_speed.py, whose times it reads from results.json
+
+Writes the "tflite_floor" section of RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import load_data, machine_description, save_data, update_section  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+TARGET_SPEEDUP = 1.15
+MEASURED_ROWS = (
+    "TFLite float32 (LiteRT, XNNPACK, 2 threads)",
+    "TFLite float32, fixed size (LiteRT, XNNPACK, 2 threads)",
+)
+
+
+def forward_convolutions(size: int) -> list[dict]:
+    """Every Conv2D of the exported generator's forward at ``size``², with its count."""
+    import keras
+    import tensorflow as tf
+
+    from attentiongan_tf import build_generator
+    from attentiongan_tf.models.generators import deploy_fusion
+    from attentiongan_tf.nn.conv_transpose import deploy_implementation
+
+    keras.utils.set_random_seed(0)
+    model = build_generator(variant="scheme2", ngf=64, n_blocks=9)
+    with deploy_implementation(model, "phases"), deploy_fusion(model, "conv"):
+        graph = tf.function(lambda x: model(x)).get_concrete_function(tf.TensorSpec([1, size, size, 3])).graph
+    counts: collections.Counter = collections.Counter()
+    for op in graph.get_operations():
+        if op.type == "Conv2D":
+            shapes = (tuple(op.inputs[0].shape.as_list()), tuple(op.inputs[1].shape.as_list()))
+            counts[(shapes, tuple(op.get_attr("strides")), op.get_attr("padding").decode())] += 1
+    return [{"input": k[0][0], "filter": k[0][1], "strides": k[1], "padding": k[2], "count": n}
+            for k, n in counts.items()]  # fmt: skip
+
+
+def _macs(conv: dict, output: tuple[int, ...]) -> int:
+    kh, kw, cin, _ = conv["filter"]
+    return int(math.prod(output)) * kh * kw * cin
+
+
+def time_convolution(conv: dict, repeats: int, scratch: Path) -> tuple[float, tuple[int, ...]]:
+    """Best seconds of one float32 TFLite CONV_2D (with bias) of these shapes in LiteRT, and its output shape."""
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    rng = np.random.default_rng(0)
+    kernel = tf.constant(rng.normal(0, 0.02, conv["filter"]).astype(np.float32))
+    bias = tf.constant(rng.normal(0, 0.02, conv["filter"][-1]).astype(np.float32))
+    fn = tf.function(lambda x: tf.nn.conv2d(x, kernel, list(conv["strides"]), conv["padding"]) + bias)
+    concrete = fn.get_concrete_function(tf.TensorSpec(conv["input"]))
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], fn)
+    path = scratch / "conv.tflite"
+    path.write_bytes(converter.convert())
+    interpreter = Interpreter(model_path=str(path), num_threads=2)
+    interpreter.allocate_tensors()
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.set_tensor(index, rng.uniform(-1, 1, conv["input"]).astype(np.float32))
+    interpreter.invoke()
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        interpreter.invoke()
+        best = min(best, time.perf_counter() - start)
+    return best, tuple(int(d) for d in interpreter.get_output_details()[0]["shape"])
+
+
+def measure(size: int, repeats: int) -> dict:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="tflite_floor_") as scratch:
+        for conv in forward_convolutions(size):
+            seconds, output = time_convolution(conv, repeats, Path(scratch))
+            rows.append({**conv, "seconds": seconds, "gmac": _macs(conv, output) / 1e9})
+            print(rows[-1], flush=True)
+    return {"size": size, "convolutions": rows}
+
+
+def render(data: dict, measured: dict, machine: str) -> str:
+    rows = sorted(data["convolutions"], key=lambda r: -r["count"] * r["seconds"])
+    floor = sum(r["count"] * r["seconds"] for r in rows)
+    gmac = sum(r["count"] * r["gmac"] for r in rows)
+    official = measured.get("official")
+    target = official / TARGET_SPEEDUP if official else None
+    lines = [
+        f"## The convolution floor of a TFLite float32 forward at {data['size']}² (XNNPACK, 2 threads)",
+        "",
+        f"Machine: {machine}. Written by `benchmarks/tflite_floor.py`. Each distinct convolution of the exported "
+        "graph timed alone as a one-op TFLite model (bias fused), best of the repeats, times its count. "
+        f"Total: {gmac:.1f} GMAC, floor **{floor:.3f} s** ({gmac / floor:.0f} GMAC/s).",
+        "",
+        "| input | kernel | stride | count | GMAC each | s each (alone) | s in the forward | GMAC/s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        kh, kw, cin, cout = r["filter"]
+        lines.append(
+            f"| {r['input'][1]}×{r['input'][2]}×{r['input'][3]} | {kh}×{kw}, {cin}→{cout} | {r['strides'][1]} "
+            f"| {r['count']} | {r['gmac']:.2f} | {r['seconds']:.4f} | {r['count'] * r['seconds']:.3f} "
+            f"| {r['gmac'] / r['seconds']:.0f} |"
+        )
+    lines += ["", "| | seconds | vs floor |", "|---|---|---|", f"| convolution floor | {floor:.3f} | 1.00x |"]
+    for name in MEASURED_ROWS:
+        if isinstance(measured.get(name), float):
+            lines.append(f"| {name} (inference_speed) | {measured[name]:.3f} | {measured[name] / floor:.2f}x |")
+    if target is not None:
+        verdict = "reachable: floor under target" if floor <= target else "**unreachable with these kernels**"
+        lines.append(f"| target: official eager {official:.3f} s / {TARGET_SPEEDUP} | {target:.3f} "
+                     f"| {target / floor:.2f}x ({verdict}) |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args()
+    data = measure(args.size, args.repeats)
+    speed = load_data("inference_speed") or {}
+    measured = {**speed.get("latency_s", {}), "official": speed.get("official_forward_s")}
+    machine = machine_description()
+    update_section("tflite_floor", render(data, measured, machine))
+    save_data("tflite_floor", {"machine": machine, **data})
+
+
+if __name__ == "__main__":
+    main()
