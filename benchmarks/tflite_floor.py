@@ -1,7 +1,7 @@
 """The convolution floor of a TFLite float32 forward: what XNNPACK's kernels alone cost at 256².
 
 Every ``Conv2D`` of the exported generator graph (scheme II, ngf 64, 9 blocks; sub-pixel transposed convs and
-the 1×1-conv attention fusion, as ``export.py`` writes it) is read off the traced graph with its shapes. Each
+the 1×1-conv attention fusion: the deploy graph ``export.py`` writes) is read off the traced graph with its shapes. Each
 distinct convolution is converted to a one-op float32 TFLite model (with its bias, as the exported graph fuses
 it) and timed alone in LiteRT with XNNPACK and 2 threads, best of ``--repeats``; the sum over the forward is a
 floor that no TFLite graph built from these kernels can beat. It is compared with the TFLite float32 rows of the
@@ -42,12 +42,11 @@ def forward_convolutions(size: int) -> list[dict]:
     import tensorflow as tf
 
     from attentiongan_tf import build_generator
-    from attentiongan_tf.models.generators import deploy_fusion
-    from attentiongan_tf.nn.conv_transpose import deploy_implementation
+    from attentiongan_tf.export.deploy_graph import deploy_graph
 
     keras.utils.set_random_seed(0)
     model = build_generator(variant="scheme2", ngf=64, n_blocks=9)
-    with deploy_implementation(model, "phases"), deploy_fusion(model, "conv"):
+    with deploy_graph(model, reflection="slices"):
         graph = tf.function(lambda x: model(x)).get_concrete_function(tf.TensorSpec([1, size, size, 3])).graph
     counts: collections.Counter = collections.Counter()
     for op in graph.get_operations():

@@ -16,10 +16,8 @@ from pathlib import Path
 import keras
 
 from attentiongan_tf import __version__
+from attentiongan_tf.export.deploy_graph import deploy_graph
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE, LABELS_INPUT, Endpoint, label_input_of, make_endpoints
-from attentiongan_tf.models.generators import deploy_fusion
-from attentiongan_tf.nn.conv_transpose import deploy_implementation
-from attentiongan_tf.nn.layers import deploy_normalization, deploy_reflection
 
 METADATA_FILE = "attentiongan_export.json"
 PRODUCER = "attentiongan_tf"
@@ -147,8 +145,8 @@ def write_savedmodel(
 
     ``metadata`` goes to ``assets.extra/`` (ignored by TF Serving, read by :func:`read_metadata`) with the
     :func:`export_marker` added as ``producer``; ``reflection`` and ``normalization`` are how reflection pads
-    and instance norms are traced (see :func:`attentiongan_tf.nn.layers.deploy_reflection` and
-    :func:`~attentiongan_tf.nn.layers.deploy_normalization`). Returns ``{"path", "size_bytes", "signatures"}``.
+    and instance norms are traced (see :func:`attentiongan_tf.export.deploy_graph.deploy_graph`). Returns
+    ``{"path", "size_bytes", "signatures"}``.
     """
     if not isinstance(version, int) or version < 1:
         raise ValueError(f"version must be a positive integer, got {version!r}")
@@ -158,14 +156,8 @@ def write_savedmodel(
     prepare_output(path, overwrite)
     archive = keras.export.ExportArchive()
     archive.track(model)
-    # Sub-pixel transposed convs and the attention fusion as 1×1 convs: the same numbers, but TFLite (XNNPACK)
-    # and TF.js (wasm) run them with their fast convolution kernels; both are converted from a SavedModel.
-    with (
-        deploy_implementation(model, "phases"),
-        deploy_fusion(model, "conv"),
-        deploy_reflection(model, reflection),
-        deploy_normalization(model, normalization),
-    ):
+    # The same numbers in ops that TFLite (XNNPACK) and TF.js (wasm) run fast; both convert from a SavedModel.
+    with deploy_graph(model, reflection, normalization):
         for endpoint, spec in endpoints.items():
             archive.add_endpoint(name=endpoint, fn=spec.fn, input_signature=spec.input_signature)
         archive.write_out(str(path), verbose=False)

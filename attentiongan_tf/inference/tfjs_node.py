@@ -92,7 +92,8 @@ class TFJSNodeRunner(Runner):
     One Node process handles every image of a ``run`` call. Needs ``node`` on PATH and the TF.js packages
     (see :func:`find_node_modules`). A fixed-size model (``export.py --tfjs-fixed-size N``; ``fixed_size`` is
     then ``(N, N)``) gets smaller images reflect-padded to N × N and its outputs cropped back; a larger image
-    is refused with a ``ValueError``, as in :class:`~attentiongan_tf.inference.TFLiteRunner`.
+    is refused with a ``ValueError``, as in :class:`~attentiongan_tf.inference.TFLiteRunner`. After a run,
+    ``last_timings_ms`` holds each image's milliseconds from ``execute`` until every output is read back.
 
     Args:
         path: the TF.js model folder (holding ``model.json``) or the ``model.json`` file.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import tensorflow as tf
 
@@ -12,9 +14,13 @@ from attentiongan_tf.nn.layers import (
     ReflectionPadding2D,
     ResnetBlock,
     fresh_initializer,
+    layers_of,
+    switched_implementation,
 )
 
 ACTIVATIONS = ("tanh", "sigmoid", "softmax", "linear")
+#: How :class:`DecoderHead` computes ``tanh``: the ``Tanh`` op, or ``2·sigmoid(2x) − 1`` (the same function).
+TANH_IMPLEMENTATIONS = ("tanh", "sigmoid")
 
 
 def official_initializer(std: float) -> keras.initializers.Initializer:
@@ -99,6 +105,9 @@ class DecoderHead(keras.layers.Layer):
     With ``kernel_size=7`` the final conv is reflection padded (the content head);
     with ``kernel_size=1`` it is a pointwise conv (the attention head). The
     activation runs in float32 so masks stay exact under mixed precision.
+    ``tanh_implementation`` (not part of the config) is ``"tanh"`` or ``"sigmoid"``
+    (``2·sigmoid(2x) − 1``: TF.js wasm has a vectorised sigmoid but computes
+    ``Tanh`` per element); the exporters switch to it (:func:`deploy_tanh`).
 
     Args:
         ngf: base width; the ups have ``2 * ngf`` and ``ngf`` channels.
@@ -132,6 +141,7 @@ class DecoderHead(keras.layers.Layer):
         self.kernel_size = kernel_size
         self.activation = activation
         self.init_std = init_std
+        self.tanh_implementation = "tanh"
         init = official_initializer(init_std)
         policy = self.dtype_policy
         self.ups = [
@@ -160,6 +170,8 @@ class DecoderHead(keras.layers.Layer):
         if self.kernel_size > 1:
             x = self.pad_out(x)
         logits = tf.cast(self.conv_out(x), self.variable_dtype)
+        if self.activation == "tanh" and self.tanh_implementation == "sigmoid":
+            return 2.0 * tf.sigmoid(2.0 * logits) - 1.0
         if self.activation == "tanh":
             return tf.tanh(logits)
         if self.activation == "sigmoid":
@@ -177,3 +189,13 @@ class DecoderHead(keras.layers.Layer):
             "activation": self.activation,
             "init_std": self.init_std,
         }
+
+
+def deploy_tanh(model: keras.Layer, implementation: str = "sigmoid") -> contextlib.AbstractContextManager[int]:
+    """Temporarily switch the ``tanh`` of every :class:`DecoderHead` of ``model`` to ``implementation``.
+
+    Yields the number of heads switched; the previous implementations are restored on exit.
+    """
+    if implementation not in TANH_IMPLEMENTATIONS:
+        raise ValueError(f"implementation must be one of {TANH_IMPLEMENTATIONS}, got {implementation!r}")
+    return switched_implementation(layers_of(model, DecoderHead), implementation, attribute="tanh_implementation")

@@ -50,3 +50,26 @@ def saved_tiny_generator(root: Path, n_masks: int = 3, seed: int = 3):
 
 def random_uint8(shape: tuple[int, ...], seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+
+
+def assert_translate_refuses_a_larger_image(model: str, folder: Path) -> None:
+    """translate.py on a fixed-size export (32×32) with a 36×40 photo: one ``error:`` line naming --load-size."""
+    Image.fromarray(random_uint8((40, 36, 3), 8)).save(folder / "big.png")
+    photo, output = str(folder / "big.png"), str(folder / "out")
+    done = run_cli("translate.py", "--model", model, "--input", photo, "--output", output)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1].startswith("error: ") and "--load-size" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def fixed_size_export(root: Path, kind: str, variants: str, size: int) -> dict:
+    """export.py ``--format KIND --KIND-fixed-size SIZE`` of the tiny generator; its model and export summary."""
+    import json
+
+    model = saved_tiny_generator(root)
+    done = run_cli(
+        "export.py", "--checkpoint", str(root / "g.keras"), "--output", str(root / "out"), "--format", kind,
+        f"--{kind}-variants", variants, f"--{kind}-fixed-size", str(size),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {"root": root, "model": model, "summary": json.loads((root / "out" / "export_summary.json").read_text())}

@@ -10,7 +10,11 @@ import tensorflow as tf
 
 from attentiongan_tf.export.serving import reflect_indices
 from attentiongan_tf.inference import TFJSNodeRunner
-from tests.e2e.export_helpers import random_uint8, run_cli, saved_tiny_generator
+from tests.e2e.export_helpers import (
+    assert_translate_refuses_a_larger_image,
+    fixed_size_export,
+    random_uint8,
+)
 from tests.e2e.test_export_runtimes import FP32_TOLERANCE
 from tests.e2e.test_export_tflite_fixed import keras_reference
 
@@ -20,14 +24,7 @@ SIZE = 32
 
 @pytest.fixture(scope="module")
 def fixed(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tfjs_fixed")
-    model = saved_tiny_generator(root)
-    done = run_cli(
-        "export.py", "--checkpoint", str(root / "g.keras"), "--output", str(root / "out"), "--format", "tfjs",
-        "--tfjs-variants", "float32", "--tfjs-fixed-size", str(SIZE),
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    return {"root": root, "model": model, "summary": json.loads((root / "out" / "export_summary.json").read_text())}
+    return fixed_size_export(tmp_path_factory.mktemp("tfjs_fixed"), "tfjs", "float32", SIZE)
 
 
 def test_fixed_graph_has_a_static_input_and_pooled_norms(fixed):
@@ -55,3 +52,7 @@ def test_node_runner_matches_keras_pads_smaller_images_and_refuses_larger_ones(f
             assert np.abs(result[key] - reference[key][0, :height, :width]).max() <= FP32_TOLERANCE, key
     with pytest.raises(ValueError, match=f"takes images up to {SIZE}×{SIZE} .* got 32×40"):
         runner.run([random_uint8((40, 32, 3), 7)])
+
+
+def test_translate_refuses_a_larger_image_in_one_line(fixed, tmp_path):
+    assert_translate_refuses_a_larger_image(fixed["summary"]["tfjs"]["float32"]["path"], tmp_path)

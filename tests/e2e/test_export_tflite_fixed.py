@@ -1,17 +1,18 @@
 """export.py --tflite-fixed-size: [1, N, N, 3] TFLite models with no shape, gather or MirrorPad ops that match
 the Keras model in LiteRT; the runner pads smaller images to N × N and refuses larger ones in one line."""
 
-import json
-
 import numpy as np
 import pytest
 import tensorflow as tf
-from PIL import Image
 
 from attentiongan_tf.export.serving import reflect_indices, translate_any_size
 from attentiongan_tf.export.tflite import operator_names
 from attentiongan_tf.inference import TFLiteRunner
-from tests.e2e.export_helpers import random_uint8, run_cli, saved_tiny_generator
+from tests.e2e.export_helpers import (
+    assert_translate_refuses_a_larger_image,
+    fixed_size_export,
+    random_uint8,
+)
 from tests.e2e.test_export_runtimes import FP32_TOLERANCE, QUANTIZED_BOUNDS
 
 pytestmark = pytest.mark.slow
@@ -20,14 +21,7 @@ SIZE = 32
 
 @pytest.fixture(scope="module")
 def fixed(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fixed")
-    model = saved_tiny_generator(root)
-    done = run_cli(
-        "export.py", "--checkpoint", str(root / "g.keras"), "--output", str(root / "out"), "--format", "tflite",
-        "--tflite-variants", "float32,dynamic_range", "--tflite-fixed-size", str(SIZE),
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    return {"root": root, "model": model, "summary": json.loads((root / "out" / "export_summary.json").read_text())}
+    return fixed_size_export(tmp_path_factory.mktemp("fixed"), "tflite", "float32,dynamic_range", SIZE)
 
 
 def keras_reference(model, images):
@@ -68,11 +62,4 @@ def test_runner_pads_smaller_images_and_refuses_larger_ones(fixed):
 
 
 def test_translate_refuses_a_larger_image_in_one_line(fixed, tmp_path):
-    Image.fromarray(random_uint8((40, 36, 3), 8)).save(tmp_path / "big.png")
-    done = run_cli(
-        "translate.py", "--model", fixed["summary"]["tflite"]["float32"]["path"], "--input", str(tmp_path / "big.png"),
-        "--output", str(tmp_path / "out"),
-    )  # fmt: skip
-    assert done.returncode != 0
-    assert done.stderr.strip().splitlines()[-1].startswith("error: ") and "--load-size" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert_translate_refuses_a_larger_image(fixed["summary"]["tflite"]["float32"]["path"], tmp_path)

@@ -141,3 +141,21 @@ def test_layers_sharing_an_unseeded_initializer_get_distinct_weights():
     first = [c.kernel.numpy().ravel()[:16] for c in convs]
     assert not np.allclose(first[1], first[2])  # different shapes must not share a random stream either
     np.testing.assert_allclose(np.std(generator.encoder.blocks[0].conv1.kernel.numpy()), 0.02, rtol=0.3)
+
+
+def test_sigmoid_form_of_the_content_tanh_is_the_same_and_has_no_tanh_op():
+    from attentiongan_tf.nn.blocks import DecoderHead, deploy_tanh
+
+    head = DecoderHead(4, 6, 3, "tanh")
+    x = tf.random.stateless_normal([1, 4, 4, 16], seed=[7, 7]) * 4.0
+    reference = head(x).numpy()
+    fn = tf.function(head.call, input_signature=[tf.TensorSpec([1, 4, 4, 16])])
+    with deploy_tanh(head) as switched:
+        assert switched == 1 and head.tanh_implementation == "sigmoid"
+        np.testing.assert_allclose(fn(x).numpy(), reference, atol=1e-6)
+        ops = {op.type for op in fn.get_concrete_function().graph.get_operations()}
+    assert head.tanh_implementation == "tanh"
+    # TF.js wasm computes Tanh per element (36 ms at 256² × 27); its Sigmoid is a vectorised kernel (3 ms).
+    assert "Tanh" not in ops and "Sigmoid" in ops
+    with pytest.raises(ValueError, match="implementation"), deploy_tanh(head, "erf"):
+        pass

@@ -1,0 +1,48 @@
+"""The deploy form of a generator: how every exporter traces it (same weights, same numbers, faster runtimes).
+
+Each switch changes how some layers compute while the ``with`` block lasts and restores them afterwards; none is
+part of a layer's config, so checkpoints and ``.keras`` files never see them (docs/models.md has the table):
+
+- transposed convs as sub-pixel phase convolutions interleaved by concat + reshape (XNNPACK has no run-time
+  shaped TRANSPOSE_CONV, TF.js wasm no fast ``Conv2DBackpropInput`` and a per-element ``DepthToSpace``);
+- the attention fusion as two constant 1×1 convolutions (TF.js wasm slices channels per element);
+- the content head's ``tanh`` as ``2·sigmoid(2x) − 1`` (TF.js wasm computes ``Tanh`` per element);
+- reflection pads as slices where asked (``reflection="slices"``: XNNPACK has no MIRROR_PAD);
+- instance-norm means as full-size average pools where asked (``normalization="pool"``, static H and W only:
+  TF.js wasm transposes NHWC for every ``Mean`` over H and W).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import keras
+
+from attentiongan_tf.models.generators import deploy_fusion
+from attentiongan_tf.nn.blocks import deploy_tanh
+from attentiongan_tf.nn.conv_transpose import deploy_implementation
+from attentiongan_tf.nn.layers import deploy_normalization, deploy_reflection
+
+
+@contextlib.contextmanager
+def deploy_graph(model: keras.Layer, reflection: str = "pad", normalization: str = "reduce") -> Iterator[None]:
+    """Trace ``model`` inside this block to get its deploy graph (see the module docstring).
+
+    Args:
+        model: a generator of either family.
+        reflection: ``"pad"`` (``MirrorPad``) or ``"slices"``.
+        normalization: ``"reduce"`` (``Mean``) or ``"pool"`` (average pools where H and W are static).
+
+    Example:
+        >>> with deploy_graph(generator, reflection="slices"):  # doctest: +SKIP
+        ...     concrete = tf.function(generator).get_concrete_function(tf.TensorSpec([1, 256, 256, 3]))
+    """
+    with (
+        deploy_implementation(model, "phases"),
+        deploy_fusion(model, "conv"),
+        deploy_tanh(model, "sigmoid"),
+        deploy_reflection(model, reflection),
+        deploy_normalization(model, normalization),
+    ):
+        yield
