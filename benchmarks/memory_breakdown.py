@@ -1,0 +1,116 @@
+"""Where the peak RSS of a training process goes, ours against the official code (issue #15: RSS ≤ official).
+
+Our trainer (``official`` preset, float32) runs in a fresh process that reports its resident memory after each
+stage: importing TensorFlow, building the trainer (both generators, both discriminators, Adam), the first
+iteration (which traces and optimises the step graphs), and ``--iterations`` more. The official code runs in a
+fresh process twice: once with no training iteration (torch imported, model built, two generator forwards)
+and once with the same iterations. Sizes are small on purpose: the fixed cost of the runtime, not activations,
+is what decides the comparison at 128² batch 1, the one configuration where the RSS target is missed::
+
+    python benchmarks/memory_breakdown.py --official-dir /tmp/official --official-python /path/to/torch/python
+
+Writes the "memory_breakdown" section of RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import machine_description, official_worker_command, run_json, save_data, update_section  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _memory() -> dict[str, float]:
+    """This process's resident memory now and at its peak, GiB."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return {"current_gib": pages * resource.getpagesize() / 2**30,
+            "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}  # fmt: skip
+
+
+def worker(size: int, batch: int, iterations: int) -> dict:
+    stages = {"process start": _memory()}
+    import numpy as np
+    import tensorflow as tf
+
+    stages["import tensorflow"] = _memory()
+    sys.path.insert(0, str(REPO_ROOT))
+    from attentiongan_tf.training.config import preset
+    from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
+
+    config = preset("official")
+    config.data.crop_size = config.data.load_size = size
+    config.data.batch_size = batch
+    trainer = AttentionGANTrainer(config)
+    stages["trainer built (G×2, D×2, Adam)"] = _memory()
+    rng = np.random.default_rng(0)
+    images = {k: tf.constant(rng.uniform(-1, 1, (batch, size, size, 3)), tf.float32) for k in ("A", "B")}
+    trainer.train_step(images)
+    stages["first iteration (traces the step graphs)"] = _memory()
+    for _ in range(iterations):
+        trainer.train_step(images)
+    stages[f"{iterations} more iterations"] = _memory()
+    return {"size": size, "batch": batch, "stages": stages}
+
+
+def measure(size: int, batch: int, iterations: int, official_dir: Path | None, python: str) -> dict:
+    ours = run_json([sys.executable, __file__, "--worker", str(size), str(batch), str(iterations)], cwd=REPO_ROOT)
+    official = {}
+    if official_dir is not None:
+        for label, steps in (("built, 2 forwards", 0), (f"{iterations + 1} iterations", iterations)):
+            command = official_worker_command(
+                official_dir, size, python, iterations=steps, warmup=1, threads=2, batch_size=batch, forward_repeats=1
+            )
+            official[label] = run_json(command, cwd=REPO_ROOT)["peak_rss_gib"]
+    return {**ours, "official_peak_gib": official}
+
+
+def render(rows: list[dict], machine: str) -> str:
+    lines = [
+        "## Peak RSS of training, stage by stage (why RSS ≤ official is missed at 128² batch 1)",
+        "",
+        f"Machine: {machine}. Written by `benchmarks/memory_breakdown.py`; float32, `official` preset, each "
+        "configuration in fresh processes; GiB.",
+        "",
+        "| size | batch | ours: stage | current | peak | official: stage | peak |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        official = list(r["official_peak_gib"].items())
+        for i, (stage, memory) in enumerate(r["stages"].items()):
+            other = f"{official[i][0]} | {official[i][1]:.2f}" if i < len(official) else " | "
+            lines.append(f"| {r['size']}² | {r['batch']} | {stage} | {memory['current_gib']:.2f} "
+                         f"| {memory['peak_gib']:.2f} | {other} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", nargs="+", default=["32x1", "128x1"], help="SIZExBATCH pairs")
+    parser.add_argument("--iterations", type=int, default=3)
+    parser.add_argument("--official-dir", type=Path, help="official AttentionGAN code")
+    parser.add_argument("--official-python", default=sys.executable, help="a Python with torch for the official code")
+    parser.add_argument("--worker", nargs=3, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(*args.worker)))
+        return
+    if args.official_dir is not None and not (args.official_dir / "models" / "attention_gan_model.py").is_file():
+        parser.error(f"--official-dir {args.official_dir}: models/attention_gan_model.py not found")
+    rows = []
+    for config in args.configs:
+        size, batch = (int(v) for v in config.split("x"))
+        rows.append(measure(size, batch, args.iterations, args.official_dir, args.official_python))
+        print(json.dumps(rows[-1]), flush=True)
+    machine = machine_description()
+    update_section("memory_breakdown", render(rows, machine))
+    save_data("memory_breakdown", {"machine": machine, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
