@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import keras
 
-from attentiongan_tf.models.generators import deploy_fusion
+from attentiongan_tf.models.fusion import deploy_fusion
 from attentiongan_tf.nn.blocks import deploy_tanh
 from attentiongan_tf.nn.conv_transpose import deploy_implementation
 from attentiongan_tf.nn.layers import deploy_normalization, deploy_reflection

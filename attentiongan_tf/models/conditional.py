@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 import keras
 import tensorflow as tf
 
-from attentiongan_tf.models.generators import attention_fusion, check_spatial_size, split_channels
+from attentiongan_tf.models.fusion import attention_fusion
+from attentiongan_tf.models.generators import check_spatial_size, split_channels
 from attentiongan_tf.nn.blocks import DecoderHead, ResnetEncoder, official_initializer
 from attentiongan_tf.nn.layers import PACKAGE, base_model_config, fresh_initializer
 
@@ -127,7 +128,7 @@ class ConditionalAttentionGenerator(keras.Model):
         self.n_masks = n_masks
         self.init_std = init_std
         self.n_content = n_masks - 1
-        self.fusion = "split"  # see generators.deploy_fusion
+        self.fusion = "split"  # see models.fusion.deploy_fusion
         policy = self.dtype_policy
         init = official_initializer(init_std)
         self.encoder = ResnetEncoder(ngf, n_blocks, init_std, name="encoder", dtype=policy)

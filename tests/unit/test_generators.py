@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from attentiongan_tf import AttentionGANGenerator, SchemeIGenerator, build_generator
-from attentiongan_tf.models.generators import attention_fusion, fuse_with_scaled_attention_gradient
+from attentiongan_tf.models.fusion import attention_fusion, fuse_with_scaled_attention_gradient
 
 TINY = {"ngf": 4, "n_blocks": 1}
 
@@ -211,7 +211,7 @@ def test_conv_attention_fusion_is_the_split_fusion(background):
 
 @pytest.mark.parametrize("variant", ["scheme2", "geo"])
 def test_deploy_fusion_switches_the_generator_and_restores_it(variant):
-    from attentiongan_tf.models.generators import deploy_fusion
+    from attentiongan_tf.models.fusion import deploy_fusion
 
     g = build_generator(variant, **TINY)
     x = _images()

@@ -8,7 +8,8 @@ import keras
 import tensorflow as tf
 
 from attentiongan_tf.models.discriminators import build_discriminator
-from attentiongan_tf.models.generators import build_generator, fuse_with_scaled_attention_gradient
+from attentiongan_tf.models.fusion import fuse_with_scaled_attention_gradient
+from attentiongan_tf.models.generators import build_generator
 from attentiongan_tf.training import losses as L
 from attentiongan_tf.training.config import Config
 from attentiongan_tf.training.image_pool import ImagePool
