@@ -21,7 +21,14 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import machine_description, official_worker_command, run_json, save_data, update_section  # noqa: E402
+from results import (  # noqa: E402
+    machine_description,
+    official_worker_command,
+    peak_rss_gib,
+    run_json,
+    save_data,
+    update_section,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,8 +36,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def _memory() -> dict[str, float]:
     """This process's resident memory now and at its peak, GiB."""
     pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return {"current_gib": pages * resource.getpagesize() / 2**30,
-            "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}  # fmt: skip
+    return {"current_gib": pages * resource.getpagesize() / 2**30, "peak_gib": peak_rss_gib()}
 
 
 def worker(size: int, batch: int, iterations: int) -> dict:

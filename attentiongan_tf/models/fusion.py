@@ -56,10 +56,8 @@ def deploy_fusion(model: keras.Layer, implementation: str = "conv") -> contextli
     """Temporarily switch the attention fusion of every generator in ``model`` (both families) to
     ``implementation``; exports trace inside the ``with`` block. Yields the number of generators switched.
     """
-    if implementation not in FUSION_IMPLEMENTATIONS:
-        raise ValueError(f"implementation must be one of {FUSION_IMPLEMENTATIONS}, got {implementation!r}")
     generators = [layer for layer in layers_of(model, keras.Model) if hasattr(layer, "fusion")]
-    return switched_implementation(generators, implementation, attribute="fusion")
+    return switched_implementation(generators, implementation, FUSION_IMPLEMENTATIONS, attribute="fusion")
 
 
 def fuse_with_scaled_attention_gradient(

@@ -196,6 +196,5 @@ def deploy_tanh(model: keras.Layer, implementation: str = "sigmoid") -> contextl
 
     Yields the number of heads switched; the previous implementations are restored on exit.
     """
-    if implementation not in TANH_IMPLEMENTATIONS:
-        raise ValueError(f"implementation must be one of {TANH_IMPLEMENTATIONS}, got {implementation!r}")
-    return switched_implementation(layers_of(model, DecoderHead), implementation, attribute="tanh_implementation")
+    heads = layers_of(model, DecoderHead)
+    return switched_implementation(heads, implementation, TANH_IMPLEMENTATIONS, attribute="tanh_implementation")

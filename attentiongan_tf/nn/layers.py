@@ -179,13 +179,19 @@ def _reflect_axis(inputs: tf.Tensor, padding: int, axis: int) -> tf.Tensor:
 
 @contextlib.contextmanager
 def switched_implementation(
-    layers: list[keras.Layer], implementation: str, attribute: str = "implementation"
+    layers: list[keras.Layer],
+    implementation: str,
+    allowed: tuple[str, ...] | None = None,
+    attribute: str = "implementation",
 ) -> Iterator[int]:
     """Set ``attribute`` to ``implementation`` on each of ``layers`` for the ``with`` block, restoring the previous
     values on exit.
 
-    Yields the number of layers switched.
+    Raises ``ValueError`` when ``allowed`` is given and ``implementation`` is not in it. Yields the number of
+    layers switched.
     """
+    if allowed is not None and implementation not in allowed:
+        raise ValueError(f"implementation must be one of {allowed}, got {implementation!r}")
     previous = [getattr(layer, attribute) for layer in layers]
     try:
         for layer in layers:
@@ -207,9 +213,7 @@ def deploy_reflection(model: keras.Layer, implementation: str = "slices") -> con
     Trace (export) the model inside the ``with`` block; the previous implementations are restored on exit.
     Yields the number of layers switched.
     """
-    if implementation not in REFLECT_IMPLEMENTATIONS:
-        raise ValueError(f"implementation must be one of {REFLECT_IMPLEMENTATIONS}, got {implementation!r}")
-    return switched_implementation(layers_of(model, ReflectionPadding2D), implementation)
+    return switched_implementation(layers_of(model, ReflectionPadding2D), implementation, REFLECT_IMPLEMENTATIONS)
 
 
 def deploy_normalization(model: keras.Layer, implementation: str = "pool") -> contextlib.AbstractContextManager[int]:
@@ -218,9 +222,7 @@ def deploy_normalization(model: keras.Layer, implementation: str = "pool") -> co
     ``"pool"`` pools only where H and W are known when traced (a fixed-size graph), else keeps ``reduce_mean``.
     Yields the number of layers switched; the previous implementations are restored on exit.
     """
-    if implementation not in NORM_IMPLEMENTATIONS:
-        raise ValueError(f"implementation must be one of {NORM_IMPLEMENTATIONS}, got {implementation!r}")
-    return switched_implementation(layers_of(model, InstanceNormalization), implementation)
+    return switched_implementation(layers_of(model, InstanceNormalization), implementation, NORM_IMPLEMENTATIONS)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
