@@ -1,10 +1,12 @@
 // Time a TF.js graph model in headless Chromium (playwright-core) on each of the given backends.
 //
-// Usage: node benchmarks/browser_latency.mjs URL SIZE REPEATS CHROMIUM BACKEND...
-// URL is the web/ demo served by tools/serve_web.py (it loads tf.min.js and the wasm backend and serves the
-// model at model/model.json). For each backend a fresh page loads the model, runs one warm-up and REPEATS timed
-// model.execute + data() calls on a SIZE² input, and the script prints one JSON line
-// {"BACKEND": {"median_s": ..., "backend": active backend, "renderer": WebGL renderer} | {"error": ...}}.
+// Usage: node benchmarks/browser_latency.mjs URL SIZE REPEATS CHROMIUM BACKEND[:THREADS]...
+// URL is the web/ demo served by tools/serve_web.py (it loads tf.min.js and the wasm backend, serves the model at
+// model/model.json, and makes the page cross-origin isolated). For each backend a fresh page opens the demo with
+// ?backend=BACKEND (and ?threads=THREADS: wasm threads, as the demo starts them) and waits until it is ready;
+// then the script loads the model, runs one warm-up and REPEATS timed model.execute + data() calls on a SIZE²
+// input, and prints one JSON line {"BACKEND[:THREADS]": {"median_s": ..., "backend": active backend,
+// "threads": wasm threads, "renderer": WebGL renderer} | {"error": ...}}.
 import { chromium } from 'playwright-core';
 
 const [url, size, repeats, executablePath, ...backends] = process.argv.slice(2);
@@ -19,15 +21,22 @@ const browser = await chromium.launch({
 });
 const results = {};
 try {
-  for (const backend of backends) {
+  for (const spec of backends) {
+    const [backend, threads] = spec.split(':');
     const page = await browser.newPage();
-    await page.goto(url);
-    await page.waitForFunction(() => typeof tf !== 'undefined' && tf.wasm !== undefined, null, { timeout: 60000 });
-    results[backend] = await page.evaluate(async ([name, side, count]) => {
+    const query = new URLSearchParams({ backend, ...(threads ? { threads } : {}) });
+    await page.goto(`${url}?${query}`);
+    const state = () => document.getElementById('status').dataset.state;
+    await page.waitForFunction(() => ['ready', 'error'].includes(document.getElementById('status').dataset.state),
+      null, { timeout: 60000 });
+    if ((await page.evaluate(state)) === 'error') {
+      results[spec] = { error: await page.textContent('#status') };
+      await page.close();
+      continue;
+    }
+    results[spec] = await page.evaluate(async ([name, side, count]) => {
       try {
-        tf.wasm.setWasmPaths(new URL('vendor/', window.location.href).href);
-        if (!(await tf.setBackend(name))) return { error: `backend ${name} failed to start` };
-        await tf.ready();
+        if (tf.getBackend() !== name) return { error: `the demo started ${tf.getBackend()}, not ${name}` };
         const canvas = document.createElement('canvas');
         const gl = canvas.getContext('webgl2') || canvas.getContext('webgl');
         const info = gl && gl.getExtension('WEBGL_debug_renderer_info');
@@ -45,7 +54,8 @@ try {
         const times = [];
         for (let i = 0; i < count; i++) times.push(await once());
         times.sort((a, b) => a - b);
-        return { median_s: times[Math.floor(times.length / 2)], backend: tf.getBackend(), renderer };
+        const threads = name === 'wasm' ? tf.wasm.getThreadsCount() : null;
+        return { median_s: times[Math.floor(times.length / 2)], backend: tf.getBackend(), threads, renderer };
       } catch (error) {
         return { error: String(error.message || error).split('\n')[0] };
       }

@@ -2,7 +2,7 @@
 
 Exports a seeded random-weight scheme II generator with export.py's functions (SavedModel, 4 TFLite variants,
 3 TF.js variants), then runs each artifact in its runtime on 256×256 images: latency is the median of
-``--repeats`` runs after one warm-up (batch 1; TFLite with ``--threads``; TF.js in Node with the wasm backend);
+``--repeats`` runs after one warm-up (batch 1; TFLite, and TF.js in Node with the wasm backend, with ``--threads``);
 error is the max / mean abs difference of the [-1, 1] output image from the Keras model, on real horse photos
 from ../shared/data when present (else random pixels). Writes the ``export`` section of
 benchmarks/EXPORT_RESULTS.md.
@@ -73,7 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", help="keep the exports here (default: a temporary folder)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2, help="TFLite interpreter threads")
+    parser.add_argument("--threads", type=int, default=2, help="TFLite interpreter and TF.js wasm threads")
     parser.add_argument("--calibration", type=int, default=8, help="int8 representative images")
     args = parser.parse_args()
     machine = machine_description()
@@ -95,16 +95,15 @@ def main() -> None:
         for variant, info in tflite.items():
             rows.append((f"TFLite {variant}", info["size_bytes"], TFLiteRunner(info["path"], args.threads), None))
         for variant, info in tfjs.items():
-            rows.append(
-                (f"TF.js {variant} weights (Node, wasm)", info["size_bytes"], TFJSNodeRunner(info["path"]), None)
-            )
+            runner = TFJSNodeRunner(info["path"], num_threads=args.threads)
+            rows.append((f"TF.js {variant} weights (Node, wasm)", info["size_bytes"], runner, None))
         lines = [
             "## Export sizes, latency and error (full-size generator)",
             "",
             f"Machine: {machine}.",
             f"Generator: scheme II, ngf 64, 9 blocks, 10 masks, random weights (seed 0), {model.count_params():,} "
             f"parameters. Input {SIZE}×{SIZE}, batch 1; latency = median of {args.repeats} runs after 1 warm-up; "
-            f"TFLite with {args.threads} threads (XNNPACK); TF.js in Node 20 with the wasm backend. Error = max / mean "
+            f"TFLite (XNNPACK) and TF.js in Node 20 (wasm backend) with {args.threads} threads. Error = max / mean "
             f"abs difference of the [-1, 1] image from Keras fp32 on {source}. Exporting everything took "
             f"{export_seconds:.0f} s. Written by `benchmarks/export_sizes.py`.",
             "",

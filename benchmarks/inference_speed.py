@@ -5,8 +5,9 @@ exported with the project's own exporters into a temporary folder, then each run
 uint8 image; the median of ``--repeats`` runs after one warm-up is reported. TFLite uses LiteRT (XNNPACK)
 with 2 threads, for the any-size models and for ``--tflite-fixed-size`` ones; TF.js runs the wasm backend
 in Node (``npm ci`` first; any-size and ``--tfjs-fixed-size`` models) and the wasm and WebGL backends in
-headless Chromium (playwright-core; without a GPU WebGL runs on SwiftShader). ``tfjs_profile.mjs`` then
-splits both Node models' time by op and measures the wasm convolution peak, which gives the TF.js floor.
+headless Chromium (playwright-core; without a GPU WebGL runs on SwiftShader). Node runs 1 wasm thread (TF.js's
+own choice there) and 2. ``tfjs_profile.mjs`` then splits both Node models' time by op at each thread count and
+measures the wasm convolution peak, which gives the TF.js floor.
 With ``--official-dir`` the official PyTorch generator's eager forward is timed too (2 threads), with
 ``--official-python`` (a Python that has torch)::
 
@@ -64,10 +65,18 @@ TARGETS = {
     "TFLite float32, fixed size (LiteRT, XNNPACK, 2 threads)": FLOAT32_TARGET,
     "TFLite dynamic_range (LiteRT, XNNPACK, 2 threads)": DYNAMIC_RANGE_TARGET,
     "TFLite dynamic_range, fixed size (LiteRT, XNNPACK, 2 threads)": DYNAMIC_RANGE_TARGET,
-    "TF.js wasm in Node (float32 weights)": Target("<= 4 s", seconds=4.0),
-    "TF.js wasm in Node, fixed size (float32 weights)": Target("<= 4 s", seconds=4.0),
 }
 TFJS_ANY, TFJS_FIXED = "any size", "fixed size"
+TFJS_THREADS = (1, 2)  # wasm threads in Node: TF.js's own default (1), and one per core of the 2-core machine
+
+
+def tfjs_node_row(size_kind: str, threads: int) -> str:
+    fixed = ", fixed size" if size_kind == TFJS_FIXED else ""
+    return f"TF.js wasm in Node{fixed}, {threads} thread{'s' * (threads > 1)} (float32 weights)"
+
+
+TARGETS.update({tfjs_node_row(kind, threads): Target("<= 4 s", seconds=4.0)
+                for kind in (TFJS_ANY, TFJS_FIXED) for threads in TFJS_THREADS})  # fmt: skip
 
 
 def _median_latency(run, image: np.ndarray, repeats: int) -> float:
@@ -98,7 +107,7 @@ def chromium_latency(folder: str, size: int, repeats: int) -> dict[str, float | 
     server = start_server(folder)
     try:
         url = f"http://127.0.0.1:{server.server_port}/"
-        command = ["node", str(BROWSER_SCRIPT), url, str(size), str(repeats), chromium, "wasm", "webgl"]
+        command = ["node", str(BROWSER_SCRIPT), url, str(size), str(repeats), chromium, "wasm", "wasm:2", "webgl"]
         done = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=REPO_ROOT)
     finally:
         server.shutdown()
@@ -106,19 +115,23 @@ def chromium_latency(folder: str, size: int, repeats: int) -> dict[str, float | 
     if done.returncode != 0:
         return {"TF.js in headless Chromium": f"not run: {(done.stderr.strip().splitlines() or ['failed'])[-1]}"}
     rows: dict[str, float | str] = {}
-    for backend, result in json.loads(done.stdout.strip().splitlines()[-1]).items():
-        name = f"TF.js {backend} in headless Chromium (float32 weights)"
+    for spec, result in json.loads(done.stdout.strip().splitlines()[-1]).items():
+        backend, _, threads = spec.partition(":")
+        asked = f", ?threads={threads}" if threads else ""
+        name = f"TF.js {backend} in headless Chromium{asked} (float32 weights)"
         if "error" in result:
             rows[name] = f"not run: {result['error']}"
         else:
             renderer = f", {result['renderer']}" if backend == "webgl" and result.get("renderer") else ""
-            rows[f"{name[:-1]}{renderer})"] = result["median_s"]
+            ran = f", {result['threads']} thread{'s' * (result['threads'] > 1)}" if result.get("threads") else ""
+            rows[f"TF.js {backend} in headless Chromium{ran} (float32 weights{renderer})"] = result["median_s"]
     return rows
 
 
-def tfjs_profile(folders: dict[str, str], size: int, repeats: int) -> dict:
+def tfjs_profile(folders: dict[str, str], size: int, repeats: int, threads: int) -> dict:
     """Per-op kernel times of each TF.js model in Node and the wasm convolution peak (``tfjs_profile.mjs``)."""
-    command = ["node", str(PROFILE_SCRIPT), str(REPO_ROOT / "node_modules"), str(size), str(repeats), *folders.values()]
+    node_modules = str(REPO_ROOT / "node_modules")
+    command = ["node", str(PROFILE_SCRIPT), node_modules, str(size), str(repeats), str(threads), *folders.values()]
     done = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=REPO_ROOT)
     if done.returncode != 0:
         return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
@@ -162,11 +175,11 @@ def measure(size: int, repeats: int, skip: set[str]) -> tuple[dict[str, float | 
                 if "tfjs" not in skip:
                     fixed = export_tfjs_model(model, tmp, ["float32"], fixed_size=size)["float32"]["path"]
                     folders = {TFJS_ANY: folder, TFJS_FIXED: fixed}
-                    node = _tfjs_latency(TFJSNodeRunner(folder), image, repeats)
-                    results["TF.js wasm in Node (float32 weights)"] = node
-                    node = _tfjs_latency(TFJSNodeRunner(fixed), image, repeats)
-                    results["TF.js wasm in Node, fixed size (float32 weights)"] = node
-                    profile = tfjs_profile(folders, size, repeats)
+                    for threads in TFJS_THREADS:
+                        for kind, path in folders.items():
+                            runner = TFJSNodeRunner(path, num_threads=threads)
+                            results[tfjs_node_row(kind, threads)] = _tfjs_latency(runner, image, repeats)
+                        profile[threads] = tfjs_profile(folders, size, repeats, threads)
                 if "chromium" not in skip:
                     results.update(chromium_latency(folder, size, repeats))
             except (RuntimeError, FileNotFoundError, subprocess.TimeoutExpired) as error:
@@ -174,35 +187,40 @@ def measure(size: int, repeats: int, skip: set[str]) -> tuple[dict[str, float | 
     return results, profile
 
 
-def profile_report(profile: dict) -> list[str]:
-    """Where the TF.js time goes, and the floor that the wasm convolution peak sets (empty without a profile)."""
-    if not profile:
+def profile_report(profiles: dict) -> list[str]:
+    """Where the TF.js time goes at each thread count, and the floor that the measured wasm convolution peak sets
+    (empty without a profile)."""
+    if not profiles:
         return []
-    if "error" in profile:
-        return ["", f"TF.js profile not run: {profile['error']}"]
-    peak = profile["peak"]
-    rate = peak["conv_gmacs"]
     lines = [
         "",
         "Where the TF.js wasm time goes in Node (`benchmarks/tfjs_profile.mjs`: `tf.profile` kernel times, the "
-        f"quietest of the runs). Measured wasm peak: {rate:.1f} GMAC/s for a 3×3 256→256 conv at 64² alone, "
-        f"{peak['matmul_gmacs']:.1f} GMAC/s for a 1024³ matmul (SIMD {peak['simd']}, threads {peak['threads']}: "
-        "tfjs-backend-wasm has no threads in Node). Convolution floor = the model's conv MACs at that peak.",
+        "quietest of the runs). Peak: a 3×3 256→256 conv at 64² alone, and a 1024³ matmul, at the same thread "
+        "count. Convolution floor = the model's conv MACs at that peak. More than one thread runs the "
+        "multi-threaded wasm build, which TF.js does not use in Node by itself (`attentiongan_tf/inference/"
+        "tfjs_wasm.mjs`).",
         "",
-        "| TF.js model | kernel total (s) | Conv2D (s) | conv GMAC | conv rate (GMAC/s) | conv floor (s) "
-        "| all other ops (s) | largest other ops (ms) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| TF.js model | threads | peak conv / matmul (GMAC/s) | kernel total (s) | Conv2D (s) | conv GMAC "
+        "| conv rate (GMAC/s) | conv floor (s) | all other ops (s) | largest other ops (ms) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, model in profile["models"].items():
-        ops = model["ops"]
-        conv = sum(ops.get(op, {}).get("ms", 0.0) for op in ("Conv2D", "FusedConv2D")) / 1000
-        gmac = model["conv_macs"] / 1e9
-        others = sorted(((v["ms"], k) for k, v in ops.items() if k not in ("Conv2D", "FusedConv2D")), reverse=True)
-        largest = ", ".join(f"{k} {ms:.0f}" for ms, k in others[:4])
-        lines.append(
-            f"| {name} | {model['total_ms'] / 1000:.3f} | {conv:.3f} | {gmac:.1f} | {gmac / conv:.1f} "
-            f"| {gmac / rate:.3f} | {model['total_ms'] / 1000 - conv:.3f} | {largest} |"
-        )
+    for threads, profile in profiles.items():
+        if "error" in profile:
+            lines.append(f"| (profile not run: {profile['error']}) | {threads} | | | | | | | | |")
+            continue
+        peak = profile["peak"]
+        rate = peak["conv_gmacs"]
+        for name, model in profile["models"].items():
+            ops = model["ops"]
+            conv = sum(ops.get(op, {}).get("ms", 0.0) for op in ("Conv2D", "FusedConv2D")) / 1000
+            gmac = model["conv_macs"] / 1e9
+            others = sorted(((v["ms"], k) for k, v in ops.items() if k not in ("Conv2D", "FusedConv2D")), reverse=True)
+            largest = ", ".join(f"{k} {ms:.0f}" for ms, k in others[:4])
+            lines.append(
+                f"| {name} | {peak['threads']} | {rate:.1f} / {peak['matmul_gmacs']:.1f} "
+                f"| {model['total_ms'] / 1000:.3f} | {conv:.3f} | {gmac:.1f} | {gmac / conv:.1f} "
+                f"| {gmac / rate:.3f} | {model['total_ms'] / 1000 - conv:.3f} | {largest} |"
+            )
     return lines
 
 

@@ -1,42 +1,25 @@
 // Where the time of a TF.js graph model goes in Node (wasm backend), and the backend's convolution peak.
 //
-// Usage: node benchmarks/tfjs_profile.mjs NODE_MODULES SIZE REPEATS MODEL_DIR...
+// Usage: node benchmarks/tfjs_profile.mjs NODE_MODULES SIZE REPEATS THREADS MODEL_DIR...
 // For each model: one warm-up, then REPEATS tf.profile runs of execute + data() on a [1, SIZE, SIZE, 3] input;
 // the run with the smallest total kernel time is kept (the machine's quietest). Per op: kernel ms and calls;
 // for Conv2D also the MACs (output pixels × kernel taps × in × out channels). Then the peak: a 3×3 256 → 256
-// convolution on a 64² input (the ResNet block conv) timed alone, and a 1024³ matmul. Prints one JSON line
+// convolution on a 64² input (the ResNet block conv) timed alone, and a 1024³ matmul. THREADS: the wasm
+// backend's threads (attentiongan_tf/inference/tfjs_wasm.mjs). Prints one JSON line
 // {"models": {dir: {"total_ms", "ops": {op: {"ms", "calls"}}, "conv_macs"}}, "peak": {...}}.
-import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 
-const [nodeModules, sizeText, repeatsText, ...dirs] = process.argv.slice(2);
+import { fileHandler, startWasmBackend } from '../attentiongan_tf/inference/tfjs_wasm.mjs';
+
+const [nodeModules, sizeText, repeatsText, threadsText, ...dirs] = process.argv.slice(2);
 if (!nodeModules || !dirs.length) {
-  process.stderr.write('usage: node benchmarks/tfjs_profile.mjs NODE_MODULES SIZE REPEATS MODEL_DIR...\n');
+  process.stderr.write('usage: node benchmarks/tfjs_profile.mjs NODE_MODULES SIZE REPEATS THREADS MODEL_DIR...\n');
   process.exit(2);
 }
 const size = Number(sizeText);
 const repeats = Number(repeatsText);
-const require = createRequire(import.meta.url);
-const tf = require(path.join(nodeModules, '@tensorflow', 'tfjs'));
-const { setWasmPaths } = require(path.join(nodeModules, '@tensorflow', 'tfjs-backend-wasm'));
-setWasmPaths(path.join(nodeModules, '@tensorflow', 'tfjs-backend-wasm', 'dist') + path.sep);
-await tf.setBackend('wasm');
-await tf.ready();
-
-function load(dir) {
-  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-  const weightSpecs = [];
-  const buffers = [];
-  for (const group of json.weightsManifest) {
-    for (const shard of group.paths) buffers.push(fs.readFileSync(path.join(dir, shard)));
-    weightSpecs.push(...group.weights);
-  }
-  const data = Buffer.concat(buffers);
-  const weightData = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
-  return tf.loadGraphModel({ load: async () => ({ modelTopology: json.modelTopology, format: json.format,
-    signature: json.signature, weightSpecs, weightData }) });
-}
+const { tf, threads } = await startWasmBackend(path.resolve(nodeModules), Number(threadsText));
+const load = (dir) => tf.loadGraphModel(fileHandler(dir));
 
 function convMacs(kernel) {
   const [input, filter] = kernel.inputShapes;
@@ -99,6 +82,7 @@ const peak = {
   conv_gmacs: (64 * 64 * 9 * 256 * 256) / convMs / 1e6,
   matmul_gmacs: 1024 ** 3 / matmulMs / 1e6,
   simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
-  threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+  threads,
 };
 process.stdout.write(JSON.stringify({ models, peak }) + '\n');
+process.exit(0); // ends the backend's worker threads

@@ -5,7 +5,8 @@ Usage:
     then open http://127.0.0.1:8000/
 
 URL layout: ``/`` -> web/, ``/vendor/`` -> the TF.js and wasm-backend bundles in node_modules,
-``/model/`` -> the TF.js model folder.
+``/model/`` -> the TF.js model folder. Every response carries the cross-origin isolation headers
+(``ISOLATION_HEADERS``), which browsers need before they run the multi-threaded wasm build.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ VENDOR_DIRS = (
     ROOT / "node_modules" / "@tensorflow" / "tfjs" / "dist",
     ROOT / "node_modules" / "@tensorflow" / "tfjs-backend-wasm" / "dist",
 )
+
+# A page is cross-origin isolated (SharedArrayBuffer, so wasm threads) only when served with both.
+ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
 
 
 class DemoHandler(http.server.SimpleHTTPRequestHandler):
@@ -42,6 +46,11 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
         if clean.startswith("/model/") and "/" not in clean[len("/model/") :]:
             return str(self.model_dir / name)
         return super().translate_path(path)
+
+    def end_headers(self) -> None:
+        for name, value in ISOLATION_HEADERS.items():
+            self.send_header(name, value)
+        super().end_headers()
 
     def log_message(self, format, *args):  # noqa: A002 (the base class's signature)
         pass

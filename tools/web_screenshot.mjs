@@ -4,7 +4,7 @@
 // Writes screenshots OUT_DIR/page.png (whole page) and OUT_DIR/output.png (the translation canvas element), the
 // exact canvas pixels OUT_DIR/canvas_output.png and OUT_DIR/canvas_mask_<i>.png (canvas.toDataURL), and prints one
 // JSON line {"status": ..., "masks": n, "console": [...], "fits": page width holds everything, "canvas": [w, h],
-// "download": link shown, "backends": [...]}.
+// "download": link shown, "backends": [...], "isolated": crossOriginIsolated}.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -38,6 +38,7 @@ try {
     canvas: [document.getElementById('output').width, document.getElementById('output').height],
     download: !document.getElementById('download').hidden,
     backends: [...document.getElementById('backend').options].map((option) => option.value),
+    isolated: window.crossOriginIsolated,
   }));
   await page.screenshot({ path: path.join(outDir, 'page.png'), fullPage: true });
   await page.locator('#output').screenshot({ path: path.join(outDir, 'output.png') });

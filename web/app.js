@@ -1,7 +1,8 @@
 // AttentionGAN demo: load the TF.js graph model, translate a picked image, show the translation and the masks.
 //
 // Query parameters: ?model=URL of model.json (default model/model.json), ?backend=wasm|webgl|webgpu|cpu (default:
-// webgl when the browser can create a WebGL context, else wasm), ?size=N working size (long side, default 512).
+// webgl when the browser can create a WebGL context, else wasm), ?size=N working size (long side, default 512),
+// ?threads=N wasm threads (1 to 8; more than 1 needs a cross-origin-isolated page, see web/README.md).
 // Photos are scaled down to the working size before translation; an any-size model pads any image size itself,
 // and for a fixed-size model (export.py --tfjs-fixed-size N) the page scales photos to fit N and pads them to N × N.
 (() => {
@@ -14,6 +15,7 @@
   const backendEl = document.getElementById('backend');
   const downloadEl = document.getElementById('download');
   const BACKENDS = ['wasm', 'webgl', 'webgpu', 'cpu'];
+  const MAX_WASM_THREADS = 8; // tfjs-backend-wasm pre-starts 8 pthread workers
   let model = null;
   let fixedSize = null;
   let lastImage = null;
@@ -48,6 +50,29 @@
     } catch (error) {
       return false;
     }
+  }
+
+  // ?threads=N, before the wasm backend starts. TF.js sizes its pool as half of navigator.hardwareConcurrency
+  // (it assumes two logical CPUs per core), so a page asking for N threads reports at least 2N to it.
+  function requestWasmThreads() {
+    const text = params.get('threads');
+    if (text === null) return;
+    const threads = Number(text);
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) {
+      throw new Error(`?threads must be an integer from 1 to ${MAX_WASM_THREADS}, got ${text}`);
+    }
+    if (threads > 1 && !window.crossOriginIsolated) {
+      throw new Error('?threads needs a cross-origin-isolated page (COOP/COEP headers: see web/README.md)');
+    }
+    const reported = Math.max(navigator.hardwareConcurrency || 1, 2 * threads);
+    Object.defineProperty(navigator, 'hardwareConcurrency', { value: reported, configurable: true });
+    tf.wasm.setThreadsCount(threads);
+  }
+
+  function engineName() {
+    if (tf.getBackend() !== 'wasm') return tf.getBackend();
+    const threads = tf.wasm.getThreadsCount();
+    return `wasm, ${threads} thread${threads > 1 ? 's' : ''}`;
   }
 
   async function pickBackend() {
@@ -118,7 +143,7 @@
     const photo = width === image.naturalWidth ? '' : ` (photo ${image.naturalWidth}×${image.naturalHeight})`;
     downloadEl.href = document.getElementById('output').toDataURL('image/png');
     downloadEl.hidden = false;
-    setStatus(`done: ${width}×${height}${photo}, ${count} masks, ${elapsed.toFixed(0)} ms on ${tf.getBackend()}`,
+    setStatus(`done: ${width}×${height}${photo}, ${count} masks, ${elapsed.toFixed(0)} ms on ${engineName()}`,
       'done');
   }
 
@@ -134,7 +159,7 @@
 
   fileEl.addEventListener('change', async () => {
     const file = fileEl.files[0];
-    if (!file) return;
+    if (!file || !model) return; // no model: the status already says why
     try {
       lastImage = await loadImage(file);
       await translate(lastImage);
@@ -157,7 +182,7 @@
     try {
       if (!(await tf.setBackend(backendEl.value))) throw new Error(`backend ${backendEl.value} failed to start`);
       await tf.ready();
-      setStatus(`ready (backend ${tf.getBackend()})`, 'ready');
+      setStatus(`ready (backend ${engineName()})`, 'ready');
       await retranslate();
     } catch (error) {
       setStatus(`error: ${error.message}`, 'error');
@@ -166,13 +191,19 @@
 
   (async () => {
     try {
+      requestWasmThreads();
+    } catch (error) {
+      setStatus(`error: ${error.message}`, 'error');
+      return;
+    }
+    try {
       const backend = await pickBackend();
       model = await tf.loadGraphModel(modelUrl);
       const inputShape = model.inputs[0].shape || [];
       fixedSize = inputShape[1] > 0 && inputShape[1] === inputShape[2] ? inputShape[1] : null;
       listBackends(backend);
       fileEl.disabled = false;
-      setStatus(`ready (backend ${backend})`, 'ready');
+      setStatus(`ready (backend ${engineName()})`, 'ready');
     } catch (error) {
       setStatus(`error: cannot load model ${modelUrl}: ${error.message}`, 'error');
     }

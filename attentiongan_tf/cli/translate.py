@@ -63,7 +63,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="translate at this size (shorter side, aspect kept; use the training --load-size / --image-size) and "
         "scale the result back to the photo's size",
     )
-    parser.add_argument("--threads", type=int, help="TFLite / ONNX Runtime threads")
+    parser.add_argument(
+        "--threads", type=int, help="TFLite / ONNX Runtime / TF.js wasm threads (default: each runtime's choice)"
+    )
     parser.add_argument("--chunk", type=int, default=8, help="images per runtime call (TF.js: per Node process)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     cli_env.add_verbose_flag(parser)

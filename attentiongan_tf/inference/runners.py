@@ -150,28 +150,36 @@ def open_runner(
         variant: official ``.pth`` only: ``scheme2`` (default) or ``geo``.
         ngf: official ``.pth`` only: first conv width.
         n_blocks: official ``.pth`` only: ResNet blocks.
-        num_threads: TFLite / ONNX Runtime threads.
+        num_threads: TFLite / ONNX Runtime / TF.js wasm threads (default: each runtime's choice).
         target: multi-domain models only (required there): the target domain.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: ``path`` is none of the above, or ``target`` does not fit the model.
+        ValueError: ``path`` is none of the above, ``target`` does not fit the model, or ``num_threads`` is given
+            for a SavedModel or checkpoint (TensorFlow's threads are process-wide: ``TF_NUM_INTRAOP_THREADS``).
     """
     from attentiongan_tf.inference import artifacts
 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"model or checkpoint not found: {path}")
-    if path.is_dir() and (path / "saved_model.pb").is_file():
+    is_savedmodel = path.is_dir() and (path / "saved_model.pb").is_file()
+    is_tfjs = path.name == "model.json" or (path.is_dir() and (path / "model.json").is_file())
+    if num_threads is not None and (is_savedmodel or not (is_tfjs or path.suffix.lower() in (".tflite", ".onnx"))):
+        raise ValueError(
+            f"--threads (num_threads) applies to TFLite, ONNX and TF.js models, not to {path} (TensorFlow takes its "
+            "threads from TF_NUM_INTRAOP_THREADS)"
+        )
+    if is_savedmodel:
         return artifacts.SavedModelRunner(path, target=target)
     if path.suffix.lower() == ".tflite" and path.is_file():
         return artifacts.TFLiteRunner(path, num_threads=num_threads, target=target)
     if path.suffix.lower() == ".onnx" and path.is_file():
         return artifacts.ONNXRunner(path, num_threads=num_threads, target=target)
-    if path.name == "model.json" or (path.is_dir() and (path / "model.json").is_file()):
+    if is_tfjs:
         from attentiongan_tf.inference.tfjs_node import TFJSNodeRunner
 
-        return TFJSNodeRunner(path, target=target)
+        return TFJSNodeRunner(path, target=target, num_threads=num_threads)
     from attentiongan_tf.inference.loading import load_generator_any
 
     model = load_generator_any(path, direction=direction, variant=variant, ngf=ngf, n_blocks=n_blocks)

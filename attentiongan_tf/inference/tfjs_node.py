@@ -26,6 +26,13 @@ TFJS_NODE_SCRIPT = Path(__file__).with_name("tfjs_node_run.mjs")
 NODE_MODULES_ENV = "ATTENTIONGAN_NODE_MODULES"
 TFJS_PACKAGES = ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm")
 INSTALL_HINT = "npm install @tensorflow/tfjs@4.22.0 @tensorflow/tfjs-backend-wasm@4.22.0"
+MAX_WASM_THREADS = 8  # tfjs-backend-wasm pre-starts 8 pthread workers (MAX_WASM_THREADS in tfjs_wasm.mjs)
+
+
+def default_wasm_threads() -> int:
+    """The CPUs this process may run on (its affinity), at most :data:`MAX_WASM_THREADS`."""
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(MAX_WASM_THREADS, available))
 
 
 def _has_tfjs(folder: Path) -> bool:
@@ -93,19 +100,35 @@ class TFJSNodeRunner(Runner):
     (see :func:`find_node_modules`). A fixed-size model (``export.py --tfjs-fixed-size N``; ``fixed_size`` is
     then ``(N, N)``) gets smaller images reflect-padded to N × N and its outputs cropped back; a larger image
     is refused with a ``ValueError``, as in :class:`~attentiongan_tf.inference.TFLiteRunner`. After a run,
-    ``last_timings_ms`` holds each image's milliseconds from ``execute`` until every output is read back.
+    ``last_timings_ms`` holds each image's milliseconds from ``execute`` until every output is read back, and
+    ``last_threads`` the thread count the wasm backend reported.
+
+    TF.js itself uses one wasm thread in Node, and in a browser half the logical CPUs; the runner starts its
+    multi-threaded build with ``num_threads`` threads (``tfjs_wasm.mjs`` says how).
 
     Args:
         path: the TF.js model folder (holding ``model.json``) or the ``model.json`` file.
         target: multi-domain models only (required there): the target domain (``domain_i`` names or a vector).
         node_modules: the ``node_modules`` folder with the TF.js packages (default: :func:`find_node_modules`).
+        num_threads: wasm threads, 1 to 8 (default: :func:`default_wasm_threads`); 1 runs the single-threaded
+            SIMD build.
+
+    Raises:
+        ValueError: ``num_threads`` is out of range, or the model is not an AttentionGAN TF.js export.
     """
 
     kind = "tfjs"
 
     def __init__(
-        self, path: str | os.PathLike, target: Target | None = None, node_modules: str | os.PathLike | None = None
+        self,
+        path: str | os.PathLike,
+        target: Target | None = None,
+        node_modules: str | os.PathLike | None = None,
+        num_threads: int | None = None,
     ):
+        if num_threads is not None and not 1 <= num_threads <= MAX_WASM_THREADS:
+            raise ValueError(f"TF.js wasm runs 1 to {MAX_WASM_THREADS} threads, got {num_threads}")
+        self.num_threads = default_wasm_threads() if num_threads is None else num_threads
         path = Path(path)
         self.path = path.parent if path.name == "model.json" else path
         if not (self.path / "model.json").is_file():
@@ -116,6 +139,7 @@ class TFJSNodeRunner(Runner):
             raise RuntimeError("running a TF.js model needs Node.js (`node` not found on PATH)")
         self.node_modules = find_node_modules(node_modules)
         self.last_timings_ms: list[float] = []
+        self.last_threads: int | None = None
 
     def run_raw(self, images: list[np.ndarray]) -> list[Translation]:
         labels = self.label_batch()
@@ -133,7 +157,12 @@ class TFJSNodeRunner(Runner):
                     labels.tofile(f"{tmp}/labels.f32")
                     item.update(labels=f"{tmp}/labels.f32", labels_shape=list(labels.shape))
                 items.append(item)
-            manifest = {"model_dir": str(self.path.resolve()), "node_modules": str(self.node_modules), "items": items}
+            manifest = {
+                "model_dir": str(self.path.resolve()),
+                "node_modules": str(self.node_modules),
+                "threads": self.num_threads,
+                "items": items,
+            }
             Path(tmp, "manifest.json").write_text(json.dumps(manifest))
             command = ["node", str(TFJS_NODE_SCRIPT), f"{tmp}/manifest.json"]
             done = subprocess.run(command, capture_output=True, text=True)
@@ -141,6 +170,7 @@ class TFJSNodeRunner(Runner):
                 raise RuntimeError(f"TF.js runner failed on {self.path}:\n{done.stderr[-3000:]}")
             report = json.loads(done.stdout.strip().splitlines()[-1])
             self.last_timings_ms = [entry["ms"] for entry in report["outputs"]]
+            self.last_threads = report["threads"]
             return [
                 Translation(**{
                     key: np.fromfile(f"{tmp}/out{index}.{key}.f32", np.float32).reshape(entry["shapes"][key][1:])[

@@ -1,15 +1,16 @@
 // Run an exported AttentionGAN TF.js graph model in Node with @tensorflow/tfjs + the wasm backend.
 //
 // Usage: node tfjs_node_run.mjs MANIFEST.json   (package data of attentiongan_tf; run by inference/tfjs_node.py)
-// MANIFEST: {"model_dir": "...", "node_modules": "/abs/node_modules", "items": [{"input": "x.f32",
+// MANIFEST: {"model_dir": "...", "node_modules": "/abs/node_modules", "threads": 2, "items": [{"input": "x.f32",
 //            "shape": [1, H, W, 3], "output_prefix": "out/x", "labels": "l.f32" (multi-domain models only)}]}
 // Inputs are raw little-endian float32 images in [-1, 1] (labels: float32 (1, n_domains)). For every item and
 // output name (image, attention, content) the script writes OUTPUT_PREFIX.NAME.f32 and prints one JSON line
-// {"outputs": [{name: shape}...]}. The TF.js packages are loaded from MANIFEST.node_modules (the script lives
+// {"backend", "threads", "outputs": [{"shapes": {name: shape}, "ms"}...]}. "threads" (default 1) is the
+// wasm backend's thread count. The TF.js packages are loaded from MANIFEST.node_modules (the script lives
 // inside the Python package, where no node_modules is).
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+
+import { fileHandler, startWasmBackend } from './tfjs_wasm.mjs';
 
 const OUTPUTS = ['image', 'attention', 'content'];
 let tf;
@@ -24,45 +25,12 @@ function fail(message) {
   process.exit(2);
 }
 
-// An IOHandler reading model.json and its weight shards from disk (tfjs-node is not needed).
-function fileHandler(modelDir) {
-  return {
-    load: async () => {
-      const jsonPath = path.join(modelDir, 'model.json');
-      if (!fs.existsSync(jsonPath)) fail(`no model.json in ${modelDir}`);
-      const json = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
-      const weightSpecs = [];
-      const buffers = [];
-      for (const group of json.weightsManifest) {
-        for (const shard of group.paths) buffers.push(fs.readFileSync(path.join(modelDir, shard)));
-        weightSpecs.push(...group.weights);
-      }
-      const data = Buffer.concat(buffers);
-      return {
-        modelTopology: json.modelTopology,
-        format: json.format,
-        generatedBy: json.generatedBy,
-        convertedBy: json.convertedBy,
-        signature: json.signature,
-        userDefinedMetadata: json.userDefinedMetadata,
-        weightSpecs,
-        weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
-      };
-    },
-  };
-}
-
 async function main() {
   const manifestPath = process.argv[2];
   if (!manifestPath || !fs.existsSync(manifestPath)) fail(`manifest not found: ${manifestPath}`);
   const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
-  const require = createRequire(import.meta.url);
-  const tensorflow = path.join(manifest.node_modules, '@tensorflow');
-  tf = require(path.join(tensorflow, 'tfjs'));
-  const { setWasmPaths } = require(path.join(tensorflow, 'tfjs-backend-wasm'));
-  setWasmPaths(path.join(tensorflow, 'tfjs-backend-wasm', 'dist') + path.sep);
-  await tf.setBackend('wasm');
-  await tf.ready();
+  const backend = await startWasmBackend(manifest.node_modules, manifest.threads ?? 1);
+  tf = backend.tf;
   const model = await tf.loadGraphModel(fileHandler(manifest.model_dir));
   const results = [];
   for (const item of manifest.items) {
@@ -84,7 +52,9 @@ async function main() {
     results.push({ shapes, ms });
     tf.dispose([...Object.values(feed), ...outputs]);
   }
-  process.stdout.write(JSON.stringify({ backend: tf.getBackend(), outputs: results }) + '\n');
+  const report = { backend: tf.getBackend(), threads: backend.threads, outputs: results };
+  process.stdout.write(JSON.stringify(report) + '\n');
 }
 
-main().catch((error) => fail(error.stack || String(error)));
+// exit() also ends the wasm backend's worker threads, which would keep Node running.
+main().then(() => process.exit(0), (error) => fail(error.stack || String(error)));

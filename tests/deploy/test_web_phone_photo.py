@@ -70,6 +70,8 @@ def test_phone_photo_is_scaled_to_the_working_size_and_timed(tmp_path):
 
     small = open_page(tmp_path, tfjs, "backend=wasm&size=256", photo, "wasm_256", 1280)
     assert small["status"].startswith("done: 256×192 (photo 4000×3000)"), small
+    refused = open_page(tmp_path, tfjs, "backend=wasm&threads=9", photo, "wasm_9_threads", 1280)
+    assert refused["status"] == "error: ?threads must be an integer from 1 to 8, got 9", refused
     webgl = open_page(tmp_path, tfjs, "backend=webgl", photo, "webgl_512", 1280)
     print(f"wasm 512: {report['status']}\nwebgl 512: {webgl['status']}")
     assert webgl["status"].startswith(("done: 512×384", "error:")), webgl  # software WebGL may be missing

@@ -54,5 +54,15 @@ def test_node_runner_matches_keras_pads_smaller_images_and_refuses_larger_ones(f
         runner.run([random_uint8((40, 32, 3), 7)])
 
 
+def test_node_runner_threads_give_the_same_outputs(fixed):
+    path = fixed["summary"]["tfjs"]["float32"]["path"]
+    image = random_uint8((SIZE, SIZE, 3), 4)
+    one, two = TFJSNodeRunner(path, num_threads=1), TFJSNodeRunner(path, num_threads=2)
+    single, threaded = one.run_raw([image])[0], two.run_raw([image])[0]
+    assert (one.last_threads, two.last_threads) == (1, 2)
+    for key in ("image", "attention", "content"):
+        assert np.abs(single[key] - threaded[key]).max() <= 1e-5, key
+
+
 def test_translate_refuses_a_larger_image_in_one_line(fixed, tmp_path):
     assert_translate_refuses_a_larger_image(fixed["summary"]["tfjs"]["float32"]["path"], tmp_path)

@@ -25,7 +25,10 @@ pytestmark = [
 N_MASKS = 3
 
 
-def test_web_demo_renders_the_translation_and_masks(tmp_path):
+# ?threads=2: tools/serve_web.py makes the page cross-origin isolated, so the multi-threaded wasm build runs.
+@pytest.mark.parametrize(("query", "engine"), [("backend=wasm", "wasm, 1 thread"),
+                                               ("backend=wasm&threads=2", "wasm, 2 threads")])  # fmt: skip
+def test_web_demo_renders_the_translation_and_masks(tmp_path, query, engine):
     tf.keras.utils.set_random_seed(2)
     model = build_generator("geo", ngf=4, n_blocks=1, n_masks=N_MASKS)
     model.save(tmp_path / "g.keras")
@@ -45,7 +48,7 @@ def test_web_demo_renders_the_translation_and_masks(tmp_path):
         sys.path.remove(str(REPO_ROOT / "tools"))
     server = start_server(tmp_path / "out" / "tfjs" / "float32")
     try:
-        url = f"http://127.0.0.1:{server.server_port}/?backend=wasm"
+        url = f"http://127.0.0.1:{server.server_port}/?{query}"
         shots = tmp_path / "shots"
         result = subprocess.run(
             ["node", str(REPO_ROOT / "tools" / "web_screenshot.mjs"), url, str(tmp_path / "input.png"), str(shots),
@@ -58,7 +61,8 @@ def test_web_demo_renders_the_translation_and_masks(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["status"].startswith("done: 333×250"), report
-    assert "wasm" in report["status"] and report["masks"] == N_MASKS
+    assert report["status"].endswith(f"on {engine}"), report
+    assert report["masks"] == N_MASKS and report["isolated"] is True
     assert not [line for line in report["console"] if line.startswith(("error", "pageerror"))], report["console"]
 
     reference = translate_any_size(model, tf.constant(image[None].astype(np.float32) / 127.5 - 1.0))

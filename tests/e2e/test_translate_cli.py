@@ -86,6 +86,16 @@ def test_translate_refuses_to_overwrite_and_validates(setup):
     assert no_input.returncode != 0 and "missing_dir" in no_input.stderr
 
 
+@pytest.mark.parametrize("kind", ["keras", "savedmodel"])
+def test_translate_refuses_threads_for_tensorflow_models(setup, kind):
+    model = {"keras": setup["root"] / "g.keras", "savedmodel": setup["savedmodel"]}[kind]
+    done = run_cli("translate.py", "--model", str(model), "--input", str(setup["images"] / "odd.png"),
+                   "--output", str(setup["root"] / f"out_threads_{kind}"), "--threads", "2")  # fmt: skip
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("error: --threads (num_threads) applies to TFLite")
+    assert not (setup["root"] / f"out_threads_{kind}").exists()
+
+
 def test_translate_warns_once_on_a_foreign_savedmodel(setup):
     foreign = write_foreign_savedmodel(setup["root"] / "foreign")
     out = setup["root"] / "out_foreign"

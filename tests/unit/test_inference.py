@@ -35,3 +35,29 @@ def test_open_runner_errors(tmp_path):
         TFJSNodeRunner(tmp_path)
     with pytest.raises(ValueError, match="uint8"):
         to_model_input(np.zeros((4, 4, 3), np.float32))
+
+
+def test_open_runner_refuses_threads_where_they_do_not_apply(saved_generator):
+    with pytest.raises(ValueError, match=r"--threads \(num_threads\) applies to TFLite, ONNX and TF.js models, not to"):
+        open_runner(saved_generator, num_threads=2)
+
+
+@pytest.mark.parametrize("threads", [0, 9])
+def test_tfjs_runner_refuses_a_thread_count_wasm_cannot_run(tmp_path, threads):
+    (tmp_path / "model.json").write_text('{"signature": {"inputs": {"images": {"tensorShape": {"dim": '
+                                         '[{"size": "-1"}, {"size": "-1"}, {"size": "-1"}, {"size": "3"}]}}}}}')
+    with pytest.raises(ValueError, match=f"TF.js wasm runs 1 to 8 threads, got {threads}"):
+        TFJSNodeRunner(tmp_path, num_threads=threads)
+
+
+def test_tfjs_runner_defaults_to_the_cpus_it_may_use(tmp_path, monkeypatch):
+    (tmp_path / "model.json").write_text('{"signature": {"inputs": {"images": {"tensorShape": {"dim": '
+                                         '[{"size": "-1"}, {"size": "-1"}, {"size": "-1"}, {"size": "3"}]}}}}}')
+    from attentiongan_tf.inference import tfjs_node
+
+    monkeypatch.setattr(tfjs_node, "find_node_modules", lambda given: tmp_path)
+    monkeypatch.setattr(tfjs_node.shutil, "which", lambda name: "/usr/bin/node")
+    monkeypatch.setattr(tfjs_node.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert TFJSNodeRunner(tmp_path).num_threads == 3
+    monkeypatch.setattr(tfjs_node.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert TFJSNodeRunner(tmp_path).num_threads == 8
