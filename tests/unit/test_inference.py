@@ -59,5 +59,6 @@ def test_tfjs_runner_defaults_to_the_cpus_it_may_use(tmp_path, monkeypatch):
     monkeypatch.setattr(tfjs_node.shutil, "which", lambda name: "/usr/bin/node")
     monkeypatch.setattr(tfjs_node.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
     assert TFJSNodeRunner(tmp_path).num_threads == 3
+    assert open_runner(tmp_path / "model.json", num_threads=1).num_threads == 1  # what translate.py --threads does
     monkeypatch.setattr(tfjs_node.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
     assert TFJSNodeRunner(tmp_path).num_threads == 8
