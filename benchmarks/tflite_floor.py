@@ -4,10 +4,13 @@ Every ``Conv2D`` of the exported generator graph (scheme II, ngf 64, 9 blocks; s
 the 1×1-conv attention fusion: the deploy graph ``export.py`` writes) is read off the traced graph with its shapes. Each
 distinct convolution is converted to a one-op float32 TFLite model (with its bias, as the exported graph fuses
 it) and timed alone in LiteRT with XNNPACK and 2 threads, best of ``--repeats``; the sum over the forward is a
-floor that no TFLite graph built from these kernels can beat. It is compared with the TFLite float32 rows of the
-inference_speed section and the issue #15 target (1.15× the official eager forward)::
+floor that no TFLite graph built from these kernels can beat. The same run then times our float32 TFLite
+models (any size and ``--tflite-fixed-size``, 2 threads) and, with ``--official-dir``, the official eager
+forward, so that the floor, our models and the issue #15 target (1.15× the official forward) come from the
+same minutes of a machine whose speed drifts. Without ``--official-dir`` the official time is read from the
+inference_speed section::
 
-    python benchmarks/tflite_floor.py   # after inference_speed.py, whose times it reads from results.json
+    python benchmarks/tflite_floor.py --official-dir /tmp/official --official-python /work/torchenv/bin/python
 
 Writes the "tflite_floor" section of RESULTS.md.
 """
@@ -25,15 +28,19 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import load_data, machine_description, save_data, update_section  # noqa: E402
+from results import (  # noqa: E402
+    load_data,
+    machine_description,
+    official_worker_command,
+    run_json,
+    save_data,
+    update_section,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 TARGET_SPEEDUP = 1.15
-MEASURED_ROWS = (
-    "TFLite float32 (LiteRT, XNNPACK, 2 threads)",
-    "TFLite float32, fixed size (LiteRT, XNNPACK, 2 threads)",
-)
+MODEL_ROWS = {"any": "TFLite float32, any size", "fixed": "TFLite float32, fixed size"}
 
 
 def forward_convolutions(size: int) -> list[dict]:
@@ -88,6 +95,33 @@ def time_convolution(conv: dict, repeats: int, scratch: Path) -> tuple[float, tu
     return best, tuple(int(d) for d in interpreter.get_output_details()[0]["shape"])
 
 
+def time_models(size: int, repeats: int, scratch: Path) -> dict[str, dict[str, float]]:
+    """Best and median seconds of our float32 TFLite models (any size, fixed size) on one uint8 image."""
+    import keras
+
+    from attentiongan_tf import build_generator
+    from attentiongan_tf.export.tflite import export_tflite_model
+    from attentiongan_tf.inference import TFLiteRunner
+
+    keras.utils.set_random_seed(0)
+    model = build_generator(variant="scheme2", ngf=64, n_blocks=9)
+    image = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
+    paths = {
+        "any": export_tflite_model(model, scratch / "any", ["float32"])["float32"]["path"],
+        "fixed": export_tflite_model(model, scratch / "fixed", ["float32"], fixed_size=size)["float32"]["path"],
+    }
+    runners = {kind: TFLiteRunner(path, num_threads=2) for kind, path in paths.items()}
+    times: dict[str, list[float]] = {kind: [] for kind in runners}
+    for runner in runners.values():
+        runner.run([image])
+    for _ in range(repeats):  # interleaved, so that both see the same drift
+        for kind, runner in runners.items():
+            start = time.perf_counter()
+            runner.run([image])
+            times[kind].append(time.perf_counter() - start)
+    return {kind: {"best_s": min(t), "median_s": sorted(t)[len(t) // 2]} for kind, t in times.items()}
+
+
 def measure(size: int, repeats: int) -> dict:
     rows = []
     with tempfile.TemporaryDirectory(prefix="tflite_floor_") as scratch:
@@ -95,14 +129,14 @@ def measure(size: int, repeats: int) -> dict:
             seconds, output = time_convolution(conv, repeats, Path(scratch))
             rows.append({**conv, "seconds": seconds, "gmac": _macs(conv, output) / 1e9})
             print(rows[-1], flush=True)
-    return {"size": size, "convolutions": rows}
+        models = time_models(size, repeats, Path(scratch))
+    return {"size": size, "convolutions": rows, "models": models}
 
 
-def render(data: dict, measured: dict, machine: str) -> str:
+def render(data: dict, official: float | None, official_source: str, machine: str) -> str:
     rows = sorted(data["convolutions"], key=lambda r: -r["count"] * r["seconds"])
     floor = sum(r["count"] * r["seconds"] for r in rows)
     gmac = sum(r["count"] * r["gmac"] for r in rows)
-    official = measured.get("official")
     target = official / TARGET_SPEEDUP if official else None
     lines = [
         f"## The convolution floor of a TFLite float32 forward at {data['size']}² (XNNPACK, 2 threads)",
@@ -121,14 +155,23 @@ def render(data: dict, measured: dict, machine: str) -> str:
             f"| {r['count']} | {r['gmac']:.2f} | {r['seconds']:.4f} | {r['count'] * r['seconds']:.3f} "
             f"| {r['gmac'] / r['seconds']:.0f} |"
         )
-    lines += ["", "| | seconds | vs floor |", "|---|---|---|", f"| convolution floor | {floor:.3f} | 1.00x |"]
-    for name in MEASURED_ROWS:
-        if isinstance(measured.get(name), float):
-            lines.append(f"| {name} (inference_speed) | {measured[name]:.3f} | {measured[name] / floor:.2f}x |")
+    lines += [
+        "",
+        "Our float32 models in the same run (uint8 in and out, 2 threads; best and median of the repeats, the two "
+        f"models interleaved). Official eager forward (median): {official_source}.",
+        "",
+        "| | best (s) | median (s) | best vs floor | vs official (median) |",
+        "|---|---|---|---|---|",
+        f"| convolution floor | {floor:.3f} | | 1.00x | |",
+    ]
+    for kind, name in MODEL_ROWS.items():
+        best, median = data["models"][kind]["best_s"], data["models"][kind]["median_s"]
+        ratio = f"{official / median:.2f}x" if official else "n/a"
+        lines.append(f"| {name} (XNNPACK, 2 threads) | {best:.3f} | {median:.3f} | {best / floor:.2f}x | {ratio} |")
     if target is not None:
         verdict = "reachable: floor under target" if floor <= target else "**unreachable with these kernels**"
-        lines.append(f"| target: official eager {official:.3f} s / {TARGET_SPEEDUP} | {target:.3f} "
-                     f"| {target / floor:.2f}x ({verdict}) |")  # fmt: skip
+        lines.append(f"| target: official eager {official:.3f} s / {TARGET_SPEEDUP} | {target:.3f} | "
+                     f"| {target / floor:.2f}x ({verdict}) | |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -136,13 +179,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--official-dir", type=Path, help="official AttentionGAN code, to time its G forward")
+    parser.add_argument("--official-python", default=sys.executable, help="a Python with torch for the official code")
     args = parser.parse_args()
-    data = measure(args.size, args.repeats)
-    speed = load_data("inference_speed") or {}
-    measured = {**speed.get("latency_s", {}), "official": speed.get("official_forward_s")}
+    if args.official_dir is not None and not (args.official_dir / "models" / "attention_gan_model.py").is_file():
+        parser.error(f"--official-dir {args.official_dir}: models/attention_gan_model.py not found")
     machine = machine_description()
-    update_section("tflite_floor", render(data, measured, machine))
-    save_data("tflite_floor", {"machine": machine, **data})
+    data = measure(args.size, args.repeats)
+    if args.official_dir is not None:
+        command = official_worker_command(
+            args.official_dir, args.size, args.official_python, iterations=0, forward_repeats=args.repeats, threads=2
+        )
+        official, source = run_json(command)["forward_s"], "timed in this run, after our models"
+    else:
+        official = (load_data("inference_speed") or {}).get("official_forward_s")
+        source = "read from the inference_speed section (another run)" if official else "not measured"
+    update_section("tflite_floor", render(data, official, source, machine))
+    save_data("tflite_floor", {"machine": machine, "official_forward_s": official, **data})
 
 
 if __name__ == "__main__":
