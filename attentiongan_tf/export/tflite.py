@@ -14,6 +14,7 @@ every other variant (Android/iOS code is identical across variants).
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -25,6 +26,8 @@ import tensorflow as tf
 
 from attentiongan_tf.export.savedmodel import check_variants, export_savedmodel, prepare_output
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE, UINT8_SIGNATURE
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import keras
@@ -129,6 +132,9 @@ def export_tflite(
 ) -> dict[str, dict]:
     """Write ``output/tflite/<name>_<variant>.tflite`` (see :func:`tflite_filename`) for each requested variant.
 
+    Prefer :func:`export_tflite_model`, which writes the SavedModel for the converter first: a SavedModel
+    written for serving has MirrorPad ops, which XNNPACK cannot delegate (a warning says so).
+
     Args:
         savedmodel_dir: a SavedModel written by :func:`attentiongan_tf.export.export_savedmodel`.
         output: export root.
@@ -152,7 +158,7 @@ def export_tflite(
     for path in paths.values():
         prepare_output(path, overwrite)
     folder.mkdir(parents=True, exist_ok=True)
-    results = {}
+    results: dict[str, dict] = {}
     for variant, path in paths.items():
         content = convert_variant(savedmodel_dir, variant, representative if variant == "int8" else None)
         shape = input_shape_signature(content)
@@ -163,6 +169,12 @@ def export_tflite(
         results[variant] = {
             "path": str(path), "size_bytes": len(content), "ops": ops, "input_shape": shape, "fixed_size": fixed_size
         }
+    if any("MIRROR_PAD" in result["ops"] for result in results.values()):
+        logger.warning(
+            "%s has MirrorPad ops: the TFLite files work, but XNNPACK cannot delegate MIRROR_PAD and float32 runs "
+            "about 2x slower; convert the generator with export_tflite_model (what export.py does) instead",
+            savedmodel_dir,
+        )
     return results
 
 

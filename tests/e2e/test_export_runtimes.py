@@ -88,6 +88,18 @@ def test_no_flex_or_custom_ops_in_any_graph(exported):
         assert not ops & {"DepthToSpace", "SplitV", "Split"}, folder.name
 
 
+def test_converting_the_serving_savedmodel_warns_about_its_mirror_pads(exported, tmp_path, caplog):
+    """export_tflite on the SavedModel export.py writes for serving (MirrorPad) works, but says once that
+    export_tflite_model (what export.py runs) gives XNNPACK a faster graph."""
+    from attentiongan_tf.export.tflite import export_tflite
+
+    with caplog.at_level("WARNING", logger="attentiongan_tf.export.tflite"):
+        result = export_tflite(exported["out"] / "savedmodel" / "attentiongan" / "1", tmp_path, ["float32"])
+    assert "MIRROR_PAD" in result["float32"]["ops"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "attentiongan_tf.export.tflite"]
+    assert len(warnings) == 1 and "MIRROR_PAD" in warnings[0] and "export_tflite_model" in warnings[0], warnings
+
+
 def test_savedmodel_in_a_fresh_process(exported, tmp_path):
     savedmodel = exported["out"] / "savedmodel" / "attentiongan" / "1"
     np.savez(tmp_path / "inputs.npz", **exported["inputs"])
