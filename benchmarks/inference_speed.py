@@ -32,7 +32,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import machine_description, official_worker_command, run_json, save_data, update_section  # noqa: E402
+from results import (  # noqa: E402
+    add_official_flags,
+    check_official_dir,
+    machine_description,
+    official_forward_s,
+    save_data,
+    update_section,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -253,21 +260,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256, help="image side (a multiple of 4, >= 8; targets at 256)")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--official-dir", type=Path, help="official AttentionGAN code, to time its G forward")
-    parser.add_argument("--official-python", default=sys.executable, help="a Python with torch for the official code")
+    add_official_flags(parser, "to time its G forward")
     parser.add_argument("--skip", nargs="*", default=[], choices=SKIPPABLE, help="runtimes not to measure")
     args = parser.parse_args()
     if args.size < 8 or args.size % 4:
         parser.error(f"--size must be a multiple of 4 and >= 8, got {args.size}")
-    if args.official_dir is not None and not (args.official_dir / "models" / "attention_gan_model.py").is_file():
-        parser.error(f"--official-dir {args.official_dir}: models/attention_gan_model.py not found")
+    check_official_dir(parser, args.official_dir)
     machine = machine_description()
     official = None
     if args.official_dir is not None:
-        command = official_worker_command(
-            args.official_dir, args.size, args.official_python, iterations=0, forward_repeats=args.repeats, threads=2
-        )
-        official = run_json(command)["forward_s"]
+        official = official_forward_s(args.official_dir, args.size, args.official_python, args.repeats)
     results, profile = measure(args.size, args.repeats, set(args.skip))
     for name, value in results.items():
         print(name, value)

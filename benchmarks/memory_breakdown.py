@@ -22,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import (  # noqa: E402
+    add_official_flags,
+    check_official_dir,
     machine_description,
     official_worker_command,
     peak_rss_gib,
@@ -99,15 +101,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=["32x1", "128x1"], help="SIZExBATCH pairs")
     parser.add_argument("--iterations", type=int, default=3)
-    parser.add_argument("--official-dir", type=Path, help="official AttentionGAN code")
-    parser.add_argument("--official-python", default=sys.executable, help="a Python with torch for the official code")
+    add_official_flags(parser, "to measure its memory")
     parser.add_argument("--worker", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(*args.worker)))
         return
-    if args.official_dir is not None and not (args.official_dir / "models" / "attention_gan_model.py").is_file():
-        parser.error(f"--official-dir {args.official_dir}: models/attention_gan_model.py not found")
+    check_official_dir(parser, args.official_dir)
     rows = []
     for config in args.configs:
         size, batch = (int(v) for v in config.split("x"))

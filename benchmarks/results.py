@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -101,3 +102,21 @@ def official_worker_command(official_dir: Path, size: int, python: str | None = 
     for name, value in options.items():
         command += [f"--{name.replace('_', '-')}", str(value)]
     return command
+
+
+def add_official_flags(parser: argparse.ArgumentParser, purpose: str) -> None:
+    """``--official-dir`` (the official AttentionGAN code, for ``purpose``) and ``--official-python``."""
+    parser.add_argument("--official-dir", type=Path, help=f"official AttentionGAN code, {purpose}")
+    parser.add_argument("--official-python", default=sys.executable, help="a Python with torch for the official code")
+
+
+def check_official_dir(parser: argparse.ArgumentParser, official_dir: Path | None) -> None:
+    """``parser.error`` unless ``official_dir`` is None or holds the official code."""
+    if official_dir is not None and not (official_dir / "models" / "attention_gan_model.py").is_file():
+        parser.error(f"--official-dir {official_dir}: models/attention_gan_model.py not found")
+
+
+def official_forward_s(official_dir: Path, size: int, python: str, repeats: int) -> float:
+    """Median seconds of the official generator's eager forward at ``size``² (torch, 2 threads)."""
+    command = official_worker_command(official_dir, size, python, iterations=0, forward_repeats=repeats, threads=2)
+    return run_json(command)["forward_s"]

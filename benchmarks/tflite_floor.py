@@ -29,10 +29,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import (  # noqa: E402
+    add_official_flags,
+    check_official_dir,
     load_data,
     machine_description,
-    official_worker_command,
-    run_json,
+    official_forward_s,
     save_data,
     update_section,
 )
@@ -179,18 +180,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--official-dir", type=Path, help="official AttentionGAN code, to time its G forward")
-    parser.add_argument("--official-python", default=sys.executable, help="a Python with torch for the official code")
+    add_official_flags(parser, "to time its G forward")
     args = parser.parse_args()
-    if args.official_dir is not None and not (args.official_dir / "models" / "attention_gan_model.py").is_file():
-        parser.error(f"--official-dir {args.official_dir}: models/attention_gan_model.py not found")
+    check_official_dir(parser, args.official_dir)
     machine = machine_description()
     data = measure(args.size, args.repeats)
     if args.official_dir is not None:
-        command = official_worker_command(
-            args.official_dir, args.size, args.official_python, iterations=0, forward_repeats=args.repeats, threads=2
-        )
-        official, source = run_json(command)["forward_s"], "timed in this run, after our models"
+        official = official_forward_s(args.official_dir, args.size, args.official_python, args.repeats)
+        source = "timed in this run, after our models"
     else:
         official = (load_data("inference_speed") or {}).get("official_forward_s")
         source = "read from the inference_speed section (another run)" if official else "not measured"

@@ -22,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import (  # noqa: E402
+    add_official_flags,
+    check_official_dir,
     drop_data,
     machine_description,
     official_worker_command,
@@ -133,8 +135,7 @@ def main() -> None:
     parser.add_argument("--configs", nargs="+", default=["128x1", "128x4", "256x1", "256x4"], help="SIZExBATCH")
     parser.add_argument("--iterations", type=int, default=3, help="timed iterations (median reported)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed iterations (tracing, XLA compilation)")
-    parser.add_argument("--official-dir", type=Path, help="official AttentionGAN code, to time it in the same run")
-    parser.add_argument("--official-python", help="a Python that has torch, for the official code (default: this)")
+    add_official_flags(parser, "to time it in the same run")
     parser.add_argument(
         "--modes",
         nargs="+",
@@ -148,8 +149,7 @@ def main() -> None:
         size, batch, mode = args.worker
         print(json.dumps(worker(int(size), int(batch), mode, args.iterations, args.warmup)))
         return
-    if args.official_dir is not None and not (args.official_dir / "models" / "attention_gan_model.py").is_file():
-        parser.error(f"--official-dir {args.official_dir}: models/attention_gan_model.py not found")
+    check_official_dir(parser, args.official_dir)
     machine = machine_description()
     rows = []
     for config in args.configs:
