@@ -26,10 +26,9 @@ try {
     const page = await browser.newPage();
     const query = new URLSearchParams({ backend, ...(threads ? { threads } : {}) });
     await page.goto(`${url}?${query}`);
-    const state = () => document.getElementById('status').dataset.state;
     await page.waitForFunction(() => ['ready', 'error'].includes(document.getElementById('status').dataset.state),
       null, { timeout: 60000 });
-    if ((await page.evaluate(state)) === 'error') {
+    if ((await page.getAttribute('#status', 'data-state')) === 'error') {
       results[spec] = { error: await page.textContent('#status') };
       await page.close();
       continue;

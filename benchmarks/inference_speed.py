@@ -77,9 +77,13 @@ TFJS_ANY, TFJS_FIXED = "any size", "fixed size"
 TFJS_THREADS = (1, 2)  # wasm threads in Node: TF.js's own default (1), and one per core of the 2-core machine
 
 
+def threads_text(threads: int) -> str:
+    return f"{threads} thread{'s' if threads > 1 else ''}"
+
+
 def tfjs_node_row(size_kind: str, threads: int) -> str:
     fixed = ", fixed size" if size_kind == TFJS_FIXED else ""
-    return f"TF.js wasm in Node{fixed}, {threads} thread{'s' * (threads > 1)} (float32 weights)"
+    return f"TF.js wasm in Node{fixed}, {threads_text(threads)} (float32 weights)"
 
 
 TARGETS.update({tfjs_node_row(kind, threads): Target("<= 4 s", seconds=4.0)
@@ -130,7 +134,7 @@ def chromium_latency(folder: str, size: int, repeats: int) -> dict[str, float | 
             rows[name] = f"not run: {result['error']}"
         else:
             renderer = f", {result['renderer']}" if backend == "webgl" and result.get("renderer") else ""
-            ran = f", {result['threads']} thread{'s' * (result['threads'] > 1)}" if result.get("threads") else ""
+            ran = f", {threads_text(result['threads'])}" if result.get("threads") else ""
             rows[f"TF.js {backend} in headless Chromium{ran} (float32 weights{renderer})"] = result["median_s"]
     return rows
 

@@ -165,7 +165,8 @@ def open_runner(
         raise FileNotFoundError(f"model or checkpoint not found: {path}")
     is_savedmodel = path.is_dir() and (path / "saved_model.pb").is_file()
     is_tfjs = path.name == "model.json" or (path.is_dir() and (path / "model.json").is_file())
-    if num_threads is not None and (is_savedmodel or not (is_tfjs or path.suffix.lower() in (".tflite", ".onnx"))):
+    takes_threads = is_tfjs or (path.is_file() and path.suffix.lower() in (".tflite", ".onnx"))
+    if num_threads is not None and not takes_threads:
         raise ValueError(
             f"--threads (num_threads) applies to TFLite, ONNX and TF.js models, not to {path} (TensorFlow takes its "
             "threads from TF_NUM_INTRAOP_THREADS)"
