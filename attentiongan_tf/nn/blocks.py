@@ -12,11 +12,11 @@ from attentiongan_tf.nn.layers import (
     PACKAGE,
     InstanceNormalization,
     ReflectionPadding2D,
-    ResnetBlock,
     fresh_initializer,
     layers_of,
     switched_implementation,
 )
+from attentiongan_tf.nn.resnet_block import ResnetBlock
 
 ACTIVATIONS = ("tanh", "sigmoid", "softmax", "linear")
 #: How :class:`DecoderHead` computes ``tanh``: the ``Tanh`` op, or ``2·sigmoid(2x) − 1`` (the same function).

@@ -225,58 +225,10 @@ def deploy_normalization(model: keras.Layer, implementation: str = "pool") -> co
     return switched_implementation(layers_of(model, InstanceNormalization), implementation, NORM_IMPLEMENTATIONS)
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class ResnetBlock(keras.layers.Layer):
-    """Residual block: reflect-pad, 3×3 conv, IN, ReLU, reflect-pad, 3×3 conv, IN, plus skip.
+def __getattr__(name: str):
+    # ResnetBlock lived here before nn.resnet_block; the old import path keeps working (lazily: no import cycle).
+    if name == "ResnetBlock":
+        from attentiongan_tf.nn.resnet_block import ResnetBlock
 
-    Args:
-        channels: input and output channels.
-        kernel_initializer: initializer for both convolutions.
-        **kwargs: passed to ``keras.layers.Layer``.
-
-    Example:
-        >>> ResnetBlock(8)(tf.zeros([1, 16, 16, 8])).shape
-        TensorShape([1, 16, 16, 8])
-    """
-
-    def __init__(self, channels: int, kernel_initializer="glorot_uniform", **kwargs):
-        super().__init__(**kwargs)
-        self.channels = channels
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.pad = ReflectionPadding2D(1, name="pad")
-        self.conv1 = keras.layers.Conv2D(
-            channels,
-            3,
-            kernel_initializer=fresh_initializer(self.kernel_initializer),
-            name="conv1",
-            dtype=self.dtype_policy,
-        )
-        self.norm1 = InstanceNormalization(name="norm1", dtype=self.variable_dtype)
-        self.conv2 = keras.layers.Conv2D(
-            channels,
-            3,
-            kernel_initializer=fresh_initializer(self.kernel_initializer),
-            name="conv2",
-            dtype=self.dtype_policy,
-        )
-        self.norm2 = InstanceNormalization(name="norm2", dtype=self.variable_dtype)
-
-    def build(self, input_shape):
-        padded = (input_shape[0], None, None, self.channels)
-        self.conv1.build(padded)
-        self.conv2.build(padded)
-
-    def call(self, inputs):
-        x = tf.nn.relu(self.norm1(self.conv1(self.pad(inputs))))
-        x = self.norm2(self.conv2(self.pad(x)))
-        return inputs + tf.cast(x, inputs.dtype)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "channels": self.channels,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-        }
+        return ResnetBlock
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

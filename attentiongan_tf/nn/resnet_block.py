@@ -1,0 +1,96 @@
+"""The residual block of the generators' encoders, and how its 3×3 convolutions are computed."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from attentiongan_tf.nn.layers import (
+    PACKAGE,
+    InstanceNormalization,
+    ReflectionPadding2D,
+    fresh_initializer,
+    layers_of,
+)
+from attentiongan_tf.nn.winograd import winograd_conv3x3
+
+#: How :class:`ResnetBlock` computes its 3×3 convolutions: ``direct`` (Keras ``Conv2D``: oneDNN, cuDNN) or
+#: ``winograd`` (:func:`~attentiongan_tf.nn.winograd.winograd_conv3x3`, float32 training).
+CONV_ALGORITHMS = ("direct", "winograd")
+
+
+def use_conv_algorithm(model: keras.Layer, algorithm: str) -> int:
+    """Set the ``conv_algorithm`` (one of :data:`CONV_ALGORITHMS`) of every :class:`ResnetBlock` of ``model``
+    (for training: ``train.conv_algorithm``); returns the number of blocks set."""
+    if algorithm not in CONV_ALGORITHMS:
+        raise ValueError(f"conv_algorithm must be one of {CONV_ALGORITHMS}, got {algorithm!r}")
+    blocks = layers_of(model, ResnetBlock)
+    for block in blocks:
+        block.conv_algorithm = algorithm
+    return len(blocks)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ResnetBlock(keras.layers.Layer):
+    """Residual block: reflect-pad, 3×3 conv, IN, ReLU, reflect-pad, 3×3 conv, IN, plus skip.
+
+    ``conv_algorithm`` (not part of the config, see :func:`use_conv_algorithm`) is ``"direct"`` (Keras ``Conv2D``)
+    or ``"winograd"`` (:func:`~attentiongan_tf.nn.winograd.winograd_conv3x3` on the same weights, float32 only).
+
+    Args:
+        channels: input and output channels.
+        kernel_initializer: initializer for both convolutions.
+        **kwargs: passed to ``keras.layers.Layer``.
+
+    Example:
+        >>> ResnetBlock(8)(tf.zeros([1, 16, 16, 8])).shape
+        TensorShape([1, 16, 16, 8])
+    """
+
+    def __init__(self, channels: int, kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.channels = channels
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.pad = ReflectionPadding2D(1, name="pad")
+        self.conv1 = keras.layers.Conv2D(
+            channels,
+            3,
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
+            name="conv1",
+            dtype=self.dtype_policy,
+        )
+        self.norm1 = InstanceNormalization(name="norm1", dtype=self.variable_dtype)
+        self.conv2 = keras.layers.Conv2D(
+            channels,
+            3,
+            kernel_initializer=fresh_initializer(self.kernel_initializer),
+            name="conv2",
+            dtype=self.dtype_policy,
+        )
+        self.norm2 = InstanceNormalization(name="norm2", dtype=self.variable_dtype)
+        self.conv_algorithm = "direct"
+
+    def build(self, input_shape):
+        padded = (input_shape[0], None, None, self.channels)
+        self.conv1.build(padded)
+        self.conv2.build(padded)
+
+    def call(self, inputs):
+        x = tf.nn.relu(self.norm1(self._convolve(self.conv1, self.pad(inputs))))
+        x = self.norm2(self._convolve(self.conv2, self.pad(x)))
+        return inputs + tf.cast(x, inputs.dtype)
+
+    def _convolve(self, conv: keras.layers.Conv2D, inputs):
+        if self.conv_algorithm == "winograd":
+            return tf.nn.bias_add(winograd_conv3x3(inputs, conv.kernel), conv.bias)
+        return conv(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "channels": self.channels,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+        }

@@ -1,0 +1,111 @@
+"""Winograd F(4×4, 3×3) convolution (``train.conv_algorithm = "winograd"``): the same numbers and gradients as the
+direct convolution to float32 rounding, on any size, and only where it applies."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from attentiongan_tf.nn.resnet_block import CONV_ALGORITHMS, ResnetBlock, use_conv_algorithm
+from attentiongan_tf.nn.winograd import winograd_conv3x3
+
+
+def relative_error(expected: tf.Tensor, got: tf.Tensor) -> float:
+    return float(tf.reduce_max(tf.abs(expected - got)) / tf.reduce_max(tf.abs(expected)))
+
+
+def values_and_gradients(conv, inputs: tf.Tensor, kernel: tf.Tensor, upstream_seed: int = 3):
+    with tf.GradientTape() as tape:
+        tape.watch([inputs, kernel])
+        outputs = conv(inputs, kernel)
+        upstream = tf.random.stateless_normal(tf.shape(outputs), seed=[upstream_seed, 0])
+        loss = tf.reduce_sum(outputs * upstream)
+    return (outputs, *tape.gradient(loss, [inputs, kernel]))
+
+
+def direct(inputs, kernel):
+    return tf.nn.conv2d(inputs, kernel, 1, "VALID")
+
+
+@pytest.mark.parametrize(
+    "shape, out_channels",
+    [((1, 18, 18, 8), 8), ((2, 11, 9, 5), 7), ((1, 3, 3, 4), 2), ((3, 14, 22, 6), 3), ((1, 7, 30, 2), 5)],
+)
+def test_values_and_both_gradients_match_the_direct_convolution(shape, out_channels):
+    inputs = tf.random.stateless_normal(shape, seed=[1, 2])
+    kernel = tf.random.stateless_normal((3, 3, shape[-1], out_channels), seed=[3, 4]) * 0.3
+    expected = values_and_gradients(direct, inputs, kernel)
+    got = values_and_gradients(winograd_conv3x3, inputs, kernel)
+    assert got[0].shape == expected[0].shape == (shape[0], shape[1] - 2, shape[2] - 2, out_channels)
+    for name, e, g in zip(("outputs", "input gradient", "kernel gradient"), expected, got, strict=True):
+        assert relative_error(e, g) < 2e-5, name
+
+
+def test_shapes_unknown_when_traced():
+    signature = [tf.TensorSpec([None, None, None, 4]), tf.TensorSpec([3, 3, 4, 6])]
+    traced = tf.function(lambda x, k: values_and_gradients(winograd_conv3x3, x, k), input_signature=signature)
+    inputs = tf.random.stateless_normal((2, 13, 17, 4), seed=[5, 6])
+    kernel = tf.random.stateless_normal((3, 3, 4, 6), seed=[7, 8])
+    for e, g in zip(values_and_gradients(direct, inputs, kernel), traced(inputs, kernel), strict=True):
+        assert relative_error(e, g) < 2e-5
+
+
+def test_the_transformed_kernel_waits_for_the_inputs():
+    # A graph runs an op once its inputs are ready: the kernel transform must not run (and stay in memory) from
+    # the start of a step, so it waits for the layer's inputs (and, in the backward pass, for the gradient).
+    kernel = tf.Variable(tf.ones([3, 3, 4, 4]))
+
+    @tf.function
+    def step(inputs):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(winograd_conv3x3(tf.nn.relu(inputs), kernel))
+        return tape.gradient(loss, kernel)
+
+    graph = step.get_concrete_function(tf.TensorSpec([1, 10, 10, 4])).graph
+    kernel_reads = [op for op in graph.get_operations() if op.type == "Reshape" and "ReadVariableOp" in
+                    op.inputs[0].op.type]  # fmt: skip
+    assert len(kernel_reads) == 2, "the forward and the backward pass each transform the kernel once"
+    for reshape in kernel_reads:
+        (transform,) = reshape.outputs[0].consumers()
+        assert transform.type == "MatMul"
+        # (TensorFlow puts the control edge on the first ops without inputs: the constants these two ops read)
+        near = [transform, reshape, *(t.op for t in transform.inputs), *(t.op for t in reshape.inputs)]
+        assert any(op.control_inputs for op in near), f"{transform.name} runs as soon as the kernel is read"
+
+
+def test_refuses_other_dtypes_and_kernel_sizes():
+    x = tf.zeros([1, 8, 8, 4])
+    with pytest.raises(ValueError, match="float32.*mixed precision"):
+        winograd_conv3x3(tf.cast(x, tf.bfloat16), tf.zeros([3, 3, 4, 4], tf.bfloat16))
+    with pytest.raises(ValueError, match="3×3 kernel"):
+        winograd_conv3x3(x, tf.zeros([5, 5, 4, 4]))
+
+
+def test_resnet_block_computes_the_same_with_either_algorithm():
+    keras.utils.set_random_seed(0)
+    block = ResnetBlock(6)
+    x = tf.random.stateless_normal([2, 12, 12, 6], seed=[9, 10])
+    results = {}
+    for algorithm in CONV_ALGORITHMS:
+        assert use_conv_algorithm(block, algorithm) == 1 and block.conv_algorithm == algorithm
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(block(x) ** 2)
+        results[algorithm] = [loss, *tape.gradient(loss, block.trainable_variables)]
+    np.testing.assert_allclose(results["winograd"][0], results["direct"][0], rtol=1e-5)
+    # The biases before the instance norms get gradients of pure rounding noise: compare at the gradients' scale.
+    scale = max(float(tf.reduce_max(tf.abs(g))) for g in results["direct"][1:])
+    for direct_value, winograd_value in zip(results["direct"][1:], results["winograd"][1:], strict=True):
+        assert float(tf.reduce_max(tf.abs(winograd_value - direct_value))) < 2e-5 * scale
+    assert "conv_algorithm" not in block.get_config()  # a training setting, not part of the model
+
+
+def test_use_conv_algorithm_sets_every_block_and_checks_the_name():
+    from attentiongan_tf import build_generator
+
+    generator = build_generator("scheme2", ngf=4, n_blocks=3)
+    assert use_conv_algorithm(generator, "winograd") == 3
+    assert {block.conv_algorithm for block in generator.encoder.blocks} == {"winograd"}
+    with pytest.raises(ValueError, match="conv_algorithm must be one of"):
+        use_conv_algorithm(generator, "fft")
