@@ -23,6 +23,7 @@ from attentiongan_tf.cli import env as cli_env
 cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up lines
 
 from attentiongan_tf.cli.train_flags import apply_flags, flag_message, flag_setting  # noqa: E402
+from attentiongan_tf.nn.resnet_block import CONV_ALGORITHMS  # noqa: E402
 from attentiongan_tf.training import run_dir, signals  # noqa: E402
 from attentiongan_tf.training.config import (  # noqa: E402
     MODEL_VARIANTS,
@@ -79,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="float16 (default when given; GPUs, with loss scaling), bfloat16 (TPUs, CPUs with AMX or AVX512-BF16) "
         "or auto (float16 on a GPU, bfloat16 on such a CPU, else off)",
     )
+    p.add_argument("--conv-algorithm", choices=CONV_ALGORITHMS,
+                   help="the ResNet blocks' 3×3 convolutions: direct (default, bit-equal to the official code) or "
+                   "winograd (float32 only; faster float32 training on CPUs, docs/performance.md)")  # fmt: skip
     p.add_argument("--deterministic", action="store_true", help="enable TF op determinism")
     p.add_argument("--checkpoint-every", type=int)
     p.add_argument("--sample-every", type=int)
@@ -151,11 +155,14 @@ def _build_config(args: argparse.Namespace) -> RunConfig:
         from attentiongan_tf.training.precision import auto_mixed_precision
 
         picked = auto_mixed_precision()
-        logging.getLogger(__name__).warning("--mixed-precision auto: %s on this machine", picked)
-        if picked == "off":
+        if picked == "off":  # a CPU without bfloat16 instructions: float32 is fastest with Winograd convolutions
             del given["mixed_precision"]
+            if given.get("conv_algorithm") is None:
+                given["conv_algorithm"] = "winograd"
+                picked = "off (float32, --conv-algorithm winograd)"
         else:
             given["mixed_precision"] = picked
+        logging.getLogger(__name__).warning("--mixed-precision auto: %s on this machine", picked)
     resume = getattr(args, "resume", False)
     config = preset_config(args.preset)
     output_dir = Path(given.get("output_dir", output_dir_of(config)))

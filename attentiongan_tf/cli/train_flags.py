@@ -28,6 +28,7 @@ FLAGS = {
     "strategy": ("train.strategy",),
     "xla": ("train.xla",),
     "mixed_precision": ("train.mixed_precision",),
+    "conv_algorithm": ("train.conv_algorithm",),
     "deterministic": ("train.deterministic",),
     "checkpoint_every": ("train.checkpoint_every",),
     "sample_every": ("train.sample_every",),
@@ -56,10 +57,10 @@ FLAGS = {
 MULTI_DOMAIN_FLAGS = {
     **{name: (name,) for name in (
         "dataroot", "output_dir", "image_size", "batch_size", "steps", "decay_fraction", "seed", "strategy", "xla",
-        "mixed_precision", "deterministic", "checkpoint_every", "sample_every", "log_every", "on_collapse", "ngf",
-        "n_blocks", "n_masks", "ndf", "n_layers_d", "gan_mode", "lambda_tv", "layout", "labels_csv", "attributes",
-        "classification", "lambda_cls", "lambda_rec", "lambda_gp", "lambda_attention_l1", "g_learning_rate",
-        "d_learning_rate", "n_critic")},
+        "mixed_precision", "conv_algorithm", "deterministic", "checkpoint_every", "sample_every", "log_every",
+        "on_collapse", "ngf", "n_blocks", "n_masks", "ndf", "n_layers_d", "gan_mode", "lambda_tv", "layout",
+        "labels_csv", "attributes", "classification", "lambda_cls", "lambda_rec", "lambda_gp", "lambda_attention_l1",
+        "g_learning_rate", "d_learning_rate", "n_critic")},
     "learning_rate": ("g_learning_rate", "d_learning_rate"),
 }  # fmt: skip
 FLAGS_BY_KIND = {TWO_DOMAIN: FLAGS, MULTI_DOMAIN: MULTI_DOMAIN_FLAGS}

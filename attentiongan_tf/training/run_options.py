@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from attentiongan_tf.nn.resnet_block import CONV_ALGORITHMS
 from attentiongan_tf.training.config_errors import ConfigError
 from attentiongan_tf.training.validation import FRACTION
 
@@ -15,7 +16,7 @@ STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 #: The one resume policy of both families: the only settings a resumed run may change (everything else,
 #: architecture and objective above all, comes from the run's config.json).
 RESUMABLE_SETTINGS = ("output_dir", "steps", "epochs", "checkpoint_every", "sample_every", "log_every", "strategy",
-                      "xla", "on_collapse")  # fmt: skip
+                      "xla", "conv_algorithm", "on_collapse")  # fmt: skip
 
 
 @dataclass
@@ -31,6 +32,10 @@ class RunOptions:
         mixed_precision: ``False``; ``True`` or ``"float16"``: float16 convs, float32 norms / softmax / tanh /
             losses, loss scaling per optimizer (GPUs); ``"bfloat16"``: bfloat16 convs, no loss scaling (TPUs and
             CPUs with AMX, where it is several times faster).
+        conv_algorithm: the ResNet blocks' 3×3 convolutions in training: ``direct`` (oneDNN / cuDNN, bit-equal to
+            the official code's) or ``winograd`` (F(4×4, 3×3), 4× fewer multiplications, float32 only: faster
+            float32 training on CPUs, numbers within float32 rounding of the direct ones; docs/performance.md).
+            Exports always use the direct convolution.
         deterministic: enable TF op determinism (exact resume on GPUs).
         keep_checkpoints: checkpoints kept by the CheckpointManager.
         on_collapse: what a mask collapse does (see ``summaries.collapse_warning``): ``warn`` (log it and go on)
@@ -42,6 +47,7 @@ class RunOptions:
     strategy: str = "auto"
     xla: bool = False
     mixed_precision: bool | str = False
+    conv_algorithm: str = "direct"
     deterministic: bool = False
     keep_checkpoints: int = 3
     on_collapse: str = "warn"
@@ -58,6 +64,12 @@ class RunOptions:
                 raise ConfigError(prefix + name, f"must be one of {allowed}, got {getattr(self, name)!r}")
         if self.mixed_precision not in MIXED_PRECISION:
             raise ConfigError(prefix + "mixed_precision", f"must be float16 or bfloat16, got {self.mixed_precision!r}")
+        if self.conv_algorithm not in CONV_ALGORITHMS:
+            raise ConfigError(prefix + "conv_algorithm",
+                              f"must be one of {CONV_ALGORITHMS}, got {self.conv_algorithm!r}")  # fmt: skip
+        if self.conv_algorithm == "winograd" and self.mixed_precision not in (False, "off"):
+            raise ConfigError((prefix + "conv_algorithm", prefix + "mixed_precision"),
+                              "{0} winograd is float32 only; it cannot be combined with {1}")  # fmt: skip
         if self.keep_checkpoints <= 0:
             raise ConfigError(prefix + "keep_checkpoints", f"must be > 0, got {self.keep_checkpoints}")
         FRACTION.check(prefix + "decay_fraction", self.decay_fraction)

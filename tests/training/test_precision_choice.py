@@ -20,11 +20,21 @@ def test_auto_mixed_precision(flags, gpus, expected):
     assert precision.auto_mixed_precision(flags, gpus) == expected
 
 
-@pytest.mark.parametrize(("picked", "stored"), [("bfloat16", "bfloat16"), ("off", False)])
-def test_auto_flag_stores_the_picked_mode(monkeypatch, picked, stored):
+@pytest.mark.parametrize(
+    ("picked", "extra", "stored"),
+    [
+        ("bfloat16", [], ("bfloat16", "direct")),
+        ("float16", [], ("float16", "direct")),
+        ("off", [], (False, "winograd")),  # float32 on a CPU: the Winograd convolutions are the faster float32
+        ("off", ["--conv-algorithm", "direct"], (False, "direct")),  # an explicit choice is kept
+    ],
+)
+def test_auto_flag_stores_the_picked_mode(monkeypatch, caplog, picked, extra, stored):
     monkeypatch.setattr(precision, "auto_mixed_precision", lambda: picked)
-    config = train.build_config(train.parse_args(["--mixed-precision", "auto"]))
-    assert config.train.mixed_precision == stored
+    config = train.build_config(train.parse_args(["--mixed-precision", "auto", *extra]))
+    assert (config.train.mixed_precision, config.train.conv_algorithm) == stored
+    assert f"--mixed-precision auto: {picked}" in caplog.text
+    assert ("--conv-algorithm winograd" in caplog.text) == (stored[1] == "winograd")
 
 
 def test_xla_on_a_cpu_warns_with_the_measured_slowdown(monkeypatch, capsys, tmp_path):

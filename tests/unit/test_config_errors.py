@@ -24,6 +24,16 @@ def test_library_errors_name_the_config_field():
     assert str(error.value) == "ngf must be a positive integer, got 0" and error.value.fields == ("ngf",)
 
 
+def test_the_conv_algorithm_is_checked_in_both_kinds():
+    config = preset("demo")
+    config.train.conv_algorithm = "fft"
+    with pytest.raises(ConfigError, match=r"^train.conv_algorithm must be one of \('direct', 'winograd'\)"):
+        config.validate()
+    with pytest.raises(ConfigError) as error:
+        MultiDomainConfig(conv_algorithm="winograd", mixed_precision="bfloat16").validate()
+    assert error.value.fields == ("conv_algorithm", "mixed_precision")
+
+
 def test_a_problem_relating_fields_names_each():
     config = preset("demo")
     config.data.load_size = 16
@@ -47,6 +57,10 @@ def test_values_with_braces_are_kept_literally():
         (["--preset", "multidomain_demo", "--image-size", "36"],
          "--image-size 36 must be divisible by 4 and by 2 ** --n-layers-d (3) = 8"),
         (["--preset", "multidomain_demo", "--layout", "csv"], "--layout csv needs --labels-csv"),
+        (["--conv-algorithm", "winograd", "--mixed-precision", "bfloat16"],
+         "--conv-algorithm winograd is float32 only; it cannot be combined with --mixed-precision"),
+        (["--preset", "multidomain_demo", "--conv-algorithm", "winograd", "--mixed-precision"],
+         "--conv-algorithm winograd is float32 only; it cannot be combined with --mixed-precision"),
     ],
 )  # fmt: skip
 def test_the_cli_renders_them_with_the_flag(argv, message, tmp_path, capsys):

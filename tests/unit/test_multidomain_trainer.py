@@ -80,3 +80,13 @@ def test_config_from_flags():
         config_from_flags({}, "official")
     with pytest.raises(ConfigError, match="^image_size 100 must be divisible by 4"):
         config_from_flags({"image_size": 100})
+
+
+def test_winograd_conv_algorithm_reaches_the_generator_and_keeps_the_losses():
+    losses = {}
+    for algorithm in ("direct", "winograd"):
+        trainer = MultiDomainTrainer(MultiDomainConfig(n_critic=1, conv_algorithm=algorithm, **TINY), 3, "single_label")
+        assert {block.conv_algorithm for block in trainer.generator.encoder.blocks} == {algorithm}
+        losses[algorithm] = trainer.train_step(batch()).values
+    for name, value in losses["direct"].items():
+        np.testing.assert_allclose(float(losses["winograd"][name]), float(value), rtol=1e-4, atol=1e-6, err_msg=name)

@@ -68,6 +68,21 @@ def test_multidomain_gains_the_runtime_flags():
         "mirrored", True, "bfloat16", "stop", True)  # fmt: skip
 
 
+@pytest.mark.parametrize("kind_flags", [[], ["--preset", "multidomain_demo"]])
+def test_conv_algorithm_flag_sets_the_field_of_either_kind_and_may_change_on_resume(kind_flags, tmp_path):
+    from attentiongan_tf.cli.train_flags import flag_setting
+
+    assert flag_setting(build(*kind_flags), "conv_algorithm") == "direct"
+    config = build(*kind_flags, "--conv-algorithm", "winograd", "--output-dir", str(tmp_path))
+    assert flag_setting(config, "conv_algorithm") == "winograd"
+    if kind_flags:
+        config.save(tmp_path / "config.json", domains=["a", "b"], classification="single_label")
+    else:
+        config.save(tmp_path / "config.json")
+    resumed = build("--output-dir", str(tmp_path), "--resume", "--conv-algorithm", "direct")
+    assert flag_setting(resumed, "conv_algorithm") == "direct"  # a way of computing, not part of the model
+
+
 def test_one_resume_policy_for_both_kinds(tmp_path):
     md_dir, two_dir = tmp_path / "md", tmp_path / "two"
     md_dir.mkdir(), two_dir.mkdir()

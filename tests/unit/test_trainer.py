@@ -103,3 +103,20 @@ def test_attention_gradient_shares_stop_the_reconstruction_losses_moving_the_mas
     attention = [results[s][1]["attention_head"] for s in (0.0, 0.25, 1.0)]
     assert attention[0] == 0 < attention[1] < attention[2]
     assert min(results[s][1]["content_head"] for s in results) > 0
+
+
+def test_winograd_training_steps_match_the_direct_ones():
+    # Same seed, same weights: two steps with either conv algorithm give the same losses, to float32 rounding of
+    # the Winograd transforms. (Weights are not compared: Adam's first step moves each weight by ±lr whatever
+    # the size of its gradient, so gradients of pure rounding noise, such as those of the biases before the
+    # instance norms, may move either way.)
+    losses = {}
+    for algorithm in ("direct", "winograd"):
+        trainer = AttentionGANTrainer(tiny_config(conv_algorithm=algorithm))
+        blocks = trainer.generator_ab.encoder.blocks + trainer.generator_ba.encoder.blocks
+        assert {block.conv_algorithm for block in blocks} == {algorithm}
+        losses[algorithm] = [trainer.train_step(batch(step)).values for step in (3, 4)]
+    for step, tolerance in enumerate((1e-4, 1e-3)):
+        for name, value in losses["direct"][step].items():
+            np.testing.assert_allclose(float(losses["winograd"][step][name]), float(value), rtol=tolerance,
+                                       err_msg=f"step {step + 1}: {name}")  # fmt: skip

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from attentiongan_tf.models.conditional import build_multidomain_discriminator, build_multidomain_generator
+from attentiongan_tf.nn.resnet_block import use_conv_algorithm
 from attentiongan_tf.training.losses import foreground, mask_statistics
 from attentiongan_tf.training.precision import dtype_policy, make_adam
 from attentiongan_tf.training.schedules import ConstantThenLinearDecay
@@ -76,6 +77,7 @@ class MultiDomainTrainer(tf.Module):
             self.generator = build_multidomain_generator(
                 n_domains, ngf=c.ngf, n_blocks=c.n_blocks, n_masks=c.n_masks, name="generator"
             )
+            use_conv_algorithm(self.generator, c.conv_algorithm)
             self.discriminator = build_multidomain_discriminator(
                 n_domains, c.image_size, ndf=c.ndf, n_layers=c.n_layers_d, name="discriminator"
             )

@@ -10,6 +10,7 @@ import tensorflow as tf
 from attentiongan_tf.models.discriminators import build_discriminator
 from attentiongan_tf.models.fusion import fuse_with_scaled_attention_gradient
 from attentiongan_tf.models.generators import build_generator
+from attentiongan_tf.nn.resnet_block import use_conv_algorithm
 from attentiongan_tf.training import losses as L
 from attentiongan_tf.training.config import Config
 from attentiongan_tf.training.image_pool import ImagePool
@@ -87,6 +88,8 @@ class AttentionGANTrainer(tf.Module):
                        attention_kernel_size=m.attention_kernel_size)  # fmt: skip
             self.generator_ab = build_generator(**gen, name="generator_ab")
             self.generator_ba = build_generator(**gen, name="generator_ba")
+            for generator in (self.generator_ab, self.generator_ba):
+                use_conv_algorithm(generator, t.conv_algorithm)
             self.discriminator_a = build_discriminator(m.ndf, m.n_layers_d, name="discriminator_a")
             self.discriminator_b = build_discriminator(m.ndf, m.n_layers_d, name="discriminator_b")
             self.discriminators = [self.discriminator_a, self.discriminator_b]
