@@ -34,8 +34,18 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def bfloat16_flags() -> list[str]:
+    """The CPU's bfloat16 matrix instructions (``amx_bf16``, ``avx512_bf16``) as ``/proc/cpuinfo`` lists them."""
+    try:
+        flags = set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return []
+    return [flag for flag in ("amx_bf16", "avx512_bf16") if flag in flags]
+
+
 def machine_description() -> str:
-    """One line: CPU model, usable cores, RAM, OS, Python, date and the 1/5/15-minute load averages."""
+    """One line: CPU model and its bfloat16 instructions, usable cores, RAM, OS, Python, date and the 1/5/15-minute
+    load averages."""
     try:
         memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError):
@@ -43,9 +53,11 @@ def machine_description() -> str:
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    bfloat16 = ", ".join(bfloat16_flags()) or "no bfloat16 instructions"
     return (
-        f"{cpu_model()}, {cores} usable cores, {memory_gib:.0f} GiB RAM, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}; {now}; load average at start {load}"
+        f"{cpu_model()} ({bfloat16}), {cores} usable cores, {memory_gib:.0f} GiB RAM, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}; {now}; "
+        f"load average at start {load}"
     )
 
 
