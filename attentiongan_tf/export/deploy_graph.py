@@ -9,7 +9,9 @@ part of a layer's config, so checkpoints and ``.keras`` files never see them (do
 - the content head's ``tanh`` as ``2·sigmoid(2x) − 1`` (TF.js wasm computes ``Tanh`` per element);
 - reflection pads as slices where asked (``reflection="slices"``: XNNPACK has no MIRROR_PAD);
 - instance-norm means as full-size average pools where asked (``normalization="pool"``, static H and W only:
-  TF.js wasm transposes NHWC for every ``Mean`` over H and W).
+  TF.js wasm transposes NHWC for every ``Mean`` over H and W);
+- the ResNet blocks' convolutions as direct convolutions, whatever ``conv_algorithm`` a trainer set (Winograd
+  tiles need 5- and 6-D slices that TFLite has no builtin for).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from attentiongan_tf.models.fusion import deploy_fusion
 from attentiongan_tf.nn.blocks import deploy_tanh
 from attentiongan_tf.nn.conv_transpose import deploy_implementation
 from attentiongan_tf.nn.layers import deploy_normalization, deploy_reflection
+from attentiongan_tf.nn.resnet_block import direct_convolutions
 
 
 @contextlib.contextmanager
@@ -44,5 +47,6 @@ def deploy_graph(model: keras.Layer, reflection: str = "pad", normalization: str
         deploy_tanh(model, "sigmoid"),
         deploy_reflection(model, reflection),
         deploy_normalization(model, normalization),
+        direct_convolutions(model),
     ):
         yield

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import tensorflow as tf
 
@@ -11,6 +13,7 @@ from attentiongan_tf.nn.layers import (
     ReflectionPadding2D,
     fresh_initializer,
     layers_of,
+    switched_implementation,
 )
 from attentiongan_tf.nn.winograd import winograd_conv3x3
 
@@ -28,6 +31,12 @@ def use_conv_algorithm(model: keras.Layer, algorithm: str) -> int:
     for block in blocks:
         block.conv_algorithm = algorithm
     return len(blocks)
+
+
+def direct_convolutions(model: keras.Layer) -> contextlib.AbstractContextManager[int]:
+    """Temporarily compute every :class:`ResnetBlock` of ``model`` with direct convolutions (the deploy form:
+    exporters trace inside this block, whatever a trainer set); the previous algorithms are restored on exit."""
+    return switched_implementation(layers_of(model, ResnetBlock), "direct", CONV_ALGORITHMS, "conv_algorithm")
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -109,3 +109,22 @@ def test_use_conv_algorithm_sets_every_block_and_checks_the_name():
     assert {block.conv_algorithm for block in generator.encoder.blocks} == {"winograd"}
     with pytest.raises(ValueError, match="conv_algorithm must be one of"):
         use_conv_algorithm(generator, "fft")
+
+
+def test_exports_trace_direct_convolutions_whatever_the_trainer_set():
+    # An export straight from a trainer's generator (a notebook) must not carry the Winograd tiles: TFLite has
+    # no builtin for their 5- and 6-D slices.
+    from attentiongan_tf import build_generator
+    from attentiongan_tf.export.deploy_graph import deploy_graph
+
+    generator = build_generator("scheme2", ngf=4, n_blocks=2)
+    use_conv_algorithm(generator, "winograd")
+
+    def op_types() -> set[str]:
+        concrete = tf.function(generator).get_concrete_function(tf.TensorSpec([1, 16, 16, 3]))
+        return {op.type for op in concrete.graph.get_operations()}
+
+    assert "BatchMatMulV2" in op_types()
+    with deploy_graph(generator):
+        assert "BatchMatMulV2" not in op_types()
+    assert {block.conv_algorithm for block in generator.encoder.blocks} == {"winograd"}
