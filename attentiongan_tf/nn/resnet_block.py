@@ -61,23 +61,15 @@ class ResnetBlock(keras.layers.Layer):
         self.channels = channels
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.pad = ReflectionPadding2D(1, name="pad")
-        self.conv1 = keras.layers.Conv2D(
-            channels,
-            3,
-            kernel_initializer=fresh_initializer(self.kernel_initializer),
-            name="conv1",
-            dtype=self.dtype_policy,
-        )
+        self.conv1 = self._conv3x3("conv1")
         self.norm1 = InstanceNormalization(name="norm1", dtype=self.variable_dtype)
-        self.conv2 = keras.layers.Conv2D(
-            channels,
-            3,
-            kernel_initializer=fresh_initializer(self.kernel_initializer),
-            name="conv2",
-            dtype=self.dtype_policy,
-        )
+        self.conv2 = self._conv3x3("conv2")
         self.norm2 = InstanceNormalization(name="norm2", dtype=self.variable_dtype)
         self.conv_algorithm = "direct"
+
+    def _conv3x3(self, name: str) -> keras.layers.Conv2D:
+        initializer = fresh_initializer(self.kernel_initializer)
+        return keras.layers.Conv2D(self.channels, 3, kernel_initializer=initializer, name=name, dtype=self.dtype_policy)
 
     def build(self, input_shape):
         padded = (input_shape[0], None, None, self.channels)

@@ -92,10 +92,13 @@ def _winograd_conv3x3(inputs: tf.Tensor, kernel: tf.Tensor):
         upstream = tf.pad(upstream, [[0, 0], [0, rows * TILE - height + 2], [0, cols * TILE - width + 2], [0, 0]])
         d_products = _transform_output_adjoint(upstream, rows, cols)  # [36, tiles, out]
         d_kernel_tiles = tf.matmul(input_tiles, d_products, transpose_a=True)  # [36, in, out]
+        d_kernel = _transform_kernel_adjoint(d_kernel_tiles, kernel.shape)
+        # The input gradient waits for the kernel gradient: it is the path the rest of the backward pass waits
+        # on, and a graph runs that path first, leaving every call's [36, in, out] kernel tiles for later.
         # The transformed kernel is 4× the kernel: transform it again rather than keep one per call until now.
-        d_input_tiles = tf.matmul(d_products, _transform_kernel(kernel, after=upstream), transpose_b=True)
+        d_input_tiles = tf.matmul(d_products, _transform_kernel(kernel, after=d_kernel), transpose_b=True)
         d_inputs = _transform_input_adjoint(d_input_tiles, batch, rows, cols)[:, :height, :width]
-        return d_inputs, _transform_kernel_adjoint(d_kernel_tiles, kernel.shape)
+        return d_inputs, d_kernel
 
     return outputs, gradient
 

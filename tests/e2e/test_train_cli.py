@@ -58,6 +58,22 @@ def test_demo_run_outputs_and_refuses_to_overwrite(tmp_path):
     assert [json.loads(x)["step"] for x in (out / "metrics.jsonl").read_text().splitlines()] == [1]
 
 
+def test_winograd_run_trains_and_resumes_with_either_algorithm(tmp_path):
+    out = tmp_path / "run"
+    result = run("--output-dir", str(out), "--steps", "2", "--conv-algorithm", "winograd", "--checkpoint-every", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((out / "config.json").read_text())["train"]["conv_algorithm"] == "winograd"
+    resumed = run("--output-dir", str(out), "--resume", "--steps", "3", "--conv-algorithm", "direct")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    metrics = last_metrics(out)
+    assert sorted(metrics) == [1, 2, 3] and np.isfinite(metrics[3]["generator_total"])
+    refused = run("--output-dir", str(tmp_path / "bf16"), "--conv-algorithm", "winograd", "--mixed-precision",
+                  "bfloat16")  # fmt: skip
+    assert refused.returncode == 2 and refused.stderr.strip().splitlines()[-1] == (
+        "error: --conv-algorithm winograd is float32 only; it cannot be combined with --mixed-precision")
+    assert not (tmp_path / "bf16").exists()
+
+
 def test_kill_and_resume_equals_uninterrupted(tmp_path):
     common = ["--steps", "12", "--checkpoint-every", "4", "--sample-every", "100", "--deterministic", "--seed", "3"]
     reference = run("--output-dir", str(tmp_path / "ref"), *common)
