@@ -123,7 +123,7 @@ def _transform_kernel_adjoint(d_kernel_tiles: tf.Tensor, shape: tf.TensorShape) 
     return tf.reshape(d_kernel, shape)
 
 
-def _gather_tiles(inputs: tf.Tensor, rows: int, cols: int) -> tf.Tensor:
+def _gather_tiles(inputs: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.Tensor:
     """The overlapping 6×6 tiles (stride 4) of ``inputs``: ``[6, 6, batch, rows, cols, channels]``.
 
     Zero-pads the bottom and right to ``(rows + 1) · 4`` × ``(cols + 1) · 4``; tile ``i`` is then 4-row block
@@ -160,21 +160,21 @@ def _overlap_add(x: tf.Tensor, axis: int) -> tf.Tensor:
     return tf.pad(head, pad(0, TILE)) + tf.pad(tail, pad(TILE, 0))
 
 
-def _transform_input(inputs: tf.Tensor, rows: int, cols: int) -> tf.Tensor:
+def _transform_input(inputs: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.Tensor:
     """``B^T d B`` of every 6×6 tile: ``[36, tiles, channels]``."""
     channels = inputs.shape[-1]
     tiles = tf.reshape(_gather_tiles(inputs, rows, cols), [ALPHA * ALPHA, -1])
     return tf.reshape(tf.matmul(_constant(_INPUT_T2), tiles), [ALPHA * ALPHA, -1, channels])
 
 
-def _transform_input_adjoint(d_input_tiles: tf.Tensor, batch, rows: int, cols: int) -> tf.Tensor:
+def _transform_input_adjoint(d_input_tiles: tf.Tensor, batch: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.Tensor:
     channels = d_input_tiles.shape[-1]
     tiles = tf.matmul(_constant(_INPUT_T2), tf.reshape(d_input_tiles, [ALPHA * ALPHA, -1]), transpose_a=True)
     tiles = tf.reshape(tiles, [ALPHA, ALPHA, batch, rows, cols, channels])
     return _scatter_add_tiles(tiles)
 
 
-def _transform_output(products: tf.Tensor, batch, rows: int, cols: int) -> tf.Tensor:
+def _transform_output(products: tf.Tensor, batch: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.Tensor:
     """``A^T m A`` of every tile, the 4×4 output tiles put in place: ``[batch, rows · 4, cols · 4, out]``."""
     channels = products.shape[-1]
     tiles = tf.matmul(_constant(_OUTPUT_T2), tf.reshape(products, [ALPHA * ALPHA, -1]))
@@ -182,7 +182,7 @@ def _transform_output(products: tf.Tensor, batch, rows: int, cols: int) -> tf.Te
     return tf.reshape(tf.transpose(tiles, [2, 3, 0, 4, 1, 5]), [batch, rows * TILE, cols * TILE, channels])
 
 
-def _transform_output_adjoint(upstream: tf.Tensor, rows: int, cols: int) -> tf.Tensor:
+def _transform_output_adjoint(upstream: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.Tensor:
     channels = upstream.shape[-1]
     batch = tf.shape(upstream)[0]
     tiles = tf.reshape(upstream, [batch, rows, TILE, cols, TILE, channels])
