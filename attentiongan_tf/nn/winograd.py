@@ -90,7 +90,7 @@ def _winograd_conv3x3(inputs: tf.Tensor, kernel: tf.Tensor):
 
     def gradient(upstream: tf.Tensor):
         upstream = tf.pad(upstream, [[0, 0], [0, rows * TILE - height + 2], [0, cols * TILE - width + 2], [0, 0]])
-        d_products = _transform_output_adjoint(upstream, rows, cols)  # [36, tiles, out]
+        d_products = _transform_output_adjoint(upstream, batch, rows, cols)  # [36, tiles, out]
         d_kernel_tiles = tf.matmul(input_tiles, d_products, transpose_a=True)  # [36, in, out]
         d_kernel = _transform_kernel_adjoint(d_kernel_tiles, kernel.shape)
         # The input gradient waits for the kernel gradient: it is the path the rest of the backward pass waits
@@ -182,9 +182,8 @@ def _transform_output(products: tf.Tensor, batch: tf.Tensor, rows: tf.Tensor, co
     return tf.reshape(tf.transpose(tiles, [2, 3, 0, 4, 1, 5]), [batch, rows * TILE, cols * TILE, channels])
 
 
-def _transform_output_adjoint(upstream: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.Tensor:
+def _transform_output_adjoint(upstream: tf.Tensor, batch: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.Tensor:
     channels = upstream.shape[-1]
-    batch = tf.shape(upstream)[0]
     tiles = tf.reshape(upstream, [batch, rows, TILE, cols, TILE, channels])
     tiles = tf.reshape(tf.transpose(tiles, [2, 4, 0, 1, 3, 5]), [TILE * TILE, -1])
     products = tf.matmul(_constant(_OUTPUT_T2), tiles, transpose_a=True)
