@@ -3,7 +3,8 @@
 A scheme II generator (ngf 64, 9 blocks, seeded random weights: latency does not depend on the values) is
 exported with the project's own exporters into a temporary folder, then each runtime translates the same
 uint8 image; the median of ``--repeats`` runs after one warm-up is reported. TFLite uses LiteRT (XNNPACK)
-with 2 threads, for the any-size models and for ``--tflite-fixed-size`` ones; TF.js runs the wasm backend
+with 2 threads, for the any-size models and for ``--tflite-fixed-size`` ones (``float32_winograd``: the ResNet
+blocks by Winograd F(4×4, 3×3)); TF.js runs the wasm backend
 in Node (``npm ci`` first; any-size and ``--tfjs-fixed-size`` models) and the wasm and WebGL backends in
 headless Chromium (playwright-core; without a GPU WebGL runs on SwiftShader). Node runs 1 wasm thread (TF.js's
 own choice there) and 2. ``tfjs_profile.mjs`` then splits both Node models' time by op at each thread count and
@@ -46,7 +47,7 @@ sys.path.insert(0, str(REPO_ROOT))
 BROWSER_SCRIPT = Path(__file__).resolve().parent / "browser_latency.mjs"
 PROFILE_SCRIPT = Path(__file__).resolve().parent / "tfjs_profile.mjs"
 TARGET_SIZE = 256
-SKIPPABLE = ("tflite_float16", "tflite_dynamic_range", "tflite_fixed", "tfjs", "chromium")
+SKIPPABLE = ("tflite_float16", "tflite_dynamic_range", "tflite_float32_winograd", "tflite_fixed", "tfjs", "chromium")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ DYNAMIC_RANGE_TARGET = Target(">= 2x official", speedup=2.0)
 TARGETS = {
     "TFLite float32 (LiteRT, XNNPACK, 2 threads)": FLOAT32_TARGET,
     "TFLite float32, fixed size (LiteRT, XNNPACK, 2 threads)": FLOAT32_TARGET,
+    "TFLite float32_winograd (LiteRT, XNNPACK, 2 threads)": FLOAT32_TARGET,
+    "TFLite float32_winograd, fixed size (LiteRT, XNNPACK, 2 threads)": FLOAT32_TARGET,
     "TFLite dynamic_range (LiteRT, XNNPACK, 2 threads)": DYNAMIC_RANGE_TARGET,
     "TFLite dynamic_range, fixed size (LiteRT, XNNPACK, 2 threads)": DYNAMIC_RANGE_TARGET,
 }
@@ -168,12 +171,14 @@ def measure(size: int, repeats: int, skip: set[str]) -> tuple[dict[str, float | 
         results["Keras (eager call of a tf.function)"] = _median_latency(KerasRunner(model).run, image, repeats)
         savedmodel = export_savedmodel(model, tmp)["path"]
         results["SavedModel (translate_float)"] = _median_latency(SavedModelRunner(savedmodel).run, image, repeats)
-        variants = [v for v in ("float32", "float16", "dynamic_range") if f"tflite_{v}" not in skip]
+        variants = ("float32", "float16", "dynamic_range", "float32_winograd")
+        variants = [v for v in variants if f"tflite_{v}" not in skip]
         for variant, info in export_tflite_model(model, tmp, variants).items():
             runner = TFLiteRunner(info["path"], num_threads=2)
             results[f"TFLite {variant} (LiteRT, XNNPACK, 2 threads)"] = _median_latency(runner.run, image, repeats)
         if "tflite_fixed" not in skip:
-            fixed = export_tflite_model(model, tmp, ["float32", "dynamic_range"], fixed_size=size)
+            variants = [v for v in ("float32", "dynamic_range", "float32_winograd") if f"tflite_{v}" not in skip]
+            fixed = export_tflite_model(model, tmp, variants, fixed_size=size)
             for variant, info in fixed.items():
                 runner = TFLiteRunner(info["path"], num_threads=2)
                 name = f"TFLite {variant}, fixed size (LiteRT, XNNPACK, 2 threads)"

@@ -4,8 +4,10 @@ Every ``Conv2D`` of the exported generator graph (scheme II, ngf 64, 9 blocks; s
 the 1×1-conv attention fusion: the deploy graph ``export.py`` writes) is read off the traced graph with its shapes. Each
 distinct convolution is converted to a one-op float32 TFLite model (with its bias, as the exported graph fuses
 it) and timed alone in LiteRT with XNNPACK and 2 threads, best of ``--repeats``; the sum over the forward is a
-floor that no TFLite graph built from these kernels can beat. The same run then times our float32 TFLite
-models (any size and ``--tflite-fixed-size``, 2 threads) and, with ``--official-dir``, the official eager
+floor that no TFLite graph built from these kernels can beat. The ResNet blocks' 3×3 convolutions are also
+timed in their Winograd F(4×4, 3×3) form (the ``float32_winograd`` variant's ops), which gives that variant's
+floor. The same run then times our float32 TFLite models (``float32`` and ``float32_winograd``, any size and
+``--tflite-fixed-size``, 2 threads) and, with ``--official-dir``, the official eager
 forward, so that the floor, our models and the issue #15 target (1.15× the official forward) come from the
 same minutes of a machine whose speed drifts. Without ``--official-dir`` the official time is read from the
 inference_speed section::
@@ -41,7 +43,12 @@ from results import (  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 TARGET_SPEEDUP = 1.15
-MODEL_ROWS = {"any": "TFLite float32, any size", "fixed": "TFLite float32, fixed size"}
+MODEL_ROWS = {
+    "any": "TFLite float32, any size",
+    "fixed": "TFLite float32, fixed size",
+    "winograd_any": "TFLite float32_winograd, any size",
+    "winograd_fixed": "TFLite float32_winograd, fixed size",
+}
 
 
 def forward_convolutions(size: int) -> list[dict]:
@@ -70,15 +77,29 @@ def _macs(conv: dict, output: tuple[int, ...]) -> int:
     return int(math.prod(output)) * kh * kw * cin
 
 
-def time_convolution(conv: dict, repeats: int, scratch: Path) -> tuple[float, tuple[int, ...]]:
-    """Best seconds of one float32 TFLite CONV_2D (with bias) of these shapes in LiteRT, and its output shape."""
+def is_winograd_candidate(conv: dict) -> bool:
+    """A 3×3 stride-1 "VALID" convolution: the ResNet blocks' convolutions, which ``float32_winograd`` replaces."""
+    return tuple(conv["filter"][:2]) == (3, 3) and tuple(conv["strides"]) == (1, 1, 1, 1) and conv["padding"] == "VALID"
+
+
+def time_convolution(
+    conv: dict, repeats: int, scratch: Path, winograd: bool = False
+) -> tuple[float, tuple[int, ...]]:
+    """Best seconds of one float32 TFLite convolution (with bias) of these shapes in LiteRT, and its output shape:
+    a CONV_2D, or with ``winograd`` the ops of Winograd F(4×4, 3×3) with constant weights."""
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
 
+    from attentiongan_tf.nn.winograd_deploy import winograd_conv3x3_constant
+
     rng = np.random.default_rng(0)
-    kernel = tf.constant(rng.normal(0, 0.02, conv["filter"]).astype(np.float32))
+    weights = rng.normal(0, 0.02, conv["filter"]).astype(np.float32)
+    kernel = tf.constant(weights)
     bias = tf.constant(rng.normal(0, 0.02, conv["filter"][-1]).astype(np.float32))
-    fn = tf.function(lambda x: tf.nn.conv2d(x, kernel, list(conv["strides"]), conv["padding"]) + bias)
+    if winograd:
+        fn = tf.function(lambda x: winograd_conv3x3_constant(x, weights) + bias)
+    else:
+        fn = tf.function(lambda x: tf.nn.conv2d(x, kernel, list(conv["strides"]), conv["padding"]) + bias)
     concrete = fn.get_concrete_function(tf.TensorSpec(conv["input"]))
     converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], fn)
     path = scratch / "conv.tflite"
@@ -97,7 +118,8 @@ def time_convolution(conv: dict, repeats: int, scratch: Path) -> tuple[float, tu
 
 
 def time_models(size: int, repeats: int, scratch: Path) -> dict[str, dict[str, float]]:
-    """Best and median seconds of our float32 TFLite models (any size, fixed size) on one uint8 image."""
+    """Best and median seconds of our float32 and float32_winograd TFLite models (any size, fixed size) on one
+    uint8 image."""
     import keras
 
     from attentiongan_tf import build_generator
@@ -107,15 +129,20 @@ def time_models(size: int, repeats: int, scratch: Path) -> dict[str, dict[str, f
     keras.utils.set_random_seed(0)
     model = build_generator(variant="scheme2", ngf=64, n_blocks=9)
     image = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
+    variants = ["float32", "float32_winograd"]
+    any_size = export_tflite_model(model, scratch / "any", variants)
+    fixed = export_tflite_model(model, scratch / "fixed", variants, fixed_size=size)
     paths = {
-        "any": export_tflite_model(model, scratch / "any", ["float32"])["float32"]["path"],
-        "fixed": export_tflite_model(model, scratch / "fixed", ["float32"], fixed_size=size)["float32"]["path"],
+        "any": any_size["float32"]["path"],
+        "fixed": fixed["float32"]["path"],
+        "winograd_any": any_size["float32_winograd"]["path"],
+        "winograd_fixed": fixed["float32_winograd"]["path"],
     }
     runners = {kind: TFLiteRunner(path, num_threads=2) for kind, path in paths.items()}
     times: dict[str, list[float]] = {kind: [] for kind in runners}
     for runner in runners.values():
         runner.run([image])
-    for _ in range(repeats):  # interleaved, so that both see the same drift
+    for _ in range(repeats):  # interleaved, so that all see the same drift
         for kind, runner in runners.items():
             start = time.perf_counter()
             runner.run([image])
@@ -129,6 +156,8 @@ def measure(size: int, repeats: int) -> dict:
         for conv in forward_convolutions(size):
             seconds, output = time_convolution(conv, repeats, Path(scratch))
             rows.append({**conv, "seconds": seconds, "gmac": _macs(conv, output) / 1e9})
+            if is_winograd_candidate(conv):
+                rows[-1]["winograd_seconds"] = time_convolution(conv, repeats, Path(scratch), winograd=True)[0]
             print(rows[-1], flush=True)
         models = time_models(size, repeats, Path(scratch))
     return {"size": size, "convolutions": rows, "models": models}
@@ -137,43 +166,61 @@ def measure(size: int, repeats: int) -> dict:
 def render(data: dict, official: float | None, official_source: str, machine: str) -> str:
     rows = sorted(data["convolutions"], key=lambda r: -r["count"] * r["seconds"])
     floor = sum(r["count"] * r["seconds"] for r in rows)
+    winograd_floor = sum(r["count"] * r.get("winograd_seconds", r["seconds"]) for r in rows)
     gmac = sum(r["count"] * r["gmac"] for r in rows)
     target = official / TARGET_SPEEDUP if official else None
     lines = [
         f"## The convolution floor of a TFLite float32 forward at {data['size']}² (XNNPACK, 2 threads)",
         "",
         f"Machine: {machine}. Written by `benchmarks/tflite_floor.py`. Each distinct convolution of the exported "
-        "graph timed alone as a one-op TFLite model (bias fused), best of the repeats, times its count. "
-        f"Total: {gmac:.1f} GMAC, floor **{floor:.3f} s** ({gmac / floor:.0f} GMAC/s).",
+        "graph timed alone as a one-op TFLite model (bias fused), best of the repeats, times its count; the "
+        "ResNet blocks' 3×3 convolutions also in their Winograd F(4×4, 3×3) form (the `float32_winograd` "
+        "variant's ops: input-transform conv, batch matmul, output transform, depth-to-space). "
+        f"Total: {gmac:.1f} GMAC; direct floor **{floor:.3f} s** ({gmac / floor:.0f} GMAC/s), Winograd floor "
+        f"**{winograd_floor:.3f} s**.",
         "",
-        "| input | kernel | stride | count | GMAC each | s each (alone) | s in the forward | GMAC/s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| input | kernel | stride | count | GMAC each | s each (alone) | s in the forward | GMAC/s "
+        "| Winograd: s each | Winograd: s in the forward |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         kh, kw, cin, cout = r["filter"]
+        winograd = r.get("winograd_seconds")
+        winograd_cells = f"{winograd:.4f} | {r['count'] * winograd:.3f}" if winograd is not None else " | "
         lines.append(
             f"| {r['input'][1]}×{r['input'][2]}×{r['input'][3]} | {kh}×{kw}, {cin}→{cout} | {r['strides'][1]} "
             f"| {r['count']} | {r['gmac']:.2f} | {r['seconds']:.4f} | {r['count'] * r['seconds']:.3f} "
-            f"| {r['gmac'] / r['seconds']:.0f} |"
+            f"| {r['gmac'] / r['seconds']:.0f} | {winograd_cells} |"
         )
     lines += [
         "",
-        "Our float32 models in the same run (uint8 in and out, 2 threads; best and median of the repeats, the two "
-        f"models interleaved). Official eager forward (median): {official_source}.",
+        "Our float32 models in the same run (uint8 in and out, 2 threads; best and median of the repeats, the "
+        f"models interleaved). Official eager forward (median): {official_source}. Target (issue #15): "
+        f"the official median / {TARGET_SPEEDUP}.",
         "",
-        "| | best (s) | median (s) | best vs floor | vs official (median) |",
-        "|---|---|---|---|---|",
-        f"| convolution floor | {floor:.3f} | | 1.00x | |",
+        "| | best (s) | median (s) | best vs its floor | vs official (median) | target |",
+        "|---|---|---|---|---|---|",
+        f"| direct convolution floor | {floor:.3f} | | 1.00x | | {_floor_verdict(floor, target)} |",
+        f"| Winograd convolution floor | {winograd_floor:.3f} | | 1.00x | | {_floor_verdict(winograd_floor, target)} |",
     ]
     for kind, name in MODEL_ROWS.items():
         best, median = data["models"][kind]["best_s"], data["models"][kind]["median_s"]
+        own_floor = winograd_floor if kind.startswith("winograd") else floor
         ratio = f"{official / median:.2f}x" if official else "n/a"
-        lines.append(f"| {name} (XNNPACK, 2 threads) | {best:.3f} | {median:.3f} | {best / floor:.2f}x | {ratio} |")
+        verdict = "" if target is None else "met" if median <= target else "**missed**"
+        lines.append(
+            f"| {name} (XNNPACK, 2 threads) | {best:.3f} | {median:.3f} | {best / own_floor:.2f}x | {ratio} "
+            f"| {verdict} |"
+        )
     if target is not None:
-        verdict = "reachable: floor under target" if floor <= target else "**unreachable with these kernels**"
-        lines.append(f"| target: official eager {official:.3f} s / {TARGET_SPEEDUP} | {target:.3f} | "
-                     f"| {target / floor:.2f}x ({verdict}) | |")  # fmt: skip
+        lines.append(f"| target: official eager {official:.3f} s / {TARGET_SPEEDUP} | {target:.3f} | | | | |")
     return "\n".join(lines)
+
+
+def _floor_verdict(floor: float, target: float | None) -> str:
+    if target is None:
+        return ""
+    return "reachable: floor under target" if floor <= target else "**unreachable with these kernels**"
 
 
 def main() -> None:

@@ -10,8 +10,9 @@ part of a layer's config, so checkpoints and ``.keras`` files never see them (do
 - reflection pads as slices where asked (``reflection="slices"``: XNNPACK has no MIRROR_PAD);
 - instance-norm means as full-size average pools where asked (``normalization="pool"``, static H and W only:
   TF.js wasm transposes NHWC for every ``Mean`` over H and W);
-- the ResNet blocks' convolutions as direct convolutions, whatever ``conv_algorithm`` a trainer set (Winograd
-  tiles need 5- and 6-D slices that TFLite has no builtin for).
+- the ResNet blocks' 3×3 convolutions as direct convolutions (``conv_algorithm="direct"``), whatever a trainer
+  set, or as Winograd F(4×4, 3×3) in rank-4 ops with the weights frozen as constants (``"winograd"``: the
+  ``float32_winograd`` TFLite variant; the training form needs 5- and 6-D slices that TFLite has no builtin for).
 """
 
 from __future__ import annotations
@@ -25,17 +26,20 @@ from attentiongan_tf.models.fusion import deploy_fusion
 from attentiongan_tf.nn.blocks import deploy_tanh
 from attentiongan_tf.nn.conv_transpose import deploy_implementation
 from attentiongan_tf.nn.layers import deploy_normalization, deploy_reflection
-from attentiongan_tf.nn.resnet_block import direct_convolutions
+from attentiongan_tf.nn.resnet_block import deploy_convolutions
 
 
 @contextlib.contextmanager
-def deploy_graph(model: keras.Layer, reflection: str = "pad", normalization: str = "reduce") -> Iterator[None]:
+def deploy_graph(
+    model: keras.Layer, reflection: str = "pad", normalization: str = "reduce", conv_algorithm: str = "direct"
+) -> Iterator[None]:
     """Trace ``model`` inside this block to get its deploy graph (see the module docstring).
 
     Args:
         model: a generator of either family.
         reflection: ``"pad"`` (``MirrorPad``) or ``"slices"``.
         normalization: ``"reduce"`` (``Mean``) or ``"pool"`` (average pools where H and W are static).
+        conv_algorithm: ``"direct"`` or ``"winograd"`` (weights frozen into the graph as constants).
 
     Example:
         >>> with deploy_graph(generator, reflection="slices"):  # doctest: +SKIP
@@ -47,6 +51,6 @@ def deploy_graph(model: keras.Layer, reflection: str = "pad", normalization: str
         deploy_tanh(model, "sigmoid"),
         deploy_reflection(model, reflection),
         deploy_normalization(model, normalization),
-        direct_convolutions(model),
+        deploy_convolutions(model, conv_algorithm),
     ):
         yield

@@ -81,6 +81,7 @@ def export_savedmodel(
     fixed_size: int | None = None,
     reflection: str = "pad",
     normalization: str = "reduce",
+    conv_algorithm: str = "direct",
 ) -> dict:
     """Write ``model`` as a TF Serving SavedModel with the endpoints of :func:`make_endpoints`.
 
@@ -102,6 +103,9 @@ def export_savedmodel(
         normalization: ``"reduce"`` (``Mean`` ops) or ``"pool"`` (average pools over the whole H × W, the same
             numbers; needs ``fixed_size``): the source of the fixed-size TF.js models, since TF.js wasm
             transposes the tensor for every ``Mean`` over H and W.
+        conv_algorithm: ``"direct"`` or ``"winograd"`` (the ResNet blocks' weights frozen into the graph as
+            Winograd-transformed constants, recorded as ``conv_algorithm`` in the metadata): the source of the
+            ``float32_winograd`` TFLite model.
 
     Returns:
         dict with ``path`` (the version directory), ``size_bytes`` and ``signatures`` (and ``domains`` for a
@@ -126,7 +130,11 @@ def export_savedmodel(
     endpoints = make_endpoints(model, label, fixed_size)
     if fixed_size is not None:
         metadata = {**metadata, "fixed_size": fixed_size}
-    written = write_savedmodel(model, endpoints, output, name, version, overwrite, metadata, reflection, normalization)
+    if conv_algorithm != "direct":
+        metadata = {**metadata, "conv_algorithm": conv_algorithm}
+    written = write_savedmodel(
+        model, endpoints, output, name, version, overwrite, metadata, reflection, normalization, conv_algorithm
+    )
     return written if label is None else {**written, "domains": domains}
 
 
@@ -140,13 +148,14 @@ def write_savedmodel(
     metadata: dict,
     reflection: str = "pad",
     normalization: str = "reduce",
+    conv_algorithm: str = "direct",
 ) -> dict:
     """Write ``endpoints`` ({name: :class:`Endpoint`}) of ``model`` with ExportArchive in TF Serving layout.
 
     ``metadata`` goes to ``assets.extra/`` (ignored by TF Serving, read by :func:`read_metadata`) with the
-    :func:`export_marker` added as ``producer``; ``reflection`` and ``normalization`` are how reflection pads
-    and instance norms are traced (see :func:`attentiongan_tf.export.deploy_graph.deploy_graph`). Returns
-    ``{"path", "size_bytes", "signatures"}``.
+    :func:`export_marker` added as ``producer``; ``reflection``, ``normalization`` and ``conv_algorithm`` are
+    how reflection pads, instance norms and the ResNet blocks' convolutions are traced (see
+    :func:`attentiongan_tf.export.deploy_graph.deploy_graph`). Returns ``{"path", "size_bytes", "signatures"}``.
     """
     if not isinstance(version, int) or version < 1:
         raise ValueError(f"version must be a positive integer, got {version!r}")
@@ -157,7 +166,7 @@ def write_savedmodel(
     archive = keras.export.ExportArchive()
     archive.track(model)
     # The same numbers in ops that TFLite (XNNPACK) and TF.js (wasm) run fast; both convert from a SavedModel.
-    with deploy_graph(model, reflection, normalization):
+    with deploy_graph(model, reflection, normalization, conv_algorithm):
         for endpoint, spec in endpoints.items():
             archive.add_endpoint(name=endpoint, fn=spec.fn, input_signature=spec.input_signature)
         archive.write_out(str(path), verbose=False)

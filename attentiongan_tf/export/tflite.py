@@ -9,7 +9,11 @@ SavedModel written with ``export_savedmodel(..., fixed_size=N)``) takes exactly
 delegates and which Android GPU delegates and model binding need. The ``int8`` variant quantizes weights AND
 activations with a representative dataset of real images and keeps float32
 input/output tensors, so callers feed the same [-1, 1] / uint8 tensors as for
-every other variant (Android/iOS code is identical across variants).
+every other variant (Android/iOS code is identical across variants). The
+``float32_winograd`` variant computes the ResNet blocks' 3×3 convolutions by
+Winograd F(4×4, 3×3) (:mod:`attentiongan_tf.nn.winograd_deploy`): the fastest
+float32 model on CPUs, in a file about 3.7× the size of ``float32``; it is not
+in the default set.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import tensorflow as tf
 
-from attentiongan_tf.export.savedmodel import check_variants, export_savedmodel, prepare_output
+from attentiongan_tf.export.savedmodel import check_variants, export_savedmodel, prepare_output, read_metadata
 from attentiongan_tf.export.serving import FLOAT_SIGNATURE, UINT8_SIGNATURE
 
 logger = logging.getLogger(__name__)
@@ -32,7 +36,12 @@ logger = logging.getLogger(__name__)
 if TYPE_CHECKING:
     import keras
 
-TFLITE_VARIANTS = ("float32", "float16", "dynamic_range", "int8")
+TFLITE_VARIANTS = ("float32", "float16", "dynamic_range", "int8", "float32_winograd")
+#: What ``export.py`` writes when no variants are named (``int8`` only with representative images).
+DEFAULT_TFLITE_VARIANTS = ("float32", "float16", "dynamic_range", "int8")
+#: The convolution algorithm each variant's source SavedModel is traced with (``conv_algorithm`` of
+#: :func:`~attentiongan_tf.export.savedmodel.export_savedmodel`).
+VARIANT_CONV_ALGORITHM = {variant: "direct" for variant in TFLITE_VARIANTS} | {"float32_winograd": "winograd"}
 TFLITE_SIGNATURES = (UINT8_SIGNATURE, FLOAT_SIGNATURE)
 
 
@@ -108,7 +117,7 @@ def convert_variant(
         os.fspath(savedmodel_dir), signature_keys=list(TFLITE_SIGNATURES)
     )
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    if variant != "float32":
+    if variant not in ("float32", "float32_winograd"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if variant == "float16":
         converter.target_spec.supported_types = [tf.float16]
@@ -122,10 +131,15 @@ def convert_variant(
     return content
 
 
+def source_conv_algorithm(savedmodel_dir: str | os.PathLike) -> str:
+    """How a SavedModel's ResNet blocks were traced: ``"direct"``, or ``"winograd"`` (recorded in its metadata)."""
+    return (read_metadata(savedmodel_dir) or {}).get("conv_algorithm", "direct")
+
+
 def export_tflite(
     savedmodel_dir: str | os.PathLike,
     output: str | os.PathLike,
-    variants: Iterable[str] = TFLITE_VARIANTS,
+    variants: Iterable[str] = DEFAULT_TFLITE_VARIANTS,
     representative: Iterable[np.ndarray] | None = None,
     overwrite: bool = False,
     fixed_size: int | None = None,
@@ -138,7 +152,8 @@ def export_tflite(
     Args:
         savedmodel_dir: a SavedModel written by :func:`attentiongan_tf.export.export_savedmodel`.
         output: export root.
-        variants: any of ``float32``, ``float16``, ``dynamic_range``, ``int8``.
+        variants: any of :data:`TFLITE_VARIANTS` whose source is ``savedmodel_dir``: ``float32_winograd`` from
+            a SavedModel written with ``conv_algorithm="winograd"``, every other variant from a direct one.
         representative: uint8 (H, W, 3) real images, required for ``int8``.
         overwrite: replace existing files.
         fixed_size: N when ``savedmodel_dir`` was written with ``fixed_size=N``: the files are named
@@ -152,6 +167,13 @@ def export_tflite(
         >>> export_tflite("/tmp/out/savedmodel/attentiongan/1", "/tmp/out", ["float32"])  # doctest: +SKIP
     """
     variants = check_variants(variants, TFLITE_VARIANTS, "TFLite")
+    algorithm = source_conv_algorithm(savedmodel_dir)
+    mismatched = [v for v in variants if VARIANT_CONV_ALGORITHM[v] != algorithm]
+    if mismatched:
+        raise ValueError(
+            f"{savedmodel_dir} was traced with {algorithm} convolutions, which TFLite variant(s) {mismatched} do not "
+            "use; convert the generator with export_tflite_model, which writes each variant's source itself"
+        )
     name = Path(savedmodel_dir).parent.name or "attentiongan"
     folder = Path(output) / "tflite"
     paths = {v: folder / tflite_filename(name, v, fixed_size) for v in variants}
@@ -181,7 +203,7 @@ def export_tflite(
 def export_tflite_model(
     model: keras.Model,
     output: str | os.PathLike,
-    variants: Iterable[str] = TFLITE_VARIANTS,
+    variants: Iterable[str] = DEFAULT_TFLITE_VARIANTS,
     representative: Iterable[np.ndarray] | None = None,
     overwrite: bool = False,
     fixed_size: int | None = None,
@@ -189,7 +211,8 @@ def export_tflite_model(
 ) -> dict[str, dict]:
     """Convert a generator to TFLite the way ``export.py`` does: from a SavedModel of its own, written for
     the converter (reflection pads as slices, since XNNPACK has no MirrorPad and each one splits the delegated
-    graph; the fixed [1, N, N, 3] input with ``fixed_size``) in a temporary folder.
+    graph; the fixed [1, N, N, 3] input with ``fixed_size``) in a temporary folder; a second one, traced with
+    Winograd convolutions, for ``float32_winograd``.
 
     Args:
         model: the generator (either family).
@@ -202,6 +225,16 @@ def export_tflite_model(
     Example:
         >>> export_tflite_model(generator, "/tmp/out", ["dynamic_range"], fixed_size=256)  # doctest: +SKIP
     """
-    with tempfile.TemporaryDirectory(prefix="attentiongan_tflite_") as scratch:
-        source = export_savedmodel(model, scratch, name, fixed_size=fixed_size, reflection="slices")["path"]
-        return export_tflite(source, output, variants, representative, overwrite, fixed_size)
+    variants = check_variants(variants, TFLITE_VARIANTS, "TFLite")
+    folder = Path(output) / "tflite"
+    for variant in variants:  # before any conversion, so that a refused run writes nothing
+        prepare_output(folder / tflite_filename(name, variant, fixed_size), overwrite)
+    results: dict[str, dict] = {}
+    for algorithm in dict.fromkeys(VARIANT_CONV_ALGORITHM[v] for v in variants):
+        group = [v for v in variants if VARIANT_CONV_ALGORITHM[v] == algorithm]
+        with tempfile.TemporaryDirectory(prefix="attentiongan_tflite_") as scratch:
+            source = export_savedmodel(
+                model, scratch, name, fixed_size=fixed_size, reflection="slices", conv_algorithm=algorithm
+            )["path"]
+            results.update(export_tflite(source, output, group, representative, overwrite, fixed_size))
+    return {v: results[v] for v in variants}

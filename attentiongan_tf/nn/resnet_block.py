@@ -16,10 +16,16 @@ from attentiongan_tf.nn.layers import (
     switched_implementation,
 )
 from attentiongan_tf.nn.winograd import winograd_conv3x3
+from attentiongan_tf.nn.winograd_deploy import winograd_conv3x3_constant
 
 #: How :class:`ResnetBlock` computes its 3×3 convolutions: ``direct`` (Keras ``Conv2D``: oneDNN, cuDNN) or
 #: ``winograd`` (:func:`~attentiongan_tf.nn.winograd.winograd_conv3x3`, float32 training).
 CONV_ALGORITHMS = ("direct", "winograd")
+#: How an exported graph computes them (:func:`deploy_convolutions`): ``direct``, or ``winograd`` with the weights
+#: frozen as transformed constants (:func:`~attentiongan_tf.nn.winograd_deploy.winograd_conv3x3_constant`).
+DEPLOY_CONV_ALGORITHMS = ("direct", "winograd")
+# The deploy form's value of ``ResnetBlock.conv_algorithm`` for each of DEPLOY_CONV_ALGORITHMS.
+_DEPLOY_IMPLEMENTATION = {"direct": "direct", "winograd": "winograd_constant"}
 
 
 def use_conv_algorithm(model: keras.Layer, algorithm: str) -> int:
@@ -33,10 +39,15 @@ def use_conv_algorithm(model: keras.Layer, algorithm: str) -> int:
     return len(blocks)
 
 
-def direct_convolutions(model: keras.Layer) -> contextlib.AbstractContextManager[int]:
-    """Temporarily compute every :class:`ResnetBlock` of ``model`` with direct convolutions (the deploy form:
-    exporters trace inside this block, whatever a trainer set); the previous algorithms are restored on exit."""
-    return switched_implementation(layers_of(model, ResnetBlock), "direct", CONV_ALGORITHMS, "conv_algorithm")
+def deploy_convolutions(model: keras.Layer, algorithm: str = "direct") -> contextlib.AbstractContextManager[int]:
+    """Temporarily compute every :class:`ResnetBlock` of ``model`` the deploy way ``algorithm`` (one of
+    :data:`DEPLOY_CONV_ALGORITHMS`), whatever a trainer set: exporters trace inside this block. The previous
+    algorithms are restored on exit."""
+    if algorithm not in DEPLOY_CONV_ALGORITHMS:
+        raise ValueError(f"deploy conv_algorithm must be one of {DEPLOY_CONV_ALGORITHMS}, got {algorithm!r}")
+    return switched_implementation(
+        layers_of(model, ResnetBlock), _DEPLOY_IMPLEMENTATION[algorithm], attribute="conv_algorithm"
+    )
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -44,7 +55,9 @@ class ResnetBlock(keras.layers.Layer):
     """Residual block: reflect-pad, 3×3 conv, IN, ReLU, reflect-pad, 3×3 conv, IN, plus skip.
 
     ``conv_algorithm`` (not part of the config, see :func:`use_conv_algorithm`) is ``"direct"`` (Keras ``Conv2D``)
-    or ``"winograd"`` (:func:`~attentiongan_tf.nn.winograd.winograd_conv3x3` on the same weights, float32 only).
+    or ``"winograd"`` (:func:`~attentiongan_tf.nn.winograd.winograd_conv3x3` on the same weights, float32 only);
+    exporters trace with ``"winograd_constant"`` (:func:`deploy_convolutions`: the weights' current values frozen
+    into the graph, no gradient).
 
     Args:
         channels: input and output channels.
@@ -84,6 +97,10 @@ class ResnetBlock(keras.layers.Layer):
     def _convolve(self, conv: keras.layers.Conv2D, inputs):
         if self.conv_algorithm == "winograd":
             return tf.nn.bias_add(winograd_conv3x3(inputs, conv.kernel), conv.bias)
+        if self.conv_algorithm == "winograd_constant":
+            with tf.init_scope():  # the kernel's value now, even while a tf.function is being traced
+                kernel = keras.ops.convert_to_numpy(conv.kernel)
+            return tf.nn.bias_add(winograd_conv3x3_constant(inputs, kernel), tf.cast(conv.bias, inputs.dtype))
         return conv(inputs)
 
     def compute_output_shape(self, input_shape):

@@ -1,0 +1,64 @@
+"""The ``float32_winograd`` TFLite variant: builtin ops only, the Keras model's numbers in LiteRT at any size and
+at a fixed size, opt-in (not in the default set), and only ever converted from a Winograd-traced SavedModel."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from attentiongan_tf.export.savedmodel import export_savedmodel
+from attentiongan_tf.export.serving import translate_any_size
+from attentiongan_tf.export.tflite import DEFAULT_TFLITE_VARIANTS, export_tflite, non_builtin_ops, operator_names
+from attentiongan_tf.inference import TFLiteRunner
+from tests.e2e.export_helpers import run_cli, saved_tiny_generator
+from tests.e2e.test_export_runtimes import FP32_TOLERANCE
+
+pytestmark = pytest.mark.slow
+SIZE = 32
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    root = tmp_path_factory.mktemp("winograd")
+    model = saved_tiny_generator(root)
+    summaries = {}
+    for label, extra in (("any", []), ("fixed", ["--tflite-fixed-size", str(SIZE)])):
+        out = root / label
+        done = run_cli(
+            "export.py", "--checkpoint", str(root / "g.keras"), "--output", str(out), "--format", "tflite",
+            "--tflite-variants", "float32,float32_winograd", *extra,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        summaries[label] = json.loads((out / "export_summary.json").read_text())["tflite"]
+    return {"model": model, "summaries": summaries}
+
+
+@pytest.mark.parametrize(("label", "shape"), [("any", (1, 20, 28, 3)), ("any", (1, 36, 44, 3)), ("fixed", None)])
+def test_winograd_model_matches_keras_and_uses_builtin_ops_only(exported, label, shape):
+    info = exported["summaries"][label]["float32_winograd"]
+    suffix = f"_fixed{SIZE}" if label == "fixed" else ""
+    assert info["path"].endswith(f"attentiongan_float32_winograd{suffix}.tflite")
+    with open(info["path"], "rb") as file:
+        content = file.read()
+    assert non_builtin_ops(content) == []
+    ops = set(operator_names(content))
+    assert {"BATCH_MATMUL", "DEPTH_TO_SPACE"} <= ops and "MIRROR_PAD" not in ops, ops
+    direct_ops = set(operator_names(open(exported["summaries"][label]["float32"]["path"], "rb").read()))
+    assert "BATCH_MATMUL" not in direct_ops
+    images = np.random.default_rng(0).uniform(-1, 1, shape or (1, SIZE, SIZE, 3)).astype(np.float32)
+    outputs = TFLiteRunner(info["path"], num_threads=2).interpreter.get_signature_runner("translate_float")(
+        images=images
+    )
+    reference = {k: v.numpy() for k, v in translate_any_size(exported["model"], tf.constant(images)).items()}
+    for key in ("image", "attention", "content"):
+        assert outputs[key].shape == reference[key].shape
+        assert np.abs(outputs[key] - reference[key]).max() <= FP32_TOLERANCE, key
+
+
+def test_winograd_is_opt_in_and_never_converted_from_a_direct_savedmodel(exported, tmp_path):
+    assert "float32_winograd" not in DEFAULT_TFLITE_VARIANTS
+    source = export_savedmodel(exported["model"], tmp_path / "sm", reflection="slices")["path"]
+    with pytest.raises(ValueError, match=r"traced with direct convolutions.*\['float32_winograd'\]"):
+        export_tflite(source, tmp_path / "out", ["float32", "float32_winograd"])
+    assert not (tmp_path / "out").exists()
