@@ -152,9 +152,9 @@ def build_config(args: argparse.Namespace) -> RunConfig:
 def _build_config(args: argparse.Namespace) -> RunConfig:
     given = {k: v for k, v in vars(args).items() if k not in ("preset", "resume", "overwrite", "verbose")}
     if given.get("mixed_precision") == "auto":
-        from attentiongan_tf.training.precision import auto_mixed_precision
+        from attentiongan_tf.training import precision
 
-        picked = auto_mixed_precision()
+        picked = precision.auto_mixed_precision()
         if picked == "off":  # a CPU without bfloat16 instructions: float32 is fastest with Winograd convolutions
             del given["mixed_precision"]
             if given.get("conv_algorithm") is None:
@@ -162,6 +162,8 @@ def _build_config(args: argparse.Namespace) -> RunConfig:
                 picked = "off (float32, --conv-algorithm winograd)"
         else:
             given["mixed_precision"] = picked
+        if picked == "bfloat16" and precision.auto_one_thread_per_op() and precision.use_one_thread_per_op():
+            picked = "bfloat16, one thread per op (TF_NUM_INTRAOP_THREADS=1)"
         logging.getLogger(__name__).warning("--mixed-precision auto: %s on this machine", picked)
     resume = getattr(args, "resume", False)
     config = preset_config(args.preset)

@@ -138,6 +138,18 @@ def test_tflite_litert_parity(exported):
     _check_runner(exported, result["float32"]["path"], "tflite", atol=1e-4)
 
 
+def test_tflite_float32_winograd_matches_for_a_batch_with_labels(exported, tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    from attentiongan_tf.export.tflite import export_tflite_model
+
+    result = export_tflite_model(exported["model"], tmp_path, ["float32_winograd"])
+    interpreter = Interpreter(model_path=result["float32_winograd"]["path"], num_threads=2)
+    out = interpreter.get_signature_runner("translate_float")(images=exported["floats"], labels=exported["labels"])
+    np.testing.assert_allclose(out["image"], exported["reference"]["image"], atol=1e-4)
+    np.testing.assert_allclose(out["attention"], exported["reference"]["attention"], atol=1e-4)
+
+
 def _check_runner(exported, path, kind, atol):
     """The shared runner hierarchy runs the export with a target label: it equals the Keras model's output."""
     from attentiongan_tf.inference import open_runner

@@ -1,5 +1,9 @@
 """Issue #15: ``--mixed-precision auto`` picks the mode the benchmarks favour; ``--xla`` on a CPU warns."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from attentiongan_tf.cli import train
@@ -31,10 +35,51 @@ def test_auto_mixed_precision(flags, gpus, expected):
 )
 def test_auto_flag_stores_the_picked_mode(monkeypatch, caplog, picked, extra, stored):
     monkeypatch.setattr(precision, "auto_mixed_precision", lambda: picked)
+    monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda: False)
     config = train.build_config(train.parse_args(["--mixed-precision", "auto", *extra]))
     assert (config.train.mixed_precision, config.train.conv_algorithm) == stored
     assert f"--mixed-precision auto: {picked}" in caplog.text
     assert ("--conv-algorithm winograd" in caplog.text) == (stored[1] == "winograd")
+
+
+@pytest.mark.parametrize(
+    ("flags", "cores", "environ", "expected"),
+    [
+        ("fpu avx512_bf16 amx_bf16 amx_tile", 2, {}, True),  # measured faster in every configuration
+        ("fpu avx512_bf16 amx_bf16 amx_tile", 8, {}, False),  # not measured beyond 2 cores
+        ("fpu avx512_bf16", 2, {}, False),  # AVX512-BF16 without AMX: slower at 256² batch 1
+        ("fpu avx512_bf16 amx_bf16", 2, {"TF_NUM_INTRAOP_THREADS": "2"}, False),  # the user's own setting wins
+        ("fpu avx512_bf16 amx_bf16", 2, {"TF_NUM_INTEROP_THREADS": "1"}, False),
+    ],
+)
+def test_auto_one_thread_per_op(flags, cores, environ, expected):
+    assert precision.auto_one_thread_per_op(flags, cores, environ) is expected
+
+
+def test_auto_bfloat16_with_one_thread_per_op_says_so(monkeypatch, caplog):
+    calls = []
+    monkeypatch.setattr(precision, "auto_mixed_precision", lambda: "bfloat16")
+    monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda: True)
+    monkeypatch.setattr(precision, "use_one_thread_per_op", lambda: calls.append(1) or True)
+    config = train.build_config(train.parse_args(["--mixed-precision", "auto"]))
+    assert config.train.mixed_precision == "bfloat16" and calls == [1]
+    assert "--mixed-precision auto: bfloat16, one thread per op" in caplog.text
+
+
+def test_one_thread_per_op_is_set_before_tensorflow_starts_and_refused_after():
+    code = (
+        "import tensorflow as tf\n"
+        "from attentiongan_tf.training.precision import use_one_thread_per_op\n"
+        "assert use_one_thread_per_op(2)\n"
+        "assert tf.config.threading.get_intra_op_parallelism_threads() == 1\n"
+        "assert tf.config.threading.get_inter_op_parallelism_threads() == 2\n"
+        "tf.constant(1.0) + 1.0\n"
+        "assert not use_one_thread_per_op(3)\n"
+        "assert tf.config.threading.get_inter_op_parallelism_threads() == 2\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_xla_on_a_cpu_warns_with_the_measured_slowdown(monkeypatch, capsys, tmp_path):
