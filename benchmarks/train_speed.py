@@ -59,10 +59,11 @@ def worker(size: int, batch: int, mode: str, iterations: int, warmup: int) -> di
     import numpy as np
     import tensorflow as tf
 
-    if mode in ONE_THREAD_PER_OP:
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(2)
     from attentiongan_tf.training.config import preset
+    from attentiongan_tf.training.precision import use_one_thread_per_op
+
+    if mode in ONE_THREAD_PER_OP and not use_one_thread_per_op(2):
+        raise RuntimeError("TensorFlow started before one thread per op could be set")
     from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
     config = preset("official")

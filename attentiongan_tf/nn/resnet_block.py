@@ -21,11 +21,11 @@ from attentiongan_tf.nn.winograd_deploy import winograd_conv3x3_constant
 #: How :class:`ResnetBlock` computes its 3×3 convolutions: ``direct`` (Keras ``Conv2D``: oneDNN, cuDNN) or
 #: ``winograd`` (:func:`~attentiongan_tf.nn.winograd.winograd_conv3x3`, float32 training).
 CONV_ALGORITHMS = ("direct", "winograd")
-#: How an exported graph computes them (:func:`deploy_convolutions`): ``direct``, or ``winograd`` with the weights
-#: frozen as transformed constants (:func:`~attentiongan_tf.nn.winograd_deploy.winograd_conv3x3_constant`).
-DEPLOY_CONV_ALGORITHMS = ("direct", "winograd")
 # The deploy form's value of ``ResnetBlock.conv_algorithm`` for each of DEPLOY_CONV_ALGORITHMS.
 _DEPLOY_IMPLEMENTATION = {"direct": "direct", "winograd": "winograd_constant"}
+#: How an exported graph computes them (:func:`deploy_convolutions`): ``direct``, or ``winograd`` with the weights
+#: frozen as transformed constants (:func:`~attentiongan_tf.nn.winograd_deploy.winograd_conv3x3_constant`).
+DEPLOY_CONV_ALGORITHMS = tuple(_DEPLOY_IMPLEMENTATION)
 
 
 def use_conv_algorithm(model: keras.Layer, algorithm: str) -> int:

@@ -20,10 +20,11 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from attentiongan_tf.nn.winograd import _FILTER, _INPUT_T, _OUTPUT_T2, ALPHA, TILE
+from attentiongan_tf.nn.winograd import _FILTER2, _INPUT_T2, _OUTPUT_T2, ALPHA, TILE
 
-# Kernel of the input-transform convolution: output channel a·6 + b is outer(B^T[a], B^T[b]) over the 6×6 tile.
-_INPUT_KERNEL = np.einsum("ai,bj->ijab", _INPUT_T, _INPUT_T).reshape(ALPHA, ALPHA, 1, ALPHA * ALPHA)
+# Kernel of the input-transform convolution: output channel a·6 + b is row a·6 + b of kron(B^T, B^T), laid out
+# over the 6×6 tile (outer(B^T[a], B^T[b])).
+_INPUT_KERNEL = _INPUT_T2.T.reshape(ALPHA, ALPHA, 1, ALPHA * ALPHA)
 
 
 def transform_kernel(kernel: np.ndarray) -> np.ndarray:
@@ -31,8 +32,7 @@ def transform_kernel(kernel: np.ndarray) -> np.ndarray:
     kernel = np.asarray(kernel, np.float64)
     if kernel.ndim != 4 or kernel.shape[:2] != (3, 3):
         raise ValueError(f"a Winograd F(4×4, 3×3) kernel must be [3, 3, in, out], got {kernel.shape}")
-    transformed = np.einsum("ai,bj,ijco->abco", _FILTER, _FILTER, kernel)
-    return transformed.reshape(ALPHA * ALPHA, kernel.shape[2], kernel.shape[3])
+    return (_FILTER2 @ kernel.reshape(9, -1)).reshape(ALPHA * ALPHA, kernel.shape[2], kernel.shape[3])
 
 
 def _size(tensor: tf.Tensor, axis: int):
