@@ -4,11 +4,11 @@ A scheme II generator (ngf 64, 9 blocks, seeded random weights: latency does not
 exported with the project's own exporters into a temporary folder, then each runtime translates the same
 uint8 image; the median of ``--repeats`` runs after one warm-up is reported. TFLite uses LiteRT (XNNPACK)
 with 2 threads, for the any-size models and for ``--tflite-fixed-size`` ones (``float32_winograd``: the ResNet
-blocks by Winograd F(4×4, 3×3)); TF.js runs the wasm backend
-in Node (``npm ci`` first; any-size and ``--tfjs-fixed-size`` models) and the wasm and WebGL backends in
-headless Chromium (playwright-core; without a GPU WebGL runs on SwiftShader). Node runs 1 wasm thread (TF.js's
-own choice there) and 2. ``tfjs_profile.mjs`` then splits both Node models' time by op at each thread count and
-measures the wasm convolution peak, which gives the TF.js floor.
+blocks by Winograd F(4×4, 3×3); ``float16_winograd``, fixed size only: the same with float16 weights); TF.js
+runs the wasm backend in Node (``npm ci`` first; any-size and ``--tfjs-fixed-size`` models) and the wasm and
+WebGL backends in headless Chromium (playwright-core; without a GPU WebGL runs on SwiftShader). Node runs 1 wasm
+thread (TF.js's own choice there) and 2. ``tfjs_profile.mjs`` then splits both Node models' time by op at each
+thread count and measures the wasm convolution peak, which gives the TF.js floor.
 With ``--official-dir`` the official PyTorch generator's eager forward is timed too (2 threads), with
 ``--official-python`` (a Python that has torch)::
 
@@ -47,7 +47,10 @@ sys.path.insert(0, str(REPO_ROOT))
 BROWSER_SCRIPT = Path(__file__).resolve().parent / "browser_latency.mjs"
 PROFILE_SCRIPT = Path(__file__).resolve().parent / "tfjs_profile.mjs"
 TARGET_SIZE = 256
-SKIPPABLE = ("tflite_float16", "tflite_dynamic_range", "tflite_float32_winograd", "tflite_fixed", "tfjs", "chromium")
+SKIPPABLE = (
+    "tflite_float16", "tflite_dynamic_range", "tflite_float32_winograd", "tflite_float16_winograd", "tflite_fixed",
+    "tfjs", "chromium",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,8 @@ def measure(size: int, repeats: int, skip: set[str]) -> tuple[dict[str, float | 
             runner = TFLiteRunner(info["path"], num_threads=2)
             results[f"TFLite {variant} (LiteRT, XNNPACK, 2 threads)"] = _median_latency(runner.run, image, repeats)
         if "tflite_fixed" not in skip:
-            variants = [v for v in ("float32", "dynamic_range", "float32_winograd") if f"tflite_{v}" not in skip]
+            fixed_variants = ("float32", "dynamic_range", "float32_winograd", "float16_winograd")
+            variants = [v for v in fixed_variants if f"tflite_{v}" not in skip]
             fixed = export_tflite_model(model, tmp, variants, fixed_size=size)
             for variant, info in fixed.items():
                 runner = TFLiteRunner(info["path"], num_threads=2)

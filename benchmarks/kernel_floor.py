@@ -7,11 +7,12 @@ dtype. Each distinct kernel is then timed alone on random tensors, once with 2 i
 (halved: two single-threaded kernels side by side on the two cores), and the faster of the two is charged for
 every occurrence. The sum is a floor for any graph built from these kernels: no rewrite of the rest of the step
 (fusion, layout, scheduling) can bring the iteration below it. It is compared with the targets of issue #15
-(float32 ≥ 1.2×, bfloat16 ≥ 2.5× the official float32 speed)::
+(float32 ≥ 1.2×, bfloat16 ≥ 2.5× the official float32 speed, 3× on CPUs with AMX)::
 
     python benchmarks/kernel_floor.py   # after train_speed.py, whose times it reads from results.json
 
-Writes the "kernel_floor" section of RESULTS.md.
+Writes the "kernel_floor_<bfloat16 instructions>" section of RESULTS.md (``kernel_floor_amx_bf16``,
+``kernel_floor_avx512_bf16`` or ``kernel_floor_no_bf16``): one per kind of CPU, as their targets differ.
 """
 
 from __future__ import annotations
@@ -25,11 +26,19 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import load_data, machine_description, run_json, save_data, update_section  # noqa: E402
+from results import (  # noqa: E402
+    bfloat16_flags,
+    load_data,
+    machine_description,
+    run_json,
+    save_data,
+    speed_target,
+    update_section,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONV_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter")
-TARGETS = {"float32": 1.2, "bfloat16": 2.5}
+PRECISIONS = ("float32", "bfloat16")
 
 
 def iteration_kernels(size: int, batch: int, mode: str) -> list[dict]:
@@ -49,8 +58,8 @@ def iteration_kernels(size: int, batch: int, mode: str) -> list[dict]:
     image = tf.TensorSpec([batch, size, size, 3], tf.float32)
     step = tf.TensorSpec([], tf.int64)
     graphs = [
-        trainer._generator_gradients_fn.get_concrete_function(image, image, step).graph,
-        trainer._discriminator_gradients_fn.get_concrete_function(
+        tf.function(trainer._generator_gradients).get_concrete_function(image, image, step).graph,
+        tf.function(trainer._discriminator_gradients).get_concrete_function(
             image, image, image, image, tf.TensorSpec([batch, size, size, 1]), tf.TensorSpec([batch, size, size, 1])
         ).graph,
     ]
@@ -172,34 +181,41 @@ def measure(size: int, batch: int, mode: str, repeats: int) -> dict:
             "distinct_kernels": len(kernels), "matmul_peak_gmacs": runs[2]["matmul_peak_gmacs"]}  # fmt: skip
 
 
-def render(rows: list[dict], measured: dict, machine: str) -> str:
+def render(rows: list[dict], measured: dict, machine: str, flags: list[str]) -> str:
+    amx = "amx_bf16" in flags
     peaks = {r["mode"]: r["matmul_peak_gmacs"] for r in rows}
+    bfloat16_factor = speed_target("bfloat16", amx)
     lines = [
-        "## The convolution-kernel floor of a training iteration (why a target is or is not reachable)",
+        f"## The convolution-kernel floor of a training iteration, CPU with {' and '.join(flags) or 'no bfloat16'} "
+        "(why a target is or is not reachable)",
         "",
         f"Machine: {machine}. Written by `benchmarks/kernel_floor.py`. Each convolution kernel of one "
         "iteration (read off the trainer's graphs) timed alone, the faster of 2 threads or 1 thread halved, "
-        "summed over the iteration. No graph built from oneDNN's kernels can run an iteration faster than this "
-        "floor. Target: the official float32 time of the train_speed section divided by the issue #15 factor "
-        "(1.2 float32, 2.5 bfloat16); ours: the best train_speed mode of that precision. Measured matmul peak "
-        "(TF, 4096²): " + ", ".join(f"{mode} {peak:.0f} GMAC/s" for mode, peak in peaks.items()) + ".",
+        "summed over the iteration. No graph built from oneDNN's direct kernels can run an iteration faster than "
+        "this floor. Target: the official float32 time of the train_speed section divided by the issue #15 factor "
+        f"(float32 {speed_target('float32', amx)}, bfloat16 {bfloat16_factor} on this CPU); ours: the best "
+        "train_speed mode of that precision with direct convolutions; winograd: `--conv-algorithm winograd`, "
+        "which does fewer multiplications in the ResNet blocks and so is not bound by this floor. Measured matmul "
+        "peak (TF, 4096²): " + ", ".join(f"{mode} {peak:.0f} GMAC/s" for mode, peak in peaks.items()) + ".",
         "",
         "| size | batch | precision | GMAC / iteration | forward (s) | input grad (s) | filter grad (s) "
-        "| kernel floor (s) | floor's rate (GMAC/s) | ours (s) | ours / floor | official float32 (s) | target (s) "
-        "| reachable with these kernels? |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| kernel floor (s) | floor's rate (GMAC/s) | ours (s) | ours / floor | winograd (s) | official float32 (s) "
+        "| target (s) | reachable with these kernels? |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         key = f"{r['size']}x{r['batch']}"
         official, ours = measured.get(f"{key}/official"), measured.get(f"{key}/{r['mode']}")
-        target = official / TARGETS[r["mode"]] if official else None
+        winograd = measured.get(f"{key}/winograd") if r["mode"] == "float32" else None
+        target = official / speed_target(r["mode"], amx) if official else None
         verdict = "n/a" if target is None else ("yes" if r["floor_s"] <= target else "**no**: floor above target")
         ops = r["by_op_s"]
         lines.append(
             f"| {r['size']}² | {r['batch']} | {r['mode']} | {r['gmac']:.0f} | {ops.get('Conv2D', 0):.2f} "
             f"| {ops.get('Conv2DBackpropInput', 0):.2f} | {ops.get('Conv2DBackpropFilter', 0):.2f} "
             f"| {r['floor_s']:.2f} | {r['gmac'] / r['floor_s']:.0f} | {_cell(ours)} "
-            f"| {_cell(ours / r['floor_s'] if ours else None)} | {_cell(official)} | {_cell(target)} | {verdict} |"
+            f"| {_cell(ours / r['floor_s'] if ours else None)} | {_cell(winograd) if r['mode'] == 'float32' else ''} "
+            f"| {_cell(official)} | {_cell(target)} | {verdict} |"
         )
     return "\n".join(lines)
 
@@ -212,7 +228,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=["128x1", "128x4", "256x1", "256x4"],
                         help="SIZExBATCH pairs")  # fmt: skip
-    parser.add_argument("--modes", nargs="+", choices=tuple(TARGETS), default=list(TARGETS))
+    parser.add_argument("--modes", nargs="+", choices=PRECISIONS, default=list(PRECISIONS))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument(
         "--times-json", type=Path, help="times as {'SIZExBATCH/official' or '/<precision>': s}; default: results.json"
@@ -231,8 +247,12 @@ def main() -> None:
             rows.append(measure(size, batch, mode, args.repeats))
             print(json.dumps(rows[-1]))
     machine = machine_description()
-    update_section("kernel_floor", render(rows, measured, machine))
-    save_data("kernel_floor", {"machine": machine, "rows": rows, "measured": measured})
+    flags = bfloat16_flags()
+    amx = "amx_bf16" in flags
+    # One section per kind of bfloat16 hardware: the targets and the floors differ between them.
+    section = "kernel_floor_" + (flags[0] if flags else "no_bf16")
+    update_section(section, render(rows, measured, machine, flags))
+    save_data(section, {"machine": machine, "rows": rows, "measured": measured, "amx": amx})
 
 
 def _measured_times(path: Path | None) -> dict[str, float]:

@@ -8,7 +8,8 @@ Examples:
 Layout of OUTPUT:
     savedmodel/<name>/<version>/   TF Serving model (signatures serving_default, translate_float, translate_encoded)
     tflite/<name>_<variant>.tflite float32 / float16 / dynamic_range / int8 / float32_winograd (opt-in: the
-                                   fastest float32 on CPUs, 3.7x the file), builtin ops only
+                                   fastest float32 on CPUs, 3.7x the file) / float16_winograd (opt-in: the
+                                   same, float16 weights, half its file), builtin ops only
                                    (with --tflite-fixed-size N: <name>_<variant>_fixed<N>.tflite, input [1, N, N, 3])
     tfjs/<variant>/                model.json + weight shards, float32 / float16 / uint8 weights
                                    (with --tfjs-fixed-size N: tfjs/<variant>_fixed<N>/, input [1, N, N, 3])
@@ -72,7 +73,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--tflite-variants",
         type=csv_choice(TFLITE_VARIANTS, "--tflite-variants"),
         help="comma-separated (default: all but float32_winograd, the fastest float32 on CPUs in a 3.7x larger "
-        "file; int8 only when --representative-data is given)",
+        "file, and float16_winograd, the same with float16 weights in half that file; int8 only when "
+        "--representative-data is given)",
     )
     parser.add_argument(
         "--tflite-fixed-size", type=int, metavar="N",

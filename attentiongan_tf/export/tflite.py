@@ -12,8 +12,9 @@ input/output tensors, so callers feed the same [-1, 1] / uint8 tensors as for
 every other variant (Android/iOS code is identical across variants). The
 ``float32_winograd`` variant computes the ResNet blocks' 3×3 convolutions by
 Winograd F(4×4, 3×3) (:mod:`attentiongan_tf.nn.winograd_deploy`): the fastest
-float32 model on CPUs, in a file about 3.7× the size of ``float32``; it is not
-in the default set.
+float32 model on CPUs, in a file about 3.7× the size of ``float32``; ``float16_winograd`` is the same model
+with its weights stored as float16 (half the file; LiteRT widens them to float32 once, at load). Neither is in
+the default set.
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ logger = logging.getLogger(__name__)
 if TYPE_CHECKING:
     import keras
 
-TFLITE_VARIANTS = ("float32", "float16", "dynamic_range", "int8", "float32_winograd")
+TFLITE_VARIANTS = ("float32", "float16", "dynamic_range", "int8", "float32_winograd", "float16_winograd")
 #: What ``export.py`` writes when no variants are named (``int8`` only with representative images).
 DEFAULT_TFLITE_VARIANTS = ("float32", "float16", "dynamic_range", "int8")
 #: The convolution algorithm each variant's source SavedModel is traced with (``conv_algorithm`` of
 #: :func:`~attentiongan_tf.export.savedmodel.export_savedmodel`).
-VARIANT_CONV_ALGORITHM = {variant: "direct" for variant in TFLITE_VARIANTS} | {"float32_winograd": "winograd"}
+WINOGRAD_TFLITE_VARIANTS = ("float32_winograd", "float16_winograd")
+VARIANT_CONV_ALGORITHM = {v: "winograd" if v in WINOGRAD_TFLITE_VARIANTS else "direct" for v in TFLITE_VARIANTS}
 TFLITE_SIGNATURES = (UINT8_SIGNATURE, FLOAT_SIGNATURE)
 
 
@@ -119,7 +121,7 @@ def convert_variant(
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if variant not in ("float32", "float32_winograd"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if variant == "float16":
+    if variant in ("float16", "float16_winograd"):
         converter.target_spec.supported_types = [tf.float16]
     if variant == "int8" and representative is not None:  # (int8 without it was refused above)
         converter.representative_dataset = representative_dataset(representative)
@@ -152,8 +154,9 @@ def export_tflite(
     Args:
         savedmodel_dir: a SavedModel written by :func:`attentiongan_tf.export.export_savedmodel`.
         output: export root.
-        variants: any of :data:`TFLITE_VARIANTS` whose source is ``savedmodel_dir``: ``float32_winograd`` from
-            a SavedModel written with ``conv_algorithm="winograd"``, every other variant from a direct one.
+        variants: any of :data:`TFLITE_VARIANTS` whose source is ``savedmodel_dir``: the
+            :data:`WINOGRAD_TFLITE_VARIANTS` from a SavedModel written with ``conv_algorithm="winograd"``, every
+            other variant from a direct one.
         representative: uint8 (H, W, 3) real images, required for ``int8``.
         overwrite: replace existing files.
         fixed_size: N when ``savedmodel_dir`` was written with ``fixed_size=N``: the files are named
@@ -212,7 +215,7 @@ def export_tflite_model(
     """Convert a generator to TFLite the way ``export.py`` does: from a SavedModel of its own, written for
     the converter (reflection pads as slices, since XNNPACK has no MirrorPad and each one splits the delegated
     graph; the fixed [1, N, N, 3] input with ``fixed_size``) in a temporary folder; a second one, traced with
-    Winograd convolutions, for ``float32_winograd``.
+    Winograd convolutions, for ``float32_winograd`` and ``float16_winograd``.
 
     Args:
         model: the generator (either family).

@@ -74,6 +74,8 @@ class InstanceNormalization(keras.layers.Layer):
         self.epsilon = epsilon
         self.affine = affine
         self.implementation = "reduce"
+        # Inputs keep their dtype (call casts them): see call.
+        self._convert_input_args = False
 
     def build(self, input_shape):
         if len(input_shape) != 4:
@@ -84,6 +86,13 @@ class InstanceNormalization(keras.layers.Layer):
             self.beta = self.add_weight(name="beta", shape=(channels,), initializer="zeros")
 
     def call(self, inputs, training=None):
+        # Under mixed precision (a float32 norm fed bfloat16 / float16 convolution outputs) the fused training
+        # kernel takes the half-precision tensor itself and computes its statistics in float32; its output is
+        # rounded to the input's dtype, which the next convolution would do anyway. That spares a cast on each
+        # side of every norm, forward and backward. Everything else computes in the layer's own dtype.
+        half = inputs.dtype in (tf.bfloat16, tf.float16) and self.compute_dtype == "float32"
+        if not (training and half):
+            inputs = tf.cast(inputs, self.compute_dtype)
         if training and inputs.dtype != tf.float64:  # the fused kernel has no float64 version
             return self._fused(inputs)
         pooled = self.implementation == "pool" and None not in inputs.shape[1:3]

@@ -1,5 +1,6 @@
-"""The ``float32_winograd`` TFLite variant: builtin ops only, the Keras model's numbers in LiteRT at any size and
-at a fixed size, opt-in (not in the default set), and only ever converted from a Winograd-traced SavedModel."""
+"""The ``float32_winograd`` and ``float16_winograd`` TFLite variants: builtin ops only, the Keras model's numbers
+in LiteRT at any size and at a fixed size (float16: within float16 weight rounding, in about half the file), opt-in
+(not in the default set), and only ever converted from a Winograd-traced SavedModel."""
 
 import json
 
@@ -12,7 +13,7 @@ from attentiongan_tf.export.serving import translate_any_size
 from attentiongan_tf.export.tflite import DEFAULT_TFLITE_VARIANTS, export_tflite, non_builtin_ops, operator_names
 from attentiongan_tf.inference import TFLiteRunner
 from tests.e2e.export_helpers import run_cli, saved_tiny_generator
-from tests.e2e.test_export_runtimes import FP32_TOLERANCE
+from tests.e2e.test_export_runtimes import FP32_TOLERANCE, QUANTIZED_BOUNDS
 
 pytestmark = pytest.mark.slow
 SIZE = 32
@@ -27,18 +28,19 @@ def exported(tmp_path_factory):
         out = root / label
         done = run_cli(
             "export.py", "--checkpoint", str(root / "g.keras"), "--output", str(out), "--format", "tflite",
-            "--tflite-variants", "float32,float32_winograd", *extra,
+            "--tflite-variants", "float32,float32_winograd,float16_winograd", *extra,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]
         summaries[label] = json.loads((out / "export_summary.json").read_text())["tflite"]
     return {"model": model, "summaries": summaries}
 
 
+@pytest.mark.parametrize("variant", ["float32_winograd", "float16_winograd"])
 @pytest.mark.parametrize(("label", "shape"), [("any", (1, 20, 28, 3)), ("any", (1, 36, 44, 3)), ("fixed", None)])
-def test_winograd_model_matches_keras_and_uses_builtin_ops_only(exported, label, shape):
-    info = exported["summaries"][label]["float32_winograd"]
+def test_winograd_model_matches_keras_and_uses_builtin_ops_only(exported, label, shape, variant):
+    info = exported["summaries"][label][variant]
     suffix = f"_fixed{SIZE}" if label == "fixed" else ""
-    assert info["path"].endswith(f"attentiongan_float32_winograd{suffix}.tflite")
+    assert info["path"].endswith(f"attentiongan_{variant}{suffix}.tflite")
     with open(info["path"], "rb") as file:
         content = file.read()
     assert non_builtin_ops(content) == []
@@ -51,14 +53,33 @@ def test_winograd_model_matches_keras_and_uses_builtin_ops_only(exported, label,
         images=images
     )
     reference = {k: v.numpy() for k, v in translate_any_size(exported["model"], tf.constant(images)).items()}
+    tolerance = FP32_TOLERANCE if variant == "float32_winograd" else QUANTIZED_BOUNDS["float16"]
     for key in ("image", "attention", "content"):
         assert outputs[key].shape == reference[key].shape
-        assert np.abs(outputs[key] - reference[key]).max() <= FP32_TOLERANCE, key
+        assert np.abs(outputs[key] - reference[key]).max() <= tolerance, key
+
+
+def constant_bytes(path: str) -> int:
+    """Bytes of the constant tensors (weights) stored in a ``.tflite`` file."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    with open(path, "rb") as file:
+        model = schema.Model.GetRootAsModel(file.read(), 0)
+    buffers = {model.Subgraphs(s).Tensors(t).Buffer() for s in range(model.SubgraphsLength())
+               for t in range(model.Subgraphs(s).TensorsLength())}  # fmt: skip
+    return sum(model.Buffers(b).DataLength() for b in buffers)
+
+
+@pytest.mark.parametrize("label", ["any", "fixed"])
+def test_float16_winograd_stores_its_weights_in_half_the_bytes(exported, label):
+    summary = exported["summaries"][label]
+    weights = {v: constant_bytes(summary[v]["path"]) for v in ("float32_winograd", "float16_winograd")}
+    assert weights["float16_winograd"] <= 0.55 * weights["float32_winograd"], weights
 
 
 def test_winograd_is_opt_in_and_never_converted_from_a_direct_savedmodel(exported, tmp_path):
-    assert "float32_winograd" not in DEFAULT_TFLITE_VARIANTS
+    assert not {"float32_winograd", "float16_winograd"} & set(DEFAULT_TFLITE_VARIANTS)
     source = export_savedmodel(exported["model"], tmp_path / "sm", reflection="slices")["path"]
-    with pytest.raises(ValueError, match=r"traced with direct convolutions.*\['float32_winograd'\]"):
-        export_tflite(source, tmp_path / "out", ["float32", "float32_winograd"])
+    with pytest.raises(ValueError, match=r"traced with direct convolutions.*\['float16_winograd'\]"):
+        export_tflite(source, tmp_path / "out", ["float32", "float16_winograd"])
     assert not (tmp_path / "out").exists()

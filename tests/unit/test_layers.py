@@ -58,6 +58,28 @@ def test_instance_norm_fused_training_path_matches_inference_path(affine, batch)
     np.testing.assert_allclose(grads[0], grads[1], atol=2e-4, rtol=1e-4)
 
 
+@pytest.mark.parametrize("half", ["bfloat16", "float16"])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_mixed_precision_training_norm_takes_the_half_precision_tensor_without_casts(half, batch):
+    # Issue #15: a float32 norm between two mixed-precision convolutions. The fused kernel computes float32
+    # statistics of the half-precision tensor itself; the result is the float32 norm's, rounded once.
+    layer = InstanceNormalization(dtype="float32")
+    x = tf.cast(tf.random.stateless_normal([batch, 6, 10, 5], seed=[3, batch]) * 4.0 + 2.0, half)
+    step = tf.function(lambda t: layer(t, training=True))
+    out = step(x)
+    assert out.dtype == half
+    reference = tf.cast(layer(tf.cast(x, "float32"), training=True), half)
+    np.testing.assert_allclose(out.numpy().astype(np.float32), reference.numpy().astype(np.float32), atol=2e-2)
+    ops = [op.type for op in step.get_concrete_function(x).graph.get_operations()]
+    assert "FusedBatchNormV3" in ops and "Cast" not in ops, ops
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_sum(tf.cast(layer(x, training=True), "float32") ** 3)
+    assert tape.gradient(loss, x).dtype == half
+    # Inference and float32 inputs are unchanged: the layer's own dtype.
+    assert layer(x).dtype == tf.float32 and layer(tf.cast(x, "float32"), training=True).dtype == tf.float32
+
+
 def test_instance_norm_rejects_non_4d():
     with pytest.raises(ValueError, match="NHWC"):
         InstanceNormalization()(tf.zeros([2, 4, 3]))

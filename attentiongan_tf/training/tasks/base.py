@@ -65,6 +65,13 @@ class RunSettings:
     steps_field: str = "train.steps"
 
 
+def gradient_pass(function: Callable[..., Any], xla: bool) -> Callable[..., Any]:
+    """``function`` (a loss-and-gradient pass of a step) as an XLA-compiled ``tf.function`` of its own when
+    ``xla``; otherwise ``function`` itself, traced into the calling step's graph: one function fewer for the
+    runtime to instantiate and hold (about 0.1 GiB less peak memory for the official model at 128²)."""
+    return tf.function(function, jit_compile=True) if xla else function
+
+
 class Trainer(Protocol):
     """What the loop calls on a family's trainer."""
 

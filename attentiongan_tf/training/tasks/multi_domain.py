@@ -15,7 +15,7 @@ from attentiongan_tf.training.losses import foreground, mask_statistics
 from attentiongan_tf.training.precision import dtype_policy, make_adam
 from attentiongan_tf.training.schedules import ConstantThenLinearDecay
 from attentiongan_tf.training.tasks import multi_domain_losses as L
-from attentiongan_tf.training.tasks.base import StepResult
+from attentiongan_tf.training.tasks.base import StepResult, gradient_pass
 from attentiongan_tf.training.tasks.multi_domain_config import MultiDomainConfig
 
 __all__ = ["MultiDomainTrainer", "Terms"]
@@ -92,8 +92,8 @@ class MultiDomainTrainer(tf.Module):
             self.generator_optimizer.build(self.generator.trainable_variables)
             self.discriminator_optimizer.build(self.discriminator.trainable_variables)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        self._discriminator_gradients_fn = tf.function(self._discriminator_gradients, jit_compile=c.xla)
-        self._generator_gradients_fn = tf.function(self._generator_gradients, jit_compile=c.xla)
+        self._discriminator_gradients_fn = gradient_pass(self._discriminator_gradients, c.xla)
+        self._generator_gradients_fn = gradient_pass(self._generator_gradients, c.xla)
         self._discriminator_step = tf.function(self._distributed(self._discriminator_replica_step))
         self._generator_step = tf.function(self._distributed(self._generator_replica_step))
 

@@ -16,7 +16,7 @@ from attentiongan_tf.training.config import Config
 from attentiongan_tf.training.image_pool import ImagePool
 from attentiongan_tf.training.precision import dtype_policy, make_adam, policy_name
 from attentiongan_tf.training.schedules import EpochLinearDecay
-from attentiongan_tf.training.tasks.base import StepResult
+from attentiongan_tf.training.tasks.base import StepResult, gradient_pass
 
 __all__ = ["AttentionGANTrainer", "GeneratorForward", "dtype_policy", "policy_name"]
 
@@ -111,8 +111,8 @@ class AttentionGANTrainer(tf.Module):
             shape = (config.data.crop_size, config.data.crop_size, channels)
             self.pool_a = ImagePool(t.pool_size, shape, name="pool_a")
             self.pool_b = ImagePool(t.pool_size, shape, name="pool_b")
-        self._generator_gradients_fn = tf.function(self._generator_gradients, jit_compile=t.xla)
-        self._discriminator_gradients_fn = tf.function(self._discriminator_gradients, jit_compile=t.xla)
+        self._generator_gradients_fn = gradient_pass(self._generator_gradients, t.xla)
+        self._discriminator_gradients_fn = gradient_pass(self._discriminator_gradients, t.xla)
         self._train_step_fn = tf.function(self._train_step)
 
     def _make_optimizer(self, name: str) -> keras.optimizers.Optimizer:
