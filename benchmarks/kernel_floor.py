@@ -184,7 +184,6 @@ def measure(size: int, batch: int, mode: str, repeats: int) -> dict:
 def render(rows: list[dict], measured: dict, machine: str, flags: list[str]) -> str:
     amx = "amx_bf16" in flags
     peaks = {r["mode"]: r["matmul_peak_gmacs"] for r in rows}
-    bfloat16_factor = speed_target("bfloat16", amx)
     lines = [
         f"## The convolution-kernel floor of a training iteration, CPU with {' and '.join(flags) or 'no bfloat16'} "
         "(why a target is or is not reachable)",
@@ -193,8 +192,8 @@ def render(rows: list[dict], measured: dict, machine: str, flags: list[str]) -> 
         "iteration (read off the trainer's graphs) timed alone, the faster of 2 threads or 1 thread halved, "
         "summed over the iteration. No graph built from oneDNN's direct kernels can run an iteration faster than "
         "this floor. Target: the official float32 time of the train_speed section divided by the issue #15 factor "
-        f"(float32 {speed_target('float32', amx)}, bfloat16 {bfloat16_factor} on this CPU); ours: the best "
-        "train_speed mode of that precision with direct convolutions; winograd: `--conv-algorithm winograd`, "
+        f"(float32 {speed_target('float32', amx)}, bfloat16 {speed_target('bfloat16', amx)} on this CPU); ours: "
+        "the best train_speed mode of that precision with direct convolutions; winograd: `--conv-algorithm winograd`, "
         "which does fewer multiplications in the ResNet blocks and so is not bound by this floor. Measured matmul "
         "peak (TF, 4096²): " + ", ".join(f"{mode} {peak:.0f} GMAC/s" for mode, peak in peaks.items()) + ".",
         "",
@@ -206,7 +205,7 @@ def render(rows: list[dict], measured: dict, machine: str, flags: list[str]) -> 
     for r in rows:
         key = f"{r['size']}x{r['batch']}"
         official, ours = measured.get(f"{key}/official"), measured.get(f"{key}/{r['mode']}")
-        winograd = measured.get(f"{key}/winograd") if r["mode"] == "float32" else None
+        winograd = _cell(measured.get(f"{key}/winograd")) if r["mode"] == "float32" else ""
         target = official / speed_target(r["mode"], amx) if official else None
         verdict = "n/a" if target is None else ("yes" if r["floor_s"] <= target else "**no**: floor above target")
         ops = r["by_op_s"]
@@ -214,7 +213,7 @@ def render(rows: list[dict], measured: dict, machine: str, flags: list[str]) -> 
             f"| {r['size']}² | {r['batch']} | {r['mode']} | {r['gmac']:.0f} | {ops.get('Conv2D', 0):.2f} "
             f"| {ops.get('Conv2DBackpropInput', 0):.2f} | {ops.get('Conv2DBackpropFilter', 0):.2f} "
             f"| {r['floor_s']:.2f} | {r['gmac'] / r['floor_s']:.0f} | {_cell(ours)} "
-            f"| {_cell(ours / r['floor_s'] if ours else None)} | {_cell(winograd) if r['mode'] == 'float32' else ''} "
+            f"| {_cell(ours / r['floor_s'] if ours else None)} | {winograd} "
             f"| {_cell(official)} | {_cell(target)} | {verdict} |"
         )
     return "\n".join(lines)

@@ -42,7 +42,7 @@ TFLITE_VARIANTS = ("float32", "float16", "dynamic_range", "int8", "float32_winog
 DEFAULT_TFLITE_VARIANTS = ("float32", "float16", "dynamic_range", "int8")
 #: The convolution algorithm each variant's source SavedModel is traced with (``conv_algorithm`` of
 #: :func:`~attentiongan_tf.export.savedmodel.export_savedmodel`).
-WINOGRAD_TFLITE_VARIANTS = ("float32_winograd", "float16_winograd")
+WINOGRAD_TFLITE_VARIANTS = tuple(v for v in TFLITE_VARIANTS if v.endswith("_winograd"))
 VARIANT_CONV_ALGORITHM = {v: "winograd" if v in WINOGRAD_TFLITE_VARIANTS else "direct" for v in TFLITE_VARIANTS}
 TFLITE_SIGNATURES = (UINT8_SIGNATURE, FLOAT_SIGNATURE)
 
@@ -119,9 +119,10 @@ def convert_variant(
         os.fspath(savedmodel_dir), signature_keys=list(TFLITE_SIGNATURES)
     )
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    if variant not in ("float32", "float32_winograd"):
+    precision = variant.removesuffix("_winograd")  # the Winograd variants differ in their source only
+    if precision != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if variant in ("float16", "float16_winograd"):
+    if precision == "float16":
         converter.target_spec.supported_types = [tf.float16]
     if variant == "int8" and representative is not None:  # (int8 without it was refused above)
         converter.representative_dataset = representative_dataset(representative)

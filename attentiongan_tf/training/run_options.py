@@ -35,8 +35,8 @@ class RunOptions:
         conv_algorithm: the ResNet blocks' 3×3 convolutions in training: ``direct`` (oneDNN / cuDNN, bit-equal to
             the official code's) or ``winograd`` (F(4×4, 3×3), 4× fewer multiplications, float32 only: faster
             float32 training on CPUs, numbers within float32 rounding of the direct ones; docs/performance.md).
-            Exports use the direct convolution whatever this says (the ``float32_winograd`` TFLite variant has
-            its own Winograd form).
+            Exports use the direct convolution whatever this says (the Winograd TFLite variants have their own
+            Winograd form).
         deterministic: enable TF op determinism (exact resume on GPUs).
         keep_checkpoints: checkpoints kept by the CheckpointManager.
         on_collapse: what a mask collapse does (see ``summaries.collapse_warning``): ``warn`` (log it and go on)
