@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from attentiongan_tf.nn.layers import PACKAGE
@@ -31,7 +32,10 @@ class TorchAdam(keras.optimizers.Adam):
     PyTorch computes the bias corrections in Python floats; ``1 − 0.999`` in float32 would be off by 1.3e-5
     relatively (0.999 itself rounds), so they are ``−expm1(t · log β)`` with ``log β`` taken in float64: float32
     ops only (TPUs have no float64), within an ulp of PyTorch's. With ``amsgrad=True``, ``√v`` is replaced by
-    the running maximum ``√max(v)`` as in PyTorch. The moment variables ("momentum", "velocity",
+    the running maximum ``√max(v)`` as in PyTorch. Dense gradients go through TensorFlow's fused Adam kernel
+    (one pass over memory instead of a dozen; 4% of a 128² iteration), which rounds ``1 − β₂`` in the
+    variable's dtype: in float32 its ``v`` is 1.3e-5 smaller relatively than PyTorch's, so updates differ by
+    6e-6 relatively (float64: round-off only). The moment variables ("momentum", "velocity",
     "velocity_hat") are created by Keras' Adam, so checkpoints of a ``keras.optimizers.Adam`` restore into it.
 
     Args:
@@ -71,9 +75,28 @@ class TorchAdam(keras.optimizers.Adam):
         step = ops.cast(self.iterations + 1, dtype)
         step_size = ops.cast(learning_rate, dtype) / _bias_correction(self.beta_1, step)
         correction_2_sqrt = ops.sqrt(_bias_correction(self.beta_2, step))
-
         index = self._get_variable_index(variable)
         m, v = self._momentums[index], self._velocities[index]
+        if isinstance(gradient, tf.IndexedSlices):
+            self._composite_update(gradient, variable, m, v, index, step_size, correction_2_sqrt)
+            return
+        # TensorFlow's fused kernel updates m, v and θ in one pass over memory (the composite form takes a dozen).
+        # It computes θ −= lr′ · m / (√v + eps′) after m and v as above, with lr′ = lr · √(1 − β₂ᵗ) / (1 − β₁ᵗ)
+        # built from the β powers it is given: zero powers make lr′ = lr, so passing PyTorch's step size times
+        # √(1 − β₂ᵗ) as lr and eps · √(1 − β₂ᵗ) as eps gives PyTorch's update (both sides multiplied by
+        # √(1 − β₂ᵗ)) with the bias corrections computed as accurately as above.
+        zero = ops.zeros((), dtype)
+        arguments = dict(
+            var=_handle(variable), m=_handle(m), v=_handle(v), beta1_power=zero, beta2_power=zero,
+            lr=step_size * correction_2_sqrt, epsilon=tf.constant(self.epsilon, dtype) * correction_2_sqrt,
+            beta1=tf.constant(self.beta_1, dtype), beta2=tf.constant(self.beta_2, dtype), grad=gradient,
+        )  # fmt: skip
+        if self.amsgrad:
+            tf.raw_ops.ResourceApplyAdamWithAmsgrad(vhat=_handle(self._velocity_hats[index]), **arguments)
+        else:
+            tf.raw_ops.ResourceApplyAdam(**arguments)
+
+    def _composite_update(self, gradient, variable, m, v, index, step_size, correction_2_sqrt) -> None:
         self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1.0 - self.beta_1))
         self.assign(v, ops.add(ops.multiply(v, self.beta_2), ops.multiply(ops.square(gradient), 1.0 - self.beta_2)))
         if self.amsgrad:
@@ -82,3 +105,8 @@ class TorchAdam(keras.optimizers.Adam):
             v = v_hat
         denominator = ops.add(ops.divide(ops.sqrt(v), correction_2_sqrt), self.epsilon)
         self.assign_sub(variable, ops.multiply(step_size, ops.divide(m, denominator)))
+
+
+def _handle(variable) -> tf.Tensor:
+    """The resource handle of a Keras or TensorFlow variable (inside ``Strategy.update``: this device's copy)."""
+    return (variable.value if isinstance(variable, keras.Variable) else variable).handle

@@ -110,3 +110,32 @@ def test_float32_update_uses_no_float64_ops():
     attrs = [a for n in nodes for a in n.attr.values()]
     dtypes = {a.type for a in attrs} | {t for a in attrs for t in a.list.type}
     assert tf.float64.as_datatype_enum not in dtypes
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_dense_update_is_one_fused_kernel_per_variable(amsgrad):
+    """The moments and the variable are updated by TensorFlow's fused Adam op, not a chain of elementwise ops."""
+    variables = [keras.Variable(np.zeros(4, np.float32)), keras.Variable(np.zeros((2, 3), np.float32))]
+    optimizer = TorchAdam(2e-4, beta_1=0.5, beta_2=0.999, amsgrad=amsgrad)
+    optimizer.build(variables)
+    step = tf.function(lambda g, h: optimizer.apply([g, h], variables))
+    graph = step.get_concrete_function(tf.TensorSpec([4], tf.float32), tf.TensorSpec([2, 3], tf.float32)).graph
+    ops = [op.type for op in graph.get_operations()]
+    fused = "ResourceApplyAdamWithAmsgrad" if amsgrad else "ResourceApplyAdam"
+    assert ops.count(fused) == 2
+    assert "AssignSubVariableOp" not in ops  # the composite form's θ update
+
+
+def test_sparse_gradients_take_the_composite_update(monkeypatch):
+    """IndexedSlices (embedding lookups) have no fused kernel here: they give the same update as dense ones."""
+    calls = []
+    composite = TorchAdam._composite_update
+    monkeypatch.setattr(TorchAdam, "_composite_update", lambda self, *a: calls.append(1) or composite(self, *a))
+    theta0 = np.random.default_rng(0).standard_normal((3, 2))
+    dense, sparse = keras.Variable(theta0), keras.Variable(theta0)
+    g = np.array([[0.1, -0.2], [0.0, 0.0], [3.0, 1e-9]])
+    TorchAdam(1e-3).apply([tf.constant(g)], [dense])
+    rows = tf.IndexedSlices(tf.constant(g[[0, 2]]), tf.constant([0, 2]), tf.constant([3, 2]))
+    TorchAdam(1e-3).apply([rows], [sparse])
+    assert calls == [1]
+    np.testing.assert_allclose(sparse.numpy(), dense.numpy(), rtol=0, atol=1e-15)
