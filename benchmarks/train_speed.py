@@ -59,6 +59,10 @@ def worker(size: int, batch: int, mode: str, iterations: int, warmup: int) -> di
     load_at_start = os.getloadavg()[0]
     sys.path.insert(0, str(REPO_ROOT))
     import numpy as np
+
+    from attentiongan_tf.cli.env import import_tensorflow
+
+    import_tensorflow()  # as attentiongan-train does
     import tensorflow as tf
 
     from attentiongan_tf.training.config import preset

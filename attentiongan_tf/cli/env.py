@@ -13,17 +13,22 @@ keeps every log.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import logging
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 VERBOSE_FLAG = "--verbose"
 # absl::SetMinLogLevel(absl::LogSeverityAtLeast) of the absl copy that TensorFlow 2.19 exports.
 ABSL_SET_MIN_LOG_LEVEL = "_ZN4absl12lts_2023080214SetMinLogLevelENS0_18LogSeverityAtLeastE"
 ABSL_FATAL = 3
+# Imported by ``import tensorflow`` only for TFLite's JAX converter (``tf.lite.python.util``), which no CLI uses:
+# 0.10 GiB of resident memory (a third of TensorFlow's own import beyond its libraries) for nothing.
+UNUSED_BY_TENSORFLOW_IMPORT = ("jax",)
 PYTHON_LOGGERS = ("tensorflow", "absl", "keras", "h5py", "tf2onnx", "attentiongan_tf.training.strategies")
 
 
@@ -38,14 +43,35 @@ def is_quiet(argv: list[str] | None = None) -> bool:
     return VERBOSE_FLAG not in argv and os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3") == "3"
 
 
+@contextlib.contextmanager
+def _modules_hidden(names: tuple[str, ...]) -> Iterator[None]:
+    """``import name`` raises ImportError inside the block (for modules not yet imported); normal again after."""
+    hidden = [name for name in names if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, ...) is None:
+                del sys.modules[name]
+
+
+def import_tensorflow() -> None:
+    """``import tensorflow`` without the modules it imports but no CLI uses (:data:`UNUSED_BY_TENSORFLOW_IMPORT`);
+    they import normally afterwards (``tf.lite``'s JAX converter stays off in this process)."""
+    with _modules_hidden(UNUSED_BY_TENSORFLOW_IMPORT):
+        import tensorflow  # noqa: F401
+
+
 def _import_tensorflow_hiding_stderr() -> None:
-    """``import tensorflow`` with fd 2 sent to a temp file; the capture is replayed if the import fails."""
+    """:func:`import_tensorflow` with fd 2 sent to a temp file; the capture is replayed if the import fails."""
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
-            import tensorflow  # noqa: F401
+            import_tensorflow()
         except BaseException:
             os.dup2(saved, 2)
             capture.seek(0)
@@ -77,6 +103,8 @@ def quiet_start(argv: list[str] | None = None) -> bool:
     quiet = is_quiet(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3" if quiet else "0")
     if not quiet:
+        if "tensorflow" not in sys.modules:
+            import_tensorflow()
         return False
     if "tensorflow" not in sys.modules:
         _import_tensorflow_hiding_stderr()

@@ -94,6 +94,11 @@ def policy_name(mixed_precision: bool | str) -> str:
     return "mixed_bfloat16" if mixed_precision == "bfloat16" else "mixed_float16"
 
 
+def compute_dtype(mixed_precision: bool | str) -> str:
+    """The dtype layers compute in under ``train.mixed_precision``: float32, bfloat16 or float16."""
+    return keras.DTypePolicy(policy_name(mixed_precision)).compute_dtype
+
+
 @contextlib.contextmanager
 def dtype_policy(mixed_precision: bool | str) -> Iterator[None]:
     """Build models under the mixed policy when asked, restoring the previous global policy afterwards."""

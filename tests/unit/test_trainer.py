@@ -136,3 +136,15 @@ def test_without_xla_the_gradient_passes_are_traced_into_the_step():
     compiled = _step_function_names(AttentionGANTrainer(tiny_config(xla=True)), images)
     assert any("_generator_gradients" in name for name in compiled), compiled
     assert any("_discriminator_gradients" in name for name in compiled), compiled
+
+
+def test_bfloat16_step_casts_each_weight_once_per_gradient_pass():
+    """A generator runs three times per step (translation, cycle, identity): its weights are cast once, the
+    discriminators' once in each of the two passes that use them."""
+    trainer = AttentionGANTrainer(tiny_config(mixed_precision="bfloat16"))
+    graph = trainer._train_step_fn.get_concrete_function(batch()).graph
+    casts = [op for op in graph.get_operations() if op.type == "Cast" and op.inputs[0].op.type == "ReadVariableOp"]
+    casts = [op for op in casts if op.get_attr("DstT") == tf.bfloat16]
+    half_weights = [v for v in trainer.generator_variables if len(v.shape) > 1 or "norm" not in v.path]
+    disc_weights = trainer.discriminator_variables
+    assert len(casts) == len(half_weights) + 2 * len(disc_weights)

@@ -12,11 +12,12 @@ import tensorflow as tf
 from attentiongan_tf.models.conditional import build_multidomain_discriminator, build_multidomain_generator
 from attentiongan_tf.nn.resnet_block import use_conv_algorithm
 from attentiongan_tf.training.losses import foreground, mask_statistics
-from attentiongan_tf.training.precision import dtype_policy, make_adam
+from attentiongan_tf.training.precision import compute_dtype, dtype_policy, make_adam
 from attentiongan_tf.training.schedules import ConstantThenLinearDecay
 from attentiongan_tf.training.tasks import multi_domain_losses as L
 from attentiongan_tf.training.tasks.base import StepResult, gradient_pass
 from attentiongan_tf.training.tasks.multi_domain_config import MultiDomainConfig
+from attentiongan_tf.training.weight_casts import SharedWeightCasts
 
 __all__ = ["MultiDomainTrainer", "Terms"]
 
@@ -143,7 +144,7 @@ class MultiDomainTrainer(tf.Module):
         self, forward: Callable[[], Terms], optimizer: keras.optimizers.Optimizer, variables: list, total_name: str
     ) -> tuple[list, dict, Terms]:
         """Gradients of the summed terms of ``forward()`` (loss-scaled under float16) and the averaged terms."""
-        with tf.GradientTape() as tape:
+        with tf.GradientTape() as tape, SharedWeightCasts(compute_dtype(self.config.mixed_precision)):
             result = forward()
             total = self._average(tf.add_n(list(result.terms.values())))
             scaled = optimizer.scale_loss(total)

@@ -14,9 +14,10 @@ from attentiongan_tf.nn.resnet_block import use_conv_algorithm
 from attentiongan_tf.training import losses as L
 from attentiongan_tf.training.config import Config
 from attentiongan_tf.training.image_pool import ImagePool
-from attentiongan_tf.training.precision import dtype_policy, make_adam, policy_name
+from attentiongan_tf.training.precision import compute_dtype, dtype_policy, make_adam, policy_name
 from attentiongan_tf.training.schedules import EpochLinearDecay
 from attentiongan_tf.training.tasks.base import StepResult, gradient_pass
+from attentiongan_tf.training.weight_casts import SharedWeightCasts
 
 __all__ = ["AttentionGANTrainer", "GeneratorForward", "dtype_policy", "policy_name"]
 
@@ -82,6 +83,7 @@ class AttentionGANTrainer(tf.Module):
         m, t = config.model, config.train
         self.global_batch_size = config.data.batch_size
         self.use_attention_discriminator = m.attention_discriminator
+        self.layer_dtype = compute_dtype(t.mixed_precision)
         with self.strategy.scope(), dtype_policy(t.mixed_precision):
             keras.utils.set_random_seed(t.seed)
             gen: dict[str, Any] = dict(variant=m.variant, ngf=m.ngf, n_blocks=m.n_blocks, n_masks=config.n_masks,
@@ -178,7 +180,7 @@ class AttentionGANTrainer(tf.Module):
         return GeneratorForward(terms, out_ab, out_ba, fg_ab, fg_ba)
 
     def _generator_gradients(self, real_a: tf.Tensor, real_b: tf.Tensor, step: tf.Tensor) -> Gradients:
-        with tf.GradientTape() as tape:
+        with tf.GradientTape() as tape, SharedWeightCasts(self.layer_dtype):
             forward = self.generator_losses(real_a, real_b, step)
             total = self._average(tf.add_n(list(forward.terms.values())))
             scaled = self.generator_optimizer.scale_loss(total)
@@ -205,7 +207,7 @@ class AttentionGANTrainer(tf.Module):
         real_fg_b: tf.Tensor,
     ) -> Gradients:
         gan = self.config.loss.gan_mode
-        with tf.GradientTape() as tape:
+        with tf.GradientTape() as tape, SharedWeightCasts(self.layer_dtype):
             terms = {
                 "discriminator_b": L.discriminator_loss(
                     self.discriminator_b(real_b, training=True),
