@@ -8,6 +8,8 @@ import keras
 import tensorflow as tf
 
 
+# Keras' own autocast scope (not exported): a layer whose compute dtype is the enclosing scope's keeps that scope,
+# so a subclass sees every variable read of the pass. tests/unit/test_weight_casts.py fails if that changes.
 class SharedWeightCasts(keras.src.backend.AutocastScope):
     """Mixed precision's weight casts, made once per pass and reused (what ``torch.autocast``'s cast cache does).
 
