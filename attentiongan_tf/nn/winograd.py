@@ -80,7 +80,8 @@ def winograd_conv3x3(inputs: tf.Tensor, kernel: tf.Tensor) -> tf.Tensor:
 
 @tf.custom_gradient
 def _winograd_conv3x3(inputs: tf.Tensor, kernel: tf.Tensor):
-    batch, height, width = _dims(inputs)[:3]
+    shape = tf.shape(inputs)
+    batch, height, width = shape[0], shape[1], shape[2]
     rows, cols = -(-(height - 2) // TILE), -(-(width - 2) // TILE)  # tiles per column and per row (ceil)
     kernel_tiles = _transform_kernel(kernel, after=inputs)  # [36, in, out]
     input_tiles = _transform_input(inputs, rows, cols)  # [36, tiles, in]
@@ -100,13 +101,6 @@ def _winograd_conv3x3(inputs: tf.Tensor, kernel: tf.Tensor):
         return d_inputs, d_kernel
 
     return outputs, gradient
-
-
-def _dims(x: tf.Tensor) -> list:
-    """``x``'s shape, a Python int where known when traced: the tile arithmetic then folds into constants
-    instead of a few dozen shape ops per call (and per training step, 108 calls)."""
-    dynamic = tf.shape(x) if None in x.shape else None
-    return [dynamic[i] if size is None else size for i, size in enumerate(x.shape)]  # type: ignore[index]
 
 
 def _constant(matrix: np.ndarray) -> tf.Tensor:
@@ -136,7 +130,7 @@ def _gather_tiles(inputs: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.Ten
     ``i`` followed by the first 2 rows of block ``i + 1`` (the same along the columns).
     """
     channels = inputs.shape[-1]
-    shape = _dims(inputs)
+    shape = tf.shape(inputs)
     x = tf.pad(inputs, [[0, 0], [0, (rows + 1) * TILE - shape[1]], [0, (cols + 1) * TILE - shape[2]], [0, 0]])
     x = tf.reshape(x, [shape[0], rows + 1, TILE, (cols + 1) * TILE, channels])
     x = tf.concat([x[:, :rows], x[:, 1:, : ALPHA - TILE]], axis=2)
@@ -159,8 +153,8 @@ def _overlap_add(x: tf.Tensor, axis: int) -> tf.Tensor:
     head, tail = x[tuple(before + [slice(0, TILE)])], x[tuple(before + [slice(TILE, None)])]
     after = [[0, 0]] * (x.shape.rank - axis - 1)
     tail = tf.pad(tail, [[0, 0]] * axis + [[0, 2 * TILE - ALPHA]] + after)
-    shape = _dims(head)
-    merged = [*shape[: axis - 1], shape[axis - 1] * TILE, *shape[axis + 1 :]]
+    shape = tf.shape(head)
+    merged = tf.concat([shape[: axis - 1], [shape[axis - 1] * TILE], shape[axis + 1 :]], 0)
     head, tail = tf.reshape(head, merged), tf.reshape(tail, merged)
     pad = lambda start, end: [[0, 0]] * (axis - 1) + [[start, end]] + after  # noqa: E731
     return tf.pad(head, pad(0, TILE)) + tf.pad(tail, pad(TILE, 0))

@@ -75,24 +75,6 @@ def test_the_transformed_kernel_waits_for_the_inputs():
         assert any(op.control_inputs for op in near), f"{transform.name} runs as soon as the kernel is read"
 
 
-def test_known_shapes_fold_the_tile_arithmetic_into_constants():
-    """Traced with static shapes (training), the tile counts, pads and reshapes are Python numbers: no shape ops
-    per call (108 calls per training step; about 18,000 graph nodes and 0.2-1 GiB of peak memory at 128-256²)."""
-    kernel = tf.Variable(tf.ones([3, 3, 4, 4]))
-
-    @tf.function
-    def step(inputs):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(winograd_conv3x3(inputs, kernel))
-        return tape.gradient(loss, kernel)
-
-    static = [op.type for op in step.get_concrete_function(tf.TensorSpec([2, 11, 9, 4])).graph.get_operations()]
-    assert "Shape" not in static and "FloorDiv" not in static
-    unknown = tf.TensorSpec([None, None, None, 4])
-    dynamic = [op.type for op in step.get_concrete_function(unknown).graph.get_operations()]
-    assert "Shape" in dynamic  # unknown sizes still work (test_shapes_unknown_when_traced)
-
-
 def test_refuses_other_dtypes_and_kernel_sizes():
     x = tf.zeros([1, 8, 8, 4])
     with pytest.raises(ValueError, match="float32.*mixed precision"):
