@@ -97,7 +97,7 @@ def render(rows: list[dict], machine: str) -> str:
         "",
         f"Machine: {machine}. Written by `benchmarks/memory_breakdown.py`; float32, `official` preset, each "
         "configuration in fresh processes; GiB. TensorFlow is imported as the CLIs import it, without the JAX "
-        "that `tf.lite` would load (0.10 GiB). Mapped files: the part of the resident memory that is file pages "
+        "that `tf.lite` would load. Mapped files: the part of the resident memory that is file pages "
         "(mostly the runtime's shared libraries). Official stages: separate processes (torch imported; model "
         "built and two forwards; training iterations), each its own peak.",
         "",

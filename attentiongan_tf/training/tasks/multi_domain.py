@@ -73,6 +73,7 @@ class MultiDomainTrainer(tf.Module):
         self.classification = classification
         self.strategy = strategy or tf.distribute.get_strategy()
         c = config
+        self.layer_dtype = compute_dtype(c.mixed_precision)
         with self.strategy.scope(), dtype_policy(c.mixed_precision):
             keras.utils.set_random_seed(c.seed)
             self.generator = build_multidomain_generator(
@@ -144,7 +145,7 @@ class MultiDomainTrainer(tf.Module):
         self, forward: Callable[[], Terms], optimizer: keras.optimizers.Optimizer, variables: list, total_name: str
     ) -> tuple[list, dict, Terms]:
         """Gradients of the summed terms of ``forward()`` (loss-scaled under float16) and the averaged terms."""
-        with tf.GradientTape() as tape, SharedWeightCasts(compute_dtype(self.config.mixed_precision)):
+        with tf.GradientTape() as tape, SharedWeightCasts(self.layer_dtype):
             result = forward()
             total = self._average(tf.add_n(list(result.terms.values())))
             scaled = optimizer.scale_loss(total)
