@@ -90,18 +90,19 @@ class ResnetBlock(keras.layers.Layer):
         self.conv2.build(padded)
 
     def call(self, inputs):
-        x = tf.nn.relu(self.norm1(self._convolve(self.conv1, self.pad(inputs))))
-        x = self.norm2(self._convolve(self.conv2, self.pad(x)))
+        x = tf.nn.relu(self.norm1(self._pad_and_convolve(self.conv1, inputs)))
+        x = self.norm2(self._pad_and_convolve(self.conv2, x))
         return inputs + tf.cast(x, inputs.dtype)
 
-    def _convolve(self, conv: keras.layers.Conv2D, inputs):
-        if self.conv_algorithm == "winograd":
-            return tf.nn.bias_add(winograd_conv3x3(inputs, conv.kernel), conv.bias)
+    def _pad_and_convolve(self, conv: keras.layers.Conv2D, inputs):
+        if self.conv_algorithm == "winograd":  # pads inside, so that its backward pass keeps the unpadded inputs
+            return tf.nn.bias_add(winograd_conv3x3(inputs, conv.kernel, padding="reflect"), conv.bias)
         if self.conv_algorithm == "winograd_constant":
             with tf.init_scope():  # the kernel's value now, even while a tf.function is being traced
                 kernel = keras.ops.convert_to_numpy(conv.kernel)
-            return tf.nn.bias_add(winograd_conv3x3_constant(inputs, kernel), tf.cast(conv.bias, inputs.dtype))
-        return conv(inputs)
+            padded = self.pad(inputs)
+            return tf.nn.bias_add(winograd_conv3x3_constant(padded, kernel), tf.cast(conv.bias, inputs.dtype))
+        return conv(self.pad(inputs))
 
     def compute_output_shape(self, input_shape):
         return input_shape
