@@ -26,9 +26,10 @@ VERBOSE_FLAG = "--verbose"
 # absl::SetMinLogLevel(absl::LogSeverityAtLeast) of the absl copy that TensorFlow 2.19 exports.
 ABSL_SET_MIN_LOG_LEVEL = "_ZN4absl12lts_2023080214SetMinLogLevelENS0_18LogSeverityAtLeastE"
 ABSL_FATAL = 3
-# Imported by ``import tensorflow`` only for TFLite's JAX converter (``tf.lite.python.util``), which no CLI uses:
-# 0.10 GiB of resident memory (a third of TensorFlow's own import beyond its libraries) for nothing.
-UNUSED_BY_TENSORFLOW_IMPORT = ("jax",)
+# Optional imports of ``import tensorflow`` that no CLI uses: JAX for TFLite's JAX converter
+# (``tf.lite.python.util``), 0.10 GiB of resident memory; pandas (Keras accepting DataFrames in ``fit``) and
+# IPython (Keras's notebook display of a file editor), 0.05 GiB and 0.4 s together.
+UNUSED_BY_TENSORFLOW_IMPORT = ("jax", "pandas", "IPython")
 PYTHON_LOGGERS = ("tensorflow", "absl", "keras", "h5py", "tf2onnx", "attentiongan_tf.training.strategies")
 
 
@@ -59,7 +60,8 @@ def _modules_hidden(names: tuple[str, ...]) -> Iterator[None]:
 
 def import_tensorflow() -> None:
     """``import tensorflow`` without the modules it imports but no CLI uses (:data:`UNUSED_BY_TENSORFLOW_IMPORT`);
-    they import normally afterwards (``tf.lite``'s JAX converter stays off in this process)."""
+    they import normally afterwards (``tf.lite``'s JAX converter and Keras's pandas and IPython support stay
+    off in this process)."""
     with _modules_hidden(UNUSED_BY_TENSORFLOW_IMPORT):
         import tensorflow  # noqa: F401
 

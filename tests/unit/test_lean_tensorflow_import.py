@@ -1,4 +1,5 @@
-"""The CLIs import TensorFlow without JAX (imported by ``tf.lite`` only for its JAX converter): less memory."""
+"""The CLIs import TensorFlow without the optional modules no CLI uses (JAX for ``tf.lite``'s JAX converter, pandas
+and IPython for Keras's DataFrame and notebook support): less memory."""
 
 import importlib.util
 import json
@@ -14,15 +15,17 @@ import json, sys
 from attentiongan_tf.cli import env
 quiet = sys.argv[1] == "quiet"
 env.quiet_start([] if quiet else ["--verbose"])
+import importlib
 import tensorflow as tf
-loaded = "jax" in sys.modules
-importable = True
-try:
-    import jax  # noqa: F401
-except ImportError:
-    importable = False
-print(json.dumps({"tensorflow": tf.__version__, "jax_loaded_by_tensorflow": loaded,
-                  "jax_importable_after": importable}))
+report = {"tensorflow": tf.__version__}
+for name in env.UNUSED_BY_TENSORFLOW_IMPORT:
+    report[name + "_loaded_by_tensorflow"] = name in sys.modules
+    try:
+        importlib.import_module(name)
+        report[name + "_importable_after"] = True
+    except ImportError:
+        report[name + "_importable_after"] = False
+print(json.dumps(report))
 """
 
 
@@ -34,14 +37,16 @@ def probe(mode: str) -> dict:
 
 
 @pytest.mark.parametrize("mode", ["quiet", "verbose"])
-def test_cli_start_imports_tensorflow_without_jax_and_jax_still_imports_later(mode):
+def test_cli_start_imports_tensorflow_without_the_unused_modules_and_they_still_import_later(mode):
     report = probe(mode)
-    assert report["jax_loaded_by_tensorflow"] is False
-    assert report["jax_importable_after"] is (importlib.util.find_spec("jax") is not None)
+    for name in ("jax", "pandas", "IPython"):
+        assert report[name + "_loaded_by_tensorflow"] is False, name
+        assert report[name + "_importable_after"] is (importlib.util.find_spec(name) is not None), name
 
 
 def test_plain_import_tensorflow_is_untouched():
     """Only the CLIs' start changes anything: a notebook's own ``import tensorflow`` keeps TensorFlow's behaviour."""
-    code = "import sys, tensorflow; print(int('jax' in sys.modules))"
+    code = "import sys, tensorflow; print(int('jax' in sys.modules), int('pandas' in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-    assert done.stdout.strip().endswith(str(int(importlib.util.find_spec("jax") is not None)))
+    expected = [int(importlib.util.find_spec(name) is not None) for name in ("jax", "pandas")]
+    assert done.stdout.strip().splitlines()[-1] == f"{expected[0]} {expected[1]}"
