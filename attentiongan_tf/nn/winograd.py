@@ -62,9 +62,9 @@ _INPUT_T2_ADJOINT_PARTS = {name: _INPUT_T2.T[[ALPHA * a + b for a in i for b in 
 def winograd_conv3x3(inputs: tf.Tensor, kernel: tf.Tensor, padding: str = "valid") -> tf.Tensor:
     """``tf.nn.conv2d(inputs, kernel, 1, "VALID")`` for a 3×3 kernel, by Winograd F(4×4, 3×3), with its gradient.
 
-    Any height and width of at least 3 (the output is computed in 4×4 tiles and cropped). The transformed input
-    tiles (2.25× the input's size) exist only while a call runs: the backward pass computes them again from the
-    input it keeps, as a direct convolution keeps its input.
+    Any height and width of at least 3 (``"valid"``) or 2 (``"reflect"``): the output is computed in 4×4 tiles
+    and cropped. The transformed input tiles (2.25× the input's size) exist only while a call runs: the backward
+    pass computes them again from the input it keeps, as a direct convolution keeps its input.
 
     Args:
         inputs: float32 ``[batch, height, width, in_channels]``.
@@ -105,7 +105,7 @@ def _convolution_with_gradient(reflect: bool):
 
         def tile_grid(x: tf.Tensor) -> tf.Tensor:
             """``x`` padded to the ``(rows + 1) · 4`` × ``(cols + 1) · 4`` that :func:`_gather_tiles` reads."""
-            if grid is not None:  # the reflection and the tiles' zero margin in one op
+            if grid is not None:  # the reflection and the tiles' margin in one op
                 return tf.pad(x, grid, mode="REFLECT")
             return tf.pad(x, _REFLECT_BY_ONE, mode="REFLECT") if reflect else x
 
