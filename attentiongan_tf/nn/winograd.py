@@ -78,8 +78,10 @@ def winograd_conv3x3(inputs: tf.Tensor, kernel: tf.Tensor, padding: str = "valid
         out_channels]`` (``"reflect"``).
 
     Example:
-        >>> x, k = tf.random.normal([1, 10, 10, 8]), tf.random.normal([3, 3, 8, 16])
-        >>> float(tf.reduce_max(tf.abs(winograd_conv3x3(x, k) - tf.nn.conv2d(x, k, 1, "VALID")))) < 1e-4
+        >>> x = tf.random.stateless_normal([1, 10, 10, 8], seed=[1, 2])
+        >>> k = tf.random.stateless_normal([3, 3, 8, 16], seed=[3, 4])
+        >>> direct = tf.nn.conv2d(x, k, 1, "VALID")
+        >>> float(tf.reduce_max(tf.abs(winograd_conv3x3(x, k) - direct)) / tf.reduce_max(tf.abs(direct))) < 2e-5
         True
     """
     inputs, kernel = tf.convert_to_tensor(inputs), tf.convert_to_tensor(kernel)
