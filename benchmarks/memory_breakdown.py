@@ -1,7 +1,8 @@
 """Where the peak RSS of a training process goes, ours against the official code (issue #15: RSS ≤ official).
 
-Our trainer (``official`` preset, float32) runs in a fresh process that reports its resident memory after each
-stage: importing TensorFlow (as the CLIs do: without the JAX that ``tf.lite`` imports), building the trainer
+Our trainer (``official`` preset, float32, direct or Winograd convolutions) runs in a fresh process that reports
+its resident memory after each stage: importing TensorFlow (as the CLIs do: without the optional modules no CLI
+uses, JAX, pandas and IPython), building the trainer
 (both generators, both discriminators, Adam), the first iteration (which traces and optimises the step graphs),
 and ``--iterations`` more. The official code runs in a fresh process twice: once with no training iteration
 (torch imported, model built, two generator forwards) and once with the same iterations. Sizes are small on
@@ -49,14 +50,14 @@ _IMPORT_TORCH = (
 )
 
 
-def worker(size: int, batch: int, iterations: int) -> dict:
+def worker(size: int, batch: int, iterations: int, conv_algorithm: str) -> dict:
     stages = {"process start": _memory()}
     sys.path.insert(0, str(REPO_ROOT))
     import numpy as np
 
     from attentiongan_tf.cli.env import import_tensorflow
 
-    import_tensorflow()  # as the CLIs do: without the JAX that tf.lite would import
+    import_tensorflow()  # as the CLIs do: without JAX, pandas and IPython
     import tensorflow as tf
 
     stages["import tensorflow"] = _memory()
@@ -66,6 +67,7 @@ def worker(size: int, batch: int, iterations: int) -> dict:
     config = preset("official")
     config.data.crop_size = config.data.load_size = size
     config.data.batch_size = batch
+    config.train.conv_algorithm = conv_algorithm
     trainer = AttentionGANTrainer(config)
     stages["trainer built (G×2, D×2, Adam)"] = _memory()
     rng = np.random.default_rng(0)
@@ -75,11 +77,14 @@ def worker(size: int, batch: int, iterations: int) -> dict:
     for _ in range(iterations):
         trainer.train_step(images)
     stages[f"{iterations} more iterations"] = _memory()
-    return {"size": size, "batch": batch, "stages": stages}
+    return {"size": size, "batch": batch, "conv_algorithm": conv_algorithm, "stages": stages}
 
 
-def measure(size: int, batch: int, iterations: int, official_dir: Path | None, python: str) -> dict:
-    ours = run_json([sys.executable, __file__, "--worker", str(size), str(batch), str(iterations)], cwd=REPO_ROOT)
+def measure(
+    size: int, batch: int, conv_algorithm: str, iterations: int, official_dir: Path | None, python: str
+) -> dict:
+    command = [sys.executable, __file__, "--worker", str(size), str(batch), str(iterations), conv_algorithm]
+    ours = run_json(command, cwd=REPO_ROOT)
     official = {}
     if official_dir is not None:
         official["import torch"] = run_json([python, "-c", _IMPORT_TORCH], cwd=REPO_ROOT)["peak_rss_gib"]
@@ -95,22 +100,24 @@ def render(rows: list[dict], machine: str) -> str:
     lines = [
         "## Peak RSS of training, stage by stage (where RSS ≤ official is decided: 128² batch 1)",
         "",
-        f"Machine: {machine}. Written by `benchmarks/memory_breakdown.py`; float32, `official` preset, each "
-        "configuration in fresh processes; GiB. TensorFlow is imported as the CLIs import it, without the JAX "
-        "that `tf.lite` would load. Mapped files: the part of the resident memory that is file pages "
+        f"Machine: {machine}. Written by `benchmarks/memory_breakdown.py`; float32, `official` preset, direct "
+        "convolutions or `--conv-algorithm winograd`, each configuration in fresh processes; GiB. TensorFlow is "
+        "imported as the CLIs import it, without JAX, pandas and IPython. Mapped files: the part of the resident "
+        "memory that is file pages "
         "(mostly the runtime's shared libraries). Official stages: separate processes (torch imported; model "
         "built and two forwards; training iterations), each its own peak.",
         "",
-        "| size | batch | ours: stage | current | of it: mapped files | peak | official: stage | peak |",
-        "|---|---|---|---|---|---|---|---|",
+        "| size | batch | convolutions | ours: stage | current | of it: mapped files | peak | official: stage | peak |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     summary = []
     for r in rows:
         # The official stages sit beside ours from the runtime import on.
         official = [("", None)] + list(r["official_peak_gib"].items())
+        algorithm = r.get("conv_algorithm", "direct")
         for i, (stage, memory) in enumerate(r["stages"].items()):
             name, peak = official[i] if i < len(official) else ("", None)
-            lines.append(f"| {r['size']}² | {r['batch']} | {stage} | {memory['current_gib']:.2f} "
+            lines.append(f"| {r['size']}² | {r['batch']} | {algorithm} | {stage} | {memory['current_gib']:.2f} "
                          f"| {memory.get('file_gib', float('nan')):.2f} | {memory['peak_gib']:.2f} | {name} "
                          f"| {'' if peak is None else f'{peak:.2f}'} |")  # fmt: skip
         ours = list(r["stages"].values())
@@ -119,7 +126,7 @@ def render(rows: list[dict], machine: str) -> str:
             ours_rest = ours[-1]["peak_gib"] - ours[1]["peak_gib"]
             official_rest = official_peaks[-1] - official_peaks[0]
             summary.append(
-                f"- {r['size']}² batch {r['batch']}: peak {ours[-1]['peak_gib']:.2f} (ours) vs "
+                f"- {r['size']}² batch {r['batch']}, {algorithm}: peak {ours[-1]['peak_gib']:.2f} (ours) vs "
                 f"{official_peaks[-1]:.2f} (official); importing the runtime {ours[1]['peak_gib']:.2f} (TensorFlow) "
                 f"vs {official_peaks[0]:.2f} (torch); everything after the import {ours_rest:.2f} vs "
                 f"{official_rest:.2f}."
@@ -129,19 +136,25 @@ def render(rows: list[dict], machine: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", nargs="+", default=["32x1", "128x1"], help="SIZExBATCH pairs")
+    parser.add_argument("--configs", nargs="+", default=["32x1", "128x1", "128x1:winograd"],
+                        help="SIZExBATCH, optionally :winograd (the convolutions; default direct)")  # fmt: skip
     parser.add_argument("--iterations", type=int, default=3)
     add_official_flags(parser, "to measure its memory")
-    parser.add_argument("--worker", nargs=3, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(*args.worker)))
+        size, batch, iterations, conv_algorithm = args.worker
+        print(json.dumps(worker(int(size), int(batch), int(iterations), conv_algorithm)))
         return
     check_official_dir(parser, args.official_dir)
     rows = []
     for config in args.configs:
-        size, batch = (int(v) for v in config.split("x"))
-        rows.append(measure(size, batch, args.iterations, args.official_dir, args.official_python))
+        shape, _, conv_algorithm = config.partition(":")
+        if conv_algorithm not in ("", "direct", "winograd"):
+            parser.error(f"--configs {config}: the convolutions are direct or winograd")
+        size, batch = (int(v) for v in shape.split("x"))
+        rows.append(measure(size, batch, conv_algorithm or "direct", args.iterations, args.official_dir,
+                            args.official_python))  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
     machine = machine_description()
     update_section("memory_breakdown", render(rows, machine))
