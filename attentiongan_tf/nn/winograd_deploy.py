@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from attentiongan_tf.nn.winograd import _FILTER2, _INPUT_T2, _OUTPUT_T2, ALPHA, TILE
+from attentiongan_tf.nn.winograd import _FILTER2, _INPUT_T2, _OUTPUT_T2, ALPHA, TILE, _dims
 
 # Kernel of the input-transform convolution: output channel a·6 + b is row a·6 + b of kron(B^T, B^T), laid out
 # over the 6×6 tile (outer(B^T[a], B^T[b])).
@@ -33,12 +33,6 @@ def transform_kernel(kernel: np.ndarray) -> np.ndarray:
     if kernel.ndim != 4 or kernel.shape[:2] != (3, 3):
         raise ValueError(f"a Winograd F(4×4, 3×3) kernel must be [3, 3, in, out], got {kernel.shape}")
     return (_FILTER2 @ kernel.reshape(9, -1)).reshape(ALPHA * ALPHA, kernel.shape[2], kernel.shape[3])
-
-
-def _size(tensor: tf.Tensor, axis: int):
-    """A dimension as a Python int where it is static (constant shapes keep ops delegable), else a tensor."""
-    static = tensor.shape[axis]
-    return static if static is not None else tf.shape(tensor)[axis]
 
 
 def winograd_conv3x3_constant(inputs: tf.Tensor, kernel: np.ndarray) -> tf.Tensor:
@@ -63,7 +57,7 @@ def winograd_conv3x3_constant(inputs: tf.Tensor, kernel: np.ndarray) -> tf.Tenso
     channels_in, channels_out = transformed.shape[1], transformed.shape[2]
     if inputs.shape[-1] != channels_in:
         raise ValueError(f"inputs have {inputs.shape[-1]} channels, the kernel takes {channels_in}")
-    batch, height, width = _size(inputs, 0), _size(inputs, 1), _size(inputs, 2)
+    batch, height, width = _dims(inputs)[:3]  # Python ints where static: constant shapes keep ops delegable
     rows, cols = -(-(height - 2) // TILE), -(-(width - 2) // TILE)  # 4×4 output tiles per column / row (ceil)
     # Static sizes that the tiles cover exactly need neither the zero pad nor the crop.
     exact = isinstance(height, int) and isinstance(width, int) and (height - 2) % TILE == 0 == (width - 2) % TILE
