@@ -104,22 +104,28 @@ def _convolution_with_gradient(reflect: bool):
         height, width = (in_height + 2, in_width + 2) if reflect else (in_height, in_width)  # as padded
         rows, cols = -(-(height - 2) // TILE), -(-(width - 2) // TILE)  # tiles per column and per row (ceil)
         grid = _tile_grid_padding(reflect, in_height, in_width, rows, cols)
+        reflected = None
+        if grid is not None and isinstance(batch, int):
+            reflected = _constant_reflected_tile_pixel_indices(batch, in_height, in_width, rows, cols)
 
-        def tile_grid(x: tf.Tensor) -> tf.Tensor:
-            """``x`` padded to the ``(rows + 1) · 4`` × ``(cols + 1) · 4`` that :func:`_gather_tiles` reads."""
+        def tiles_of(x: tf.Tensor) -> tf.Tensor:
+            """The 6×6 input tiles, ``[36 · tiles, channels]``: gathered straight from ``x`` through reflected
+            indices where the sizes are known (no padded copy), else from ``x`` padded to the grid."""
+            if reflected is not None:
+                return tf.gather(tf.reshape(x, [-1, x.shape[-1]]), reflected)
             if grid is not None:  # the reflection and the tiles' margin in one op
-                return tf.pad(x, grid, mode="REFLECT")
-            return tf.pad(x, _REFLECT_BY_ONE, mode="REFLECT") if reflect else x
+                return _gather_tiles(tf.pad(x, grid, mode="REFLECT"), rows, cols)
+            return _gather_tiles(tf.pad(x, _REFLECT_BY_ONE, mode="REFLECT") if reflect else x, rows, cols)
 
         kernel_tiles = _transform_kernel(kernel, after=inputs)  # [36, in, out]
-        products = tf.matmul(_transform_input(tile_grid(inputs), rows, cols), kernel_tiles)  # [36, tiles, out]
+        products = tf.matmul(_transform_input(tiles_of(inputs)), kernel_tiles)  # [36, tiles, out]
         outputs = _transform_output(products, batch, rows, cols)[:, : height - 2, : width - 2]
 
         def gradient(upstream: tf.Tensor):
             # The input tiles again, once the gradient has arrived (a graph would otherwise compute them at once
             # and hold them through the rest of the forward pass, which is what recomputing avoids).
             with tf.control_dependencies([upstream]):
-                input_tiles = _transform_input(tile_grid(tf.identity(inputs)), rows, cols)  # [36, tiles, in]
+                input_tiles = _transform_input(tiles_of(tf.identity(inputs)))  # [36, tiles, in]
             upstream = tf.pad(upstream, [[0, 0], [0, rows * TILE - height + 2], [0, cols * TILE - width + 2], [0, 0]])
             d_products = _transform_output_adjoint(upstream, batch, rows, cols)  # [36, tiles, out]
             d_kernel_tiles = tf.matmul(input_tiles, d_products, transpose_a=True)  # [36, in, out]
@@ -129,7 +135,8 @@ def _convolution_with_gradient(reflect: bool):
             # The transformed kernel is 4× the kernel: transform it again rather than keep one per call until now.
             d_input_tiles = tf.matmul(d_products, _transform_kernel(kernel, after=d_kernel), transpose_b=True)
             d_grid = _transform_input_adjoint(d_input_tiles, batch, rows, cols)  # [batch, (rows + 1) · 4, ...]
-            # The margin's gradient is zero up to rounding: only cropped outputs read the margin.
+            # The margin's gradient is zero up to rounding: only cropped outputs read the margin. The reflected
+            # gather reads the same pixels as the pad to the grid, so the pad's gradient is its gradient too.
             if grid is not None:
                 return tf.raw_ops.MirrorPadGrad(input=d_grid, paddings=grid, mode="REFLECT"), d_kernel
             d_inputs = d_grid[:, :height, :width]
@@ -207,6 +214,27 @@ def _gather_tiles(inputs: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.Ten
     return tf.gather(tf.reshape(x, [-1, inputs.shape[-1]]), _tile_pixel_indices(shape[0], rows, cols))
 
 
+@functools.lru_cache(maxsize=32)
+def _constant_reflected_tile_pixel_indices(batch: int, height: int, width: int, rows: int, cols: int) -> tf.Tensor:
+    """The flat pixel index in an unpadded ``[batch, height, width]`` input of every (tile position, image, tile
+    row, tile column) of the grid that :func:`_tile_grid_padding` pads to: the same pixels as that pad, then
+    :func:`_gather_tiles`, without the padded copy."""
+
+    def source(size: int, grid_size: int) -> np.ndarray:  # grid coordinate -> input coordinate
+        reflected = np.abs(np.arange(grid_size) - 1)  # the one-pixel reflection at the top (left)
+        reflected = np.where(reflected > size - 1, 2 * (size - 1) - reflected, reflected)  # and past the far edge
+        assert reflected.min() >= 0, "_tile_grid_padding keeps the margin shorter than the side"
+        return reflected
+
+    offsets = np.arange(ALPHA)
+    ys = source(height, (rows + 1) * TILE)[offsets[:, None] + TILE * np.arange(rows)[None, :]]  # [6, rows]
+    xs = source(width, (cols + 1) * TILE)[offsets[:, None] + TILE * np.arange(cols)[None, :]]  # [6, cols]
+    images = np.arange(batch)[None, None, :, None, None] * (height * width)
+    indices = images + ys[:, None, None, :, None] * width + xs[None, :, None, None, :]  # [6, 6, batch, rows, cols]
+    with tf.init_scope():  # one tensor captured by every call of the shape (see _constant_tile_pixel_indices)
+        return tf.constant(indices.reshape(-1), tf.int32)
+
+
 def _tile_pixel_indices(batch, rows, cols) -> tf.Tensor:
     """For :func:`_gather_tiles`: the flat pixel index of every (tile position, image, tile row, tile column)."""
     if all(isinstance(n, int) for n in (batch, rows, cols)):
@@ -231,11 +259,11 @@ def _tile_pixel_index_formula(batch, rows, cols) -> tf.Tensor:
     return tf.reshape(position + tf.reshape(tile, [1, -1]), [-1])
 
 
-def _transform_input(inputs: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.Tensor:
-    """``B^T d B`` of every 6×6 tile: ``[36, tiles, channels]``."""
-    channels = inputs.shape[-1]
-    tiles = tf.reshape(_gather_tiles(inputs, rows, cols), [ALPHA * ALPHA, -1])
-    return tf.reshape(tf.matmul(_constant(_INPUT_T2), tiles), [ALPHA * ALPHA, -1, channels])
+def _transform_input(tiles: tf.Tensor) -> tf.Tensor:
+    """``B^T d B`` of every 6×6 tile, from the gathered tiles: ``[36 · tiles, channels]`` -> ``[36, tiles,
+    channels]``."""
+    products = tf.matmul(_constant(_INPUT_T2), tf.reshape(tiles, [ALPHA * ALPHA, -1]))
+    return tf.reshape(products, [ALPHA * ALPHA, -1, tiles.shape[-1]])
 
 
 def _transform_input_adjoint(d_input_tiles: tf.Tensor, batch: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.Tensor:
