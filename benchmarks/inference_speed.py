@@ -189,9 +189,9 @@ def measure(size: int, repeats: int, skip: set[str]) -> tuple[dict[str, float | 
                 results[name] = _median_latency(runner.run, image, repeats)
         if not {"tfjs", "chromium"} <= skip:
             try:
-                from attentiongan_tf.export.tfjs import export_tfjs, export_tfjs_model
+                from attentiongan_tf.export.tfjs import export_tfjs_model
 
-                folder = export_tfjs(savedmodel, tmp, ["float32"])["float32"]["path"]
+                folder = export_tfjs_model(model, tmp, ["float32"])["float32"]["path"]
                 if "tfjs" not in skip:
                     fixed = export_tfjs_model(model, tmp, ["float32"], fixed_size=size)["float32"]["path"]
                     folders = {TFJS_ANY: folder, TFJS_FIXED: fixed}

@@ -182,7 +182,7 @@ def write_exports(args: argparse.Namespace, model: keras.Model, representative: 
     """
     from attentiongan_tf.export import export_savedmodel
     from attentiongan_tf.export.onnx_export import export_onnx
-    from attentiongan_tf.export.tfjs import export_tfjs, export_tfjs_model
+    from attentiongan_tf.export.tfjs import export_tfjs_model
     from attentiongan_tf.export.tflite import export_tflite_model
 
     output = Path(args.output)
@@ -196,13 +196,9 @@ def write_exports(args: argparse.Namespace, model: keras.Model, representative: 
             summary["tflite"] = export_tflite_model(
                 model, output, args.tflite_variants, representative, args.overwrite, args.tflite_fixed_size, args.name
             )
-        if "tfjs" in args.format and args.tfjs_fixed_size is not None:
+        if "tfjs" in args.format:  # from a SavedModel of its own: the means as TF.js runs them fast
             summary["tfjs"] = export_tfjs_model(
                 model, output, args.tfjs_variants, args.shard_bytes, args.overwrite, args.tfjs_fixed_size
-            )
-        elif "tfjs" in args.format:
-            summary["tfjs"] = export_tfjs(
-                saved["path"], output, args.tfjs_variants, args.shard_bytes, overwrite=args.overwrite
             )
         if "onnx" in args.format:
             summary["onnx"] = export_onnx(

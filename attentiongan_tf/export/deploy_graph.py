@@ -8,8 +8,9 @@ part of a layer's config, so checkpoints and ``.keras`` files never see them (do
 - the attention fusion as two constant 1×1 convolutions (TF.js wasm slices channels per element);
 - the content head's ``tanh`` as ``2·sigmoid(2x) − 1`` (TF.js wasm computes ``Tanh`` per element);
 - reflection pads as slices where asked (``reflection="slices"``: XNNPACK has no MIRROR_PAD);
-- instance-norm means as full-size average pools where asked (``normalization="pool"``, static H and W only:
-  TF.js wasm transposes NHWC for every ``Mean`` over H and W);
+- instance-norm means as full-size average pools (``normalization="pool"``, static H and W only) or as matrix
+  products with a 1/(H·W) row (``"matmul"``, any size) where asked: TF.js wasm transposes NHWC for every ``Mean``
+  over H and W;
 - the ResNet blocks' 3×3 convolutions as direct convolutions (``conv_algorithm="direct"``), whatever a trainer
   set, or as Winograd F(4×4, 3×3) in rank-4 ops with the weights frozen as constants (``"winograd"``: the
   ``float32_winograd`` TFLite variant; the training form needs 5- and 6-D slices that TFLite has no builtin for).
@@ -38,7 +39,8 @@ def deploy_graph(
     Args:
         model: a generator of either family.
         reflection: ``"pad"`` (``MirrorPad``) or ``"slices"``.
-        normalization: ``"reduce"`` (``Mean``) or ``"pool"`` (average pools where H and W are static).
+        normalization: ``"reduce"`` (``Mean``), ``"pool"`` (average pools where H and W are static) or
+            ``"matmul"`` (matrix products).
         conv_algorithm: ``"direct"`` or ``"winograd"`` (weights frozen into the graph as constants).
 
     Example:

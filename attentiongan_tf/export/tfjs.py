@@ -161,9 +161,10 @@ def export_tfjs_model(
 ) -> dict[str, dict]:
     """Convert a generator to TF.js the way ``export.py`` does, from a SavedModel of its own in a temporary folder.
 
-    With ``fixed_size`` N that SavedModel takes exactly [1, N, N, 3] and its instance norms are average pools
-    over the whole image (the same numbers; TF.js wasm transposes the tensor for every ``Mean`` over H and W),
-    and the models go to ``output/tfjs/<variant>_fixed<N>/``. Callers pad smaller images to N and refuse larger
+    Its instance norms take their means as matrix products with a 1/(H·W) row (within float32 rounding; TF.js
+    wasm transposes the tensor for every ``Mean`` over H and W, 40× slower). With ``fixed_size`` N that SavedModel
+    takes exactly [1, N, N, 3], its means are average pools over the whole image (the same numbers), and the
+    models go to ``output/tfjs/<variant>_fixed<N>/``. Callers pad smaller images to N and refuse larger
     ones (as :class:`attentiongan_tf.inference.TFJSNodeRunner` does).
 
     Args:
@@ -177,7 +178,7 @@ def export_tfjs_model(
     Example:
         >>> export_tfjs_model(generator, "/tmp/out", ["float32"], fixed_size=256)  # doctest: +SKIP
     """
-    normalization = "reduce" if fixed_size is None else "pool"
+    normalization = "matmul" if fixed_size is None else "pool"
     with tempfile.TemporaryDirectory(prefix="attentiongan_tfjs_") as scratch:
         source = export_savedmodel(model, scratch, fixed_size=fixed_size, normalization=normalization)["path"]
         return export_tfjs(source, output, variants, shard_bytes, overwrite)

@@ -109,8 +109,28 @@ def test_pooled_instance_norm_keeps_reduce_mean_for_an_unknown_size():
         np.testing.assert_allclose(fn(x).numpy(), norm(x).numpy(), atol=1e-6)
         ops = {op.type for op in fn.get_concrete_function().graph.get_operations()}
     assert "Mean" in ops and "AvgPool" not in ops
-    with pytest.raises(ValueError, match="implementation"), deploy_normalization(norm, "matmul"):
+    with pytest.raises(ValueError, match="implementation"), deploy_normalization(norm, "sum"):
         pass
+
+
+@pytest.mark.parametrize("affine", [False, True])
+def test_matmul_instance_norm_equals_reduce_mean_at_any_size(affine):
+    """The means as a product with a 1/(H·W) row: what TF.js wasm runs 40× faster than its Mean (docs/models.md),
+    at sizes unknown when traced and any batch."""
+    norm = InstanceNormalization(affine=affine)
+    norm.build([None, None, None, 3])
+    if affine:
+        norm.gamma.assign([0.5, 2.0, -1.0])
+        norm.beta.assign([0.1, -0.2, 0.3])
+    fn = tf.function(norm.call, input_signature=[tf.TensorSpec([None, None, None, 3])])
+    with deploy_normalization(norm, "matmul") as switched:
+        assert switched == 1
+        for shape in ([2, 12, 20, 3], [1, 7, 5, 3]):
+            x = tf.random.stateless_normal(shape, seed=[4, 2]) * 3.0 + 1.5
+            np.testing.assert_allclose(fn(x).numpy(), norm(x, training=False).numpy(), atol=1e-5)
+        ops = {op.type for op in fn.get_concrete_function().graph.get_operations()}
+    assert norm.implementation == "reduce"
+    assert "Mean" not in ops and "BatchMatMulV2" in ops
 
 
 def test_reflection_padding_matches_numpy_reflect():
