@@ -30,7 +30,7 @@ from PIL import Image  # noqa: E402
 
 from attentiongan_tf import build_generator  # noqa: E402
 from attentiongan_tf.export import export_savedmodel  # noqa: E402
-from attentiongan_tf.export.tfjs import export_tfjs  # noqa: E402
+from attentiongan_tf.export.tfjs import export_tfjs_model  # noqa: E402
 from attentiongan_tf.export.tflite import export_tflite_model  # noqa: E402
 from attentiongan_tf.inference import KerasRunner, SavedModelRunner, TFJSNodeRunner, TFLiteRunner  # noqa: E402
 from benchmarks.results import machine_description, update_section  # noqa: E402
@@ -89,7 +89,7 @@ def main() -> None:
         saved = export_savedmodel(model, out, overwrite=True)
         # As export.py converts TFLite: from a SavedModel of its own with the reflection pads as slices.
         tflite = export_tflite_model(model, out, representative=calibration, overwrite=True)
-        tfjs = export_tfjs(saved["path"], out, overwrite=True)
+        tfjs = export_tfjs_model(model, out, overwrite=True)  # as export.py: its means as matrix products
         export_seconds = time.perf_counter() - started
         rows = [("Keras (TF eager + tf.function)", "-", keras_runner, "n/a")]
         rows.append(("SavedModel (TF Serving)", saved["size_bytes"], SavedModelRunner(saved["path"]), None))
