@@ -9,7 +9,7 @@ part of a layer's config, so checkpoints and ``.keras`` files never see them (do
 - the content head's ``tanh`` as ``2·sigmoid(2x) − 1`` (TF.js wasm computes ``Tanh`` per element);
 - reflection pads as slices where asked (``reflection="slices"``: XNNPACK has no MIRROR_PAD);
 - instance-norm means as full-size average pools (``normalization="pool"``, static H and W only) or as matrix
-  products with a 1/(H·W) row (``"matmul"``, any size) where asked: TF.js wasm transposes NHWC for every ``Mean``
+  products with a column of 1/(H·W) (``"matmul"``, any size) where asked: TF.js wasm transposes NHWC for every ``Mean``
   over H and W;
 - the ResNet blocks' 3×3 convolutions as direct convolutions (``conv_algorithm="direct"``), whatever a trainer
   set, or as Winograd F(4×4, 3×3) in rank-4 ops with the weights frozen as constants (``"winograd"``: the

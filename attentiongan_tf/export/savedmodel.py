@@ -101,9 +101,9 @@ def export_savedmodel(
         reflection: ``"pad"`` (MirrorPad ops) or ``"slices"`` (edge slices and concatenations, the same numbers):
             the source of the TFLite models, since XNNPACK has no MirrorPad and each one splits its graph.
         normalization: ``"reduce"`` (``Mean`` ops), ``"pool"`` (average pools over the whole H × W, the same
-            numbers; needs ``fixed_size``) or ``"matmul"`` (a 1/(H·W) row times the image, within float32
-            rounding): the source of the fixed-size and any-size TF.js models, since TF.js wasm transposes the
-            tensor for every ``Mean`` over H and W.
+            numbers; needs ``fixed_size``) or ``"matmul"`` (the image transposed times a column of 1/(H·W),
+            within float32 rounding): the source of the fixed-size and any-size TF.js models, since TF.js wasm
+            transposes the tensor for every ``Mean`` over H and W.
         conv_algorithm: ``"direct"`` or ``"winograd"`` (the ResNet blocks' weights frozen into the graph as
             Winograd-transformed constants, recorded as ``conv_algorithm`` in the metadata): the source of the
             ``float32_winograd`` TFLite model.

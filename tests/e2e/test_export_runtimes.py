@@ -86,7 +86,7 @@ def test_no_flex_or_custom_ops_in_any_graph(exported):
         assert "Conv2DBackpropInput" not in ops, folder.name
         # TF.js wasm runs these per element: 0.45 s and 0.15 s of a 256² forward (docs/performance.md).
         assert not ops & {"DepthToSpace", "SplitV", "Split"}, folder.name
-        # It transposes the tensor for every Mean over H and W: the means are matrix products (40× faster).
+        # It transposes the tensor for every Mean over H and W: the means are matrix products (7× faster).
         assert "Mean" not in ops and "BatchMatMulV2" in ops, folder.name
 
 

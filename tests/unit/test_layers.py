@@ -115,7 +115,7 @@ def test_pooled_instance_norm_keeps_reduce_mean_for_an_unknown_size():
 
 @pytest.mark.parametrize("affine", [False, True])
 def test_matmul_instance_norm_equals_reduce_mean_at_any_size(affine):
-    """The means as a product with a 1/(H·W) row: what TF.js wasm runs 40× faster than its Mean (docs/models.md),
+    """The means as a product with a column of 1/(H·W): TF.js wasm runs them 7× faster than its Mean (docs/models.md),
     at sizes unknown when traced and any batch."""
     norm = InstanceNormalization(affine=affine)
     norm.build([None, None, None, 3])
