@@ -16,14 +16,19 @@ the direct one. Graphs for deployment always use the direct convolution.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import tensorflow as tf
 
-#: Output tile edge (m) and input tile edge (m + 2) of F(4×4, 3×3).
-TILE = 4
-ALPHA = TILE + 2
+from attentiongan_tf.nn.winograd_tiles import (
+    ALPHA,
+    REFLECT_BY_ONE,
+    TILE,
+    dims,
+    gather_tiles,
+    reflected_tile_pixel_indices,
+    tile_grid_padding,
+)
+
 # Interpolation points 0, ±1, ±2 and ∞ (Lavin & Gray 2016, F(4, 3)).
 _INPUT_T = np.array([
     [4, 0, -5, 0, 1, 0],
@@ -100,13 +105,13 @@ def _convolution_with_gradient(reflect: bool):
 
     @tf.custom_gradient
     def convolution(inputs: tf.Tensor, kernel: tf.Tensor):
-        batch, in_height, in_width = _dims(inputs)[:3]
+        batch, in_height, in_width = dims(inputs)[:3]
         height, width = (in_height + 2, in_width + 2) if reflect else (in_height, in_width)  # as padded
         rows, cols = -(-(height - 2) // TILE), -(-(width - 2) // TILE)  # tiles per column and per row (ceil)
-        grid = _tile_grid_padding(reflect, in_height, in_width, rows, cols)
+        grid = tile_grid_padding(reflect, in_height, in_width, rows, cols)
         reflected = None
         if grid is not None and isinstance(batch, int):
-            reflected = _constant_reflected_tile_pixel_indices(batch, in_height, in_width, rows, cols)
+            reflected = reflected_tile_pixel_indices(batch, in_height, in_width, rows, cols)
 
         def tiles_of(x: tf.Tensor) -> tf.Tensor:
             """The 6×6 input tiles, ``[36 · tiles, channels]``: gathered straight from ``x`` through reflected
@@ -114,8 +119,8 @@ def _convolution_with_gradient(reflect: bool):
             if reflected is not None:
                 return tf.gather(tf.reshape(x, [-1, x.shape[-1]]), reflected)
             if grid is not None:  # the reflection and the tiles' margin in one op
-                return _gather_tiles(tf.pad(x, grid, mode="REFLECT"), rows, cols)
-            return _gather_tiles(tf.pad(x, _REFLECT_BY_ONE, mode="REFLECT") if reflect else x, rows, cols)
+                return gather_tiles(tf.pad(x, grid, mode="REFLECT"), rows, cols)
+            return gather_tiles(tf.pad(x, REFLECT_BY_ONE, mode="REFLECT") if reflect else x, rows, cols)
 
         kernel_tiles = _transform_kernel(kernel, after=inputs)  # [36, in, out]
         products = tf.matmul(_transform_input(tiles_of(inputs)), kernel_tiles)  # [36, tiles, out]
@@ -141,7 +146,7 @@ def _convolution_with_gradient(reflect: bool):
                 return tf.raw_ops.MirrorPadGrad(input=d_grid, paddings=grid, mode="REFLECT"), d_kernel
             d_inputs = d_grid[:, :height, :width]
             if reflect:
-                d_inputs = tf.raw_ops.MirrorPadGrad(input=d_inputs, paddings=_REFLECT_BY_ONE, mode="REFLECT")
+                d_inputs = tf.raw_ops.MirrorPadGrad(input=d_inputs, paddings=REFLECT_BY_ONE, mode="REFLECT")
             return d_inputs, d_kernel
 
         return outputs, gradient
@@ -149,34 +154,10 @@ def _convolution_with_gradient(reflect: bool):
     return convolution
 
 
-# ReflectionPad2d(1) of NHWC height and width.
-_REFLECT_BY_ONE = [[0, 0], [1, 1], [1, 1], [0, 0]]
-
-
-def _tile_grid_padding(reflect: bool, in_height, in_width, rows, cols) -> list | None:
-    """Paddings that reflect the input by one pixel and continue the reflection over the tiles' bottom and right
-    margin, or None where the sizes are unknown when traced or too small to reflect that far (a reflection pad
-    must be shorter than the side). The margin's values only reach outputs that are cropped, so a reflection
-    serves there as well as zeros, and one pad replaces two passes over the input."""
-    if not reflect or not all(isinstance(n, int) for n in (in_height, in_width, rows, cols)):
-        return None
-    bottom, right = (rows + 1) * TILE - in_height - 1, (cols + 1) * TILE - in_width - 1
-    if bottom >= in_height or right >= in_width:
-        return None
-    return [[0, 0], [1, bottom], [1, right], [0, 0]]
-
-
 _CONVOLUTIONS = {
     "valid": _convolution_with_gradient(reflect=False),
     "reflect": _convolution_with_gradient(reflect=True),
 }
-
-
-def _dims(x: tf.Tensor) -> list:
-    """``x``'s shape, a Python int where known when traced: the tile arithmetic then folds into constants
-    instead of a few dozen shape ops per call (and per training step, 108 calls)."""
-    dynamic = tf.shape(x) if None in x.shape else None
-    return [dynamic[i] if size is None else size for i, size in enumerate(x.shape)]  # type: ignore[index]
 
 
 def _constant(matrix: np.ndarray) -> tf.Tensor:
@@ -197,66 +178,6 @@ def _transform_kernel(kernel: tf.Tensor, after: tf.Tensor) -> tf.Tensor:
 def _transform_kernel_adjoint(d_kernel_tiles: tf.Tensor, shape: tf.TensorShape) -> tf.Tensor:
     d_kernel = tf.matmul(_constant(_FILTER2), tf.reshape(d_kernel_tiles, [ALPHA * ALPHA, -1]), transpose_a=True)
     return tf.reshape(d_kernel, shape)
-
-
-def _gather_tiles(inputs: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.Tensor:
-    """The overlapping 6×6 tiles (stride 4) of ``inputs``: ``[36 · batch · rows · cols, channels]``, ordered by
-    position in the tile, then tile.
-
-    Zero-pads the bottom and right to ``(rows + 1) · 4`` × ``(cols + 1) · 4`` (unless already that size), then
-    gathers each tile position's pixels in one op: every gathered row is a pixel's channels, contiguous in memory
-    (one pass, against three for slicing, concatenating and transposing the tiles out of the image).
-    """
-    shape = _dims(inputs)
-    margin = [[0, 0], [0, (rows + 1) * TILE - shape[1]], [0, (cols + 1) * TILE - shape[2]], [0, 0]]
-    no_margin = all(isinstance(n, int) and n == 0 for side in margin[1:3] for n in side)
-    x = inputs if no_margin else tf.pad(inputs, margin)
-    return tf.gather(tf.reshape(x, [-1, inputs.shape[-1]]), _tile_pixel_indices(shape[0], rows, cols))
-
-
-@functools.lru_cache(maxsize=32)
-def _constant_reflected_tile_pixel_indices(batch: int, height: int, width: int, rows: int, cols: int) -> tf.Tensor:
-    """The flat pixel index in an unpadded ``[batch, height, width]`` input of every (tile position, image, tile
-    row, tile column) of the grid that :func:`_tile_grid_padding` pads to: the same pixels as that pad, then
-    :func:`_gather_tiles`, without the padded copy."""
-
-    def source(size: int, grid_size: int) -> np.ndarray:  # grid coordinate -> input coordinate
-        reflected = np.abs(np.arange(grid_size) - 1)  # the one-pixel reflection at the top (left)
-        reflected = np.where(reflected > size - 1, 2 * (size - 1) - reflected, reflected)  # and past the far edge
-        assert reflected.min() >= 0, "_tile_grid_padding keeps the margin shorter than the side"
-        return reflected
-
-    offsets = np.arange(ALPHA)
-    ys = source(height, (rows + 1) * TILE)[offsets[:, None] + TILE * np.arange(rows)[None, :]]  # [6, rows]
-    xs = source(width, (cols + 1) * TILE)[offsets[:, None] + TILE * np.arange(cols)[None, :]]  # [6, cols]
-    images = np.arange(batch)[None, None, :, None, None] * (height * width)
-    indices = images + ys[:, None, None, :, None] * width + xs[None, :, None, None, :]  # [6, 6, batch, rows, cols]
-    with tf.init_scope():  # one tensor captured by every call of the shape (see _constant_tile_pixel_indices)
-        return tf.constant(indices.reshape(-1), tf.int32)
-
-
-def _tile_pixel_indices(batch, rows, cols) -> tf.Tensor:
-    """For :func:`_gather_tiles`: the flat pixel index of every (tile position, image, tile row, tile column)."""
-    if all(isinstance(n, int) for n in (batch, rows, cols)):
-        return _constant_tile_pixel_indices(batch, rows, cols)
-    return _tile_pixel_index_formula(batch, rows, cols)
-
-
-@functools.lru_cache(maxsize=32)
-def _constant_tile_pixel_indices(batch: int, rows: int, cols: int) -> tf.Tensor:
-    # Made once per shape outside any graph: the 216 calls of a training step capture the same tensor instead of
-    # each folding a copy into the graph (147 kB each at 256² batch 4).
-    with tf.init_scope():
-        return _tile_pixel_index_formula(batch, rows, cols)
-
-
-def _tile_pixel_index_formula(batch, rows, cols) -> tf.Tensor:
-    width = (cols + 1) * TILE
-    offsets = tf.range(ALPHA)
-    position = tf.reshape(offsets[:, None] * width + offsets[None, :], [-1, 1])  # [36, 1]
-    image = tf.range(batch)[:, None, None] * ((rows + 1) * TILE * width)
-    tile = image + tf.range(rows)[None, :, None] * (TILE * width) + tf.range(cols)[None, None, :] * TILE
-    return tf.reshape(position + tf.reshape(tile, [1, -1]), [-1])
 
 
 def _transform_input(tiles: tf.Tensor) -> tf.Tensor:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from attentiongan_tf.nn.winograd import _FILTER2, _INPUT_T2, _OUTPUT_T2, ALPHA, TILE, _dims
+from attentiongan_tf.nn.winograd import _FILTER2, _INPUT_T2, _OUTPUT_T2
+from attentiongan_tf.nn.winograd_tiles import ALPHA, TILE, dims
 
 # Kernel of the input-transform convolution: output channel a·6 + b is row a·6 + b of kron(B^T, B^T), laid out
 # over the 6×6 tile (outer(B^T[a], B^T[b])).
@@ -57,7 +58,7 @@ def winograd_conv3x3_constant(inputs: tf.Tensor, kernel: np.ndarray) -> tf.Tenso
     channels_in, channels_out = transformed.shape[1], transformed.shape[2]
     if inputs.shape[-1] != channels_in:
         raise ValueError(f"inputs have {inputs.shape[-1]} channels, the kernel takes {channels_in}")
-    batch, height, width = _dims(inputs)[:3]  # Python ints where static: constant shapes keep ops delegable
+    batch, height, width = dims(inputs)[:3]  # Python ints where static: constant shapes keep ops delegable
     rows, cols = -(-(height - 2) // TILE), -(-(width - 2) // TILE)  # 4×4 output tiles per column / row (ceil)
     # Static sizes that the tiles cover exactly need neither the zero pad nor the crop.
     exact = isinstance(height, int) and isinstance(width, int) and (height - 2) % TILE == 0 == (width - 2) % TILE
