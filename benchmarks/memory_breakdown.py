@@ -16,6 +16,7 @@ Writes the "memory_breakdown" section of RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import (  # noqa: E402
     add_official_flags,
     check_official_dir,
+    load_data,
     machine_description,
     official_worker_command,
     peak_rss_gib,
@@ -37,10 +39,33 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 def _memory() -> dict[str, float]:
     """This process's resident memory now, the part of it that is mapped files (mostly the runtime's shared
-    libraries, which the kernel can drop and reread), and its peak, GiB."""
+    libraries, which the kernel can drop and reread), and its peak, GiB; once TensorFlow is imported, also its
+    allocator's tensors (in use now, and the most ever in use) and what glibc's malloc holds (heap arenas and
+    mmapped blocks) with the part of it that is free: the heap that TensorFlow's tensors do not explain."""
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
     kib = {key: int(status[key].split()[0]) for key in ("VmRSS", "RssFile")}
-    return {"current_gib": kib["VmRSS"] / 2**20, "file_gib": kib["RssFile"] / 2**20, "peak_gib": peak_rss_gib()}
+    memory = {"current_gib": kib["VmRSS"] / 2**20, "file_gib": kib["RssFile"] / 2**20, "peak_gib": peak_rss_gib()}
+    if "tensorflow" in sys.modules:
+        tensors = sys.modules["tensorflow"].config.experimental.get_memory_info("CPU:0")
+        memory.update(tensors_gib=tensors["current"] / 2**30, tensors_peak_gib=tensors["peak"] / 2**30)
+    return {**memory, **_malloc_heap()}
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]  # fmt: skip
+
+
+def _malloc_heap() -> dict[str, float]:
+    """glibc's ``mallinfo2`` (2.33 and newer): bytes held in arenas plus mmapped blocks, and the arenas' free
+    bytes, GiB; nothing where the C library has no ``mallinfo2``."""
+    mallinfo2 = getattr(ctypes.CDLL(None), "mallinfo2", None)
+    if mallinfo2 is None:
+        return {}
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return {"malloc_held_gib": (info.arena + info.hblkhd) / 2**30, "malloc_free_gib": info.fordblks / 2**30}
 
 
 # The official side's first stage: its runtime imported, nothing else (same measure as _memory's peak).
@@ -96,6 +121,13 @@ def measure(
     return {**ours, "official_peak_gib": official}
 
 
+_HEAP_COLUMNS = ("tensors_gib", "tensors_peak_gib", "malloc_held_gib", "malloc_free_gib")
+
+
+def _gib(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
 def render(rows: list[dict], machine: str) -> str:
     lines = [
         "## Peak RSS of training, stage by stage (where RSS ≤ official is decided: 128² batch 1)",
@@ -104,11 +136,17 @@ def render(rows: list[dict], machine: str) -> str:
         "convolutions or `--conv-algorithm winograd`, each configuration in fresh processes; GiB. TensorFlow is "
         "imported as the CLIs import it, without JAX, pandas and IPython. Mapped files: the part of the resident "
         "memory that is file pages "
-        "(mostly the runtime's shared libraries). Official stages: separate processes (torch imported; model "
+        "(mostly the runtime's shared libraries). Tensors: what TensorFlow's CPU allocator has handed out, now and "
+        "the most at any moment so far (`tf.config.experimental.get_memory_info`). Malloc: the address space "
+        "glibc's malloc has taken (arenas and mmapped blocks, `mallinfo2`; TensorFlow's allocator takes large "
+        "blocks ahead of use, so not all of it is resident; oneDNN's work buffers and the graphs live in the "
+        "arenas) and the arenas' free chunks, resident until trimmed. Official stages: separate processes (torch "
+        "imported; model "
         "built and two forwards; training iterations), each its own peak.",
         "",
-        "| size | batch | convolutions | ours: stage | current | of it: mapped files | peak | official: stage | peak |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| size | batch | convolutions | ours: stage | current | of it: mapped files | peak | tensors: in use "
+        "| tensors: most ever | malloc: held | of it: free | official: stage | peak |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     summary = []
     for r in rows:
@@ -117,9 +155,10 @@ def render(rows: list[dict], machine: str) -> str:
         algorithm = r.get("conv_algorithm", "direct")
         for i, (stage, memory) in enumerate(r["stages"].items()):
             name, peak = official[i] if i < len(official) else ("", None)
+            extra = " | ".join(_gib(memory.get(key)) for key in _HEAP_COLUMNS)
             lines.append(f"| {r['size']}² | {r['batch']} | {algorithm} | {stage} | {memory['current_gib']:.2f} "
-                         f"| {memory.get('file_gib', float('nan')):.2f} | {memory['peak_gib']:.2f} | {name} "
-                         f"| {'' if peak is None else f'{peak:.2f}'} |")  # fmt: skip
+                         f"| {memory.get('file_gib', float('nan')):.2f} | {memory['peak_gib']:.2f} | {extra} "
+                         f"| {name} | {_gib(peak)} |")  # fmt: skip
         ours = list(r["stages"].values())
         official_peaks = list(r["official_peak_gib"].values())
         if official_peaks:  # import torch first, the iterations last
@@ -130,18 +169,28 @@ def render(rows: list[dict], machine: str) -> str:
                 f"{official_peaks[-1]:.2f} (official); importing the runtime {ours[1]['peak_gib']:.2f} (TensorFlow) "
                 f"vs {official_peaks[0]:.2f} (torch); everything after the import {ours_rest:.2f} vs "
                 f"{official_rest:.2f}."
+                + (f" TensorFlow's tensors peaked at {ours[-1]['tensors_peak_gib']:.2f} (weights, Adam's moments and "
+                   f"the image pools: {ours[-1]['tensors_gib']:.2f}); malloc's arenas hold "
+                   f"{ours[-1]['malloc_free_gib']:.2f} free." if "malloc_free_gib" in ours[-1] else "")
             )
     return "\n".join(lines + ([""] + summary if summary else []))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", nargs="+", default=["32x1", "128x1", "128x1:winograd"],
+    parser.add_argument("--configs", nargs="+", default=["32x1", "32x1:winograd", "128x1", "128x1:winograd"],
                         help="SIZExBATCH, optionally :winograd (the convolutions; default direct)")  # fmt: skip
     parser.add_argument("--iterations", type=int, default=3)
     add_official_flags(parser, "to measure its memory")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--render", action="store_true", help="rewrite the section from the saved run, measure nothing")
     args = parser.parse_args()
+    if args.render:
+        data = load_data("memory_breakdown")
+        if data is None:
+            parser.error("--render: no saved memory_breakdown run in results.json")
+        update_section("memory_breakdown", render(data["rows"], data["machine"]))
+        return
     if args.worker:
         size, batch, iterations, conv_algorithm = args.worker
         print(json.dumps(worker(int(size), int(batch), int(iterations), conv_algorithm)))

@@ -147,7 +147,16 @@ def time_models(size: int, repeats: int, scratch: Path) -> dict[str, dict[str, f
             start = time.perf_counter()
             runner.run([image])
             times[kind].append(time.perf_counter() - start)
-    return {kind: {"best_s": min(t), "median_s": sorted(t)[len(t) // 2]} for kind, t in times.items()}
+    return {
+        kind: {"best_s": min(t), "median_s": sorted(t)[len(t) // 2], "xnnpack_partitions": _partitions(runners[kind])}
+        for kind, t in times.items()
+    }
+
+
+def _partitions(runner) -> int:
+    """How many parts of the model's first subgraph XNNPACK took over (one where it runs every op; each op it
+    cannot take splits the graph and runs in LiteRT's own kernels)."""
+    return sum(op["op_name"] == "DELEGATE" for op in runner.interpreter._get_ops_details())
 
 
 def measure(size: int, repeats: int) -> dict:
@@ -196,12 +205,15 @@ def render(data: dict, official: float | None, official_source: str, machine: st
         "",
         "Our float32 models in the same run (uint8 in and out, 2 threads; best and median of the repeats, the "
         f"models interleaved). Official eager forward (median): {official_source}. Target (issue #15): "
-        f"the official median / {TARGET_SPEEDUP}.",
+        f"the official median / {TARGET_SPEEDUP}. XNNPACK partitions: the parts of the graph XNNPACK runs (1: all "
+        "of it); between them, ops it cannot take (reshapes, pads and slices whose sizes the any-size Winograd "
+        "graph computes at run time) run in LiteRT's own kernels.",
         "",
-        "| | best (s) | median (s) | best vs its floor | vs official (median) | target |",
-        "|---|---|---|---|---|---|",
-        f"| direct convolution floor | {floor:.3f} | | 1.00x | | {_floor_verdict(floor, target)} |",
-        f"| Winograd convolution floor | {winograd_floor:.3f} | | 1.00x | | {_floor_verdict(winograd_floor, target)} |",
+        "| | best (s) | median (s) | best vs its floor | vs official (median) | target | XNNPACK partitions |",
+        "|---|---|---|---|---|---|---|",
+        f"| direct convolution floor | {floor:.3f} | | 1.00x | | {_floor_verdict(floor, target)} | |",
+        f"| Winograd convolution floor | {winograd_floor:.3f} | | 1.00x | "
+        f"| {_floor_verdict(winograd_floor, target)} | |",
     ]
     for kind, name in MODEL_ROWS.items():
         best, median = data["models"][kind]["best_s"], data["models"][kind]["median_s"]
@@ -210,10 +222,10 @@ def render(data: dict, official: float | None, official_source: str, machine: st
         verdict = "" if target is None else "met" if median <= target else "**missed**"
         lines.append(
             f"| {name} (XNNPACK, 2 threads) | {best:.3f} | {median:.3f} | {best / own_floor:.2f}x | {ratio} "
-            f"| {verdict} |"
+            f"| {verdict} | {data['models'][kind].get('xnnpack_partitions', '')} |"
         )
     if target is not None:
-        lines.append(f"| target: official eager {official:.3f} s / {TARGET_SPEEDUP} | {target:.3f} | | | | |")
+        lines.append(f"| target: official eager {official:.3f} s / {TARGET_SPEEDUP} | {target:.3f} | | | | | |")
     return "\n".join(lines)
 
 
