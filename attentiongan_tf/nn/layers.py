@@ -14,6 +14,8 @@ from collections.abc import Iterator
 import keras
 import tensorflow as tf
 
+from attentiongan_tf.nn.shapes import dims
+
 PACKAGE = "attentiongan_tf"
 #: How :class:`ReflectionPadding2D` computes: one ``MirrorPad`` op, or edge slices concatenated around the input.
 REFLECT_IMPLEMENTATIONS = ("pad", "slices")
@@ -113,17 +115,15 @@ class InstanceNormalization(keras.layers.Layer):
         # half the time of the composite ops and keep fewer activations for the backward pass. TFLite and TF.js
         # have no FusedBatchNorm builtin, so inference graphs (training=False) keep the composite form.
         single = inputs.shape[0] == 1
-        shape = tf.shape(inputs)
-        batch, height, width, channels = shape[0], shape[1], shape[2], inputs.shape[-1]
+        batch, height, width, channels = dims(inputs)
         if not single:
-            inputs = tf.reshape(tf.transpose(inputs, [1, 2, 0, 3]), tf.stack([1, height, width, batch * channels]))
+            inputs = tf.reshape(tf.transpose(inputs, [1, 2, 0, 3]), [1, height, width, batch * channels])
         scale = tf.tile(self.gamma, [batch]) if self.affine else tf.ones([batch * channels], tf.float32)
         offset = tf.tile(self.beta, [batch]) if self.affine else tf.zeros([batch * channels], tf.float32)
         outputs, _, _ = tf.compat.v1.nn.fused_batch_norm(inputs, scale, offset, epsilon=self.epsilon, is_training=True)
         if single:
             return outputs
-        outputs = tf.reshape(outputs, tf.stack([height, width, batch, channels]))
-        return tf.transpose(outputs, [2, 0, 1, 3])
+        return tf.transpose(tf.reshape(outputs, [height, width, batch, channels]), [2, 0, 1, 3])
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon, "affine": self.affine}

@@ -19,11 +19,11 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from attentiongan_tf.nn.shapes import dims
 from attentiongan_tf.nn.winograd_tiles import (
     ALPHA,
     REFLECT_BY_ONE,
     TILE,
-    dims,
     gather_tiles,
     reflected_tile_pixel_indices,
     tile_grid_padding,

@@ -20,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from attentiongan_tf.nn.shapes import dims
 from attentiongan_tf.nn.winograd import _FILTER2, _INPUT_T2, _OUTPUT_T2
-from attentiongan_tf.nn.winograd_tiles import ALPHA, TILE, dims
+from attentiongan_tf.nn.winograd_tiles import ALPHA, TILE
 
 # Kernel of the input-transform convolution: output channel a·6 + b is row a·6 + b of kron(B^T, B^T), laid out
 # over the 6×6 tile (outer(B^T[a], B^T[b])).

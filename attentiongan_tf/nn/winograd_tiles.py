@@ -11,18 +11,13 @@ import functools
 import numpy as np
 import tensorflow as tf
 
+from attentiongan_tf.nn.shapes import dims
+
 #: Output tile edge (m) and input tile edge (m + 2) of F(4×4, 3×3).
 TILE = 4
 ALPHA = TILE + 2
 #: ReflectionPad2d(1) of NHWC height and width.
 REFLECT_BY_ONE = [[0, 0], [1, 1], [1, 1], [0, 0]]
-
-
-def dims(x: tf.Tensor) -> list:
-    """``x``'s shape, a Python int where known when traced: the tile arithmetic then folds into constants
-    instead of a few dozen shape ops per call (and per training step, 108 calls)."""
-    dynamic = tf.shape(x) if None in x.shape else None
-    return [dynamic[i] if size is None else size for i, size in enumerate(x.shape)]  # type: ignore[index]
 
 
 def tile_grid_padding(reflect: bool, in_height, in_width, rows, cols) -> list | None:

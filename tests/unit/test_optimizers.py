@@ -139,3 +139,39 @@ def test_sparse_gradients_take_the_composite_update(monkeypatch):
     TorchAdam(1e-3).apply([rows], [sparse])
     assert calls == [1]
     np.testing.assert_allclose(sparse.numpy(), dense.numpy(), rtol=0, atol=1e-15)
+
+
+def test_step_scalars_are_computed_once_per_step_not_per_variable():
+    """The step size and √(1 − β₂ᵗ) depend on the step only: one set per apply (per dtype) for all variables,
+    not one per variable (128 in the two-domain trainer: about 2,000 graph nodes)."""
+    variables = [keras.Variable(np.zeros(n, np.float32)) for n in (2, 3, 4)]
+    variables.append(keras.Variable(np.zeros(2), dtype="float64"))
+    optimizer = TorchAdam(ConstantThenLinearDecay(2e-4, 3, 5), beta_1=0.5, beta_2=0.999)
+    optimizer.build(variables)
+    step = tf.function(lambda *g: optimizer.apply(list(g), variables))
+    specs = [tf.TensorSpec(v.shape, v.dtype) for v in variables]
+    ops = [op.type for op in step.get_concrete_function(*specs).graph.get_operations()]
+    assert ops.count("ResourceApplyAdam") == 4
+    assert ops.count("Expm1") == 2 * 2  # β₁ and β₂, once for the float32 variables and once for the float64 one
+    assert ops.count("Sqrt") == 2
+
+
+def test_step_scalars_follow_the_step_in_eager_and_graph_calls():
+    """Two applies in one traced function (two steps) each see their own step count: nothing cached leaks
+    from one apply into the next."""
+    theta0 = np.array([1.0, -2.0, 3e-3])
+    g1, g2 = np.array([0.1, 1e-9, -3.0]), np.array([-0.2, 2e-9, 1.0])
+    rate = 2.0**-10  # exact in the optimizer's float32 learning-rate variable
+    expected = torch_adam_reference(theta0, [g1, g2], [rate, rate], 0.5, 0.999, 1e-8)
+    variable = keras.Variable(theta0, dtype="float64")
+    optimizer = TorchAdam(rate, beta_1=0.5, beta_2=0.999)
+    optimizer.build([variable])
+
+    @tf.function
+    def two_steps():
+        optimizer.apply([tf.constant(g1)], [variable])
+        optimizer.apply([tf.constant(g2)], [variable])
+
+    two_steps()
+    np.testing.assert_allclose(variable.numpy(), expected, rtol=0, atol=1e-15)
+    assert np.abs(expected - theta0).max() > 1e-4
