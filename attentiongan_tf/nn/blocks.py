@@ -16,8 +16,10 @@ from attentiongan_tf.nn.layers import (
     layers_of,
     switched_implementation,
 )
+from attentiongan_tf.nn.recompute import recompute_in_backward, recomputes
 from attentiongan_tf.nn.resnet_block import ResnetBlock
 
+_ZERO_PAD_1 = [[0, 0], [1, 1], [1, 1], [0, 0]]
 ACTIVATIONS = ("tanh", "sigmoid", "softmax", "linear")
 #: How :class:`DecoderHead` computes ``tanh``: the ``Tanh`` op, or ``2·sigmoid(2x) − 1`` (the same function).
 TANH_IMPLEMENTATIONS = ("tanh", "sigmoid")
@@ -34,7 +36,9 @@ class ResnetEncoder(keras.layers.Layer):
 
     Output has ``4 * ngf`` channels at 1/4 of the input resolution. Convs are
     followed by instance norm and ReLU; the 7×7 conv uses reflection padding,
-    the stride-2 convs zero padding of 1 (PyTorch ``padding=1`` alignment).
+    the stride-2 convs zero padding of 1 (PyTorch ``padding=1`` alignment). In float32 training the norms,
+    ReLUs and paddings are computed again in the backward pass instead of kept (``recompute_activations``, not
+    part of the config: :mod:`attentiongan_tf.nn.recompute`).
 
     Args:
         ngf: channels of the first conv.
@@ -72,6 +76,7 @@ class ResnetEncoder(keras.layers.Layer):
                 )
             )
             self.down_norms.append(InstanceNormalization(name=f"down{i + 1}_norm", dtype=self.variable_dtype))
+        self.recompute_activations = True  # see nn.recompute.use_recompute; not part of the config
         self.blocks = [
             ResnetBlock(ngf * 4, kernel_initializer=fresh_initializer(init), name=f"block{i}", dtype=policy)
             for i in range(n_blocks)
@@ -84,14 +89,19 @@ class ResnetEncoder(keras.layers.Layer):
         for block in self.blocks:
             block.build((None, None, None, self.ngf * 4))
 
-    def call(self, inputs):
-        x = tf.nn.relu(self.norm_in(self.conv_in(self.pad_in(inputs))))
-        for conv, norm in zip(self.downs, self.down_norms, strict=True):
-            x = tf.pad(tf.cast(x, self.compute_dtype), [[0, 0], [1, 1], [1, 1], [0, 0]])
-            x = tf.nn.relu(norm(conv(x)))
-        x = tf.cast(x, self.compute_dtype)
+    def call(self, inputs, training=None):
+        recompute = recomputes(self, training)
+        norms = [self.norm_in, *self.down_norms]
+        # Each run keeps only its input: the image, then the previous convolution's output (nn.recompute).
+        x = recompute_in_backward(lambda h: self.conv_in(self.pad_in(h)), inputs, recompute)
+        for norm, conv in zip(norms[:-1], self.downs, strict=True):
+            run = lambda h, norm=norm, conv=conv: conv(  # noqa: E731
+                tf.pad(tf.cast(tf.nn.relu(norm(h, training=training)), self.compute_dtype), _ZERO_PAD_1)
+            )
+            x = recompute_in_backward(run, x, recompute)
+        x = tf.cast(tf.nn.relu(norms[-1](x, training=training)), self.compute_dtype)
         for block in self.blocks:
-            x = block(x)
+            x = block(x, training=training)
         return x
 
     def get_config(self):
@@ -107,7 +117,9 @@ class DecoderHead(keras.layers.Layer):
     activation runs in float32 so masks stay exact under mixed precision.
     ``tanh_implementation`` (not part of the config) is ``"tanh"`` or ``"sigmoid"``
     (``2·sigmoid(2x) − 1``: TF.js wasm has a vectorised sigmoid but computes
-    ``Tanh`` per element); the exporters switch to it (:func:`deploy_tanh`).
+    ``Tanh`` per element); the exporters switch to it (:func:`deploy_tanh`). In float32 training the norms,
+    ReLUs and padding are computed again in the backward pass instead of kept (``recompute_activations``:
+    :mod:`attentiongan_tf.nn.recompute`).
 
     Args:
         ngf: base width; the ups have ``2 * ngf`` and ``ngf`` channels.
@@ -142,6 +154,7 @@ class DecoderHead(keras.layers.Layer):
         self.activation = activation
         self.init_std = init_std
         self.tanh_implementation = "tanh"
+        self.recompute_activations = True  # see nn.recompute.use_recompute; not part of the config
         init = official_initializer(init_std)
         policy = self.dtype_policy
         self.ups = [
@@ -162,14 +175,18 @@ class DecoderHead(keras.layers.Layer):
         self.ups[1].build((None, None, None, self.ngf * 2))
         self.conv_out.build((None, None, None, self.ngf))
 
-    def call(self, inputs):
-        x = inputs
-        for up, norm in zip(self.ups, self.up_norms, strict=True):
-            x = tf.nn.relu(norm(up(tf.cast(x, self.compute_dtype))))
-        x = tf.cast(x, self.compute_dtype)
-        if self.kernel_size > 1:
-            x = self.pad_out(x)
-        logits = tf.cast(self.conv_out(x), self.variable_dtype)
+    def call(self, inputs, training=None):
+        recompute = recomputes(self, training)
+        x = self.ups[0](tf.cast(inputs, self.compute_dtype))
+
+        def normalized(h: tf.Tensor, norm: InstanceNormalization) -> tf.Tensor:
+            return tf.cast(tf.nn.relu(norm(h, training=training)), self.compute_dtype)
+
+        # Each run keeps only the previous convolution's output (nn.recompute).
+        x = recompute_in_backward(lambda h: self.ups[1](normalized(h, self.up_norms[0])), x, recompute)
+        pad = self.pad_out if self.kernel_size > 1 else (lambda h: h)
+        x = recompute_in_backward(lambda h: self.conv_out(pad(normalized(h, self.up_norms[1]))), x, recompute)
+        logits = tf.cast(x, self.variable_dtype)
         if self.activation == "tanh" and self.tanh_implementation == "sigmoid":
             return 2.0 * tf.sigmoid(2.0 * logits) - 1.0
         if self.activation == "tanh":

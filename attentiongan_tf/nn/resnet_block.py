@@ -15,6 +15,7 @@ from attentiongan_tf.nn.layers import (
     layers_of,
     switched_implementation,
 )
+from attentiongan_tf.nn.recompute import recompute_in_backward, recomputes
 from attentiongan_tf.nn.winograd import winograd_conv3x3
 from attentiongan_tf.nn.winograd_deploy import winograd_conv3x3_constant
 
@@ -57,7 +58,8 @@ class ResnetBlock(keras.layers.Layer):
     ``conv_algorithm`` (not part of the config, see :func:`use_conv_algorithm`) is ``"direct"`` (Keras ``Conv2D``)
     or ``"winograd"`` (:func:`~attentiongan_tf.nn.winograd.winograd_conv3x3` on the same weights, float32 only);
     exporters trace with ``"winograd_constant"`` (:func:`deploy_convolutions`: the weights' current values frozen
-    into the graph, no gradient).
+    into the graph, no gradient). In float32 training it keeps only its input and its convolutions' outputs for the
+    backward pass (``recompute_activations``, not part of the config: :mod:`attentiongan_tf.nn.recompute`).
 
     Args:
         channels: input and output channels.
@@ -79,6 +81,7 @@ class ResnetBlock(keras.layers.Layer):
         self.conv2 = self._conv3x3("conv2")
         self.norm2 = InstanceNormalization(name="norm2", dtype=self.variable_dtype)
         self.conv_algorithm = "direct"
+        self.recompute_activations = True  # see nn.recompute.use_recompute; not part of the config
 
     def _conv3x3(self, name: str) -> keras.layers.Conv2D:
         initializer = fresh_initializer(self.kernel_initializer)
@@ -89,9 +92,17 @@ class ResnetBlock(keras.layers.Layer):
         self.conv1.build(padded)
         self.conv2.build(padded)
 
-    def call(self, inputs):
-        x = tf.nn.relu(self.norm1(self._pad_and_convolve(self.conv1, inputs)))
-        x = self.norm2(self._pad_and_convolve(self.conv2, x))
+    def call(self, inputs, training=None):
+        recompute = recomputes(self, training)
+        # The first convolution keeps the block's input rather than its padded copy (Winograd pads inside); the
+        # second keeps only the first one's output, which its norm needs anyway (nn.recompute).
+        x = recompute_in_backward(
+            lambda h: self._pad_and_convolve(self.conv1, h), inputs, recompute and self.conv_algorithm == "direct"
+        )
+        x = recompute_in_backward(
+            lambda h: self._pad_and_convolve(self.conv2, tf.nn.relu(self.norm1(h, training=training))), x, recompute
+        )
+        x = self.norm2(x, training=training)
         return inputs + tf.cast(x, inputs.dtype)
 
     def _pad_and_convolve(self, conv: keras.layers.Conv2D, inputs):

@@ -186,8 +186,8 @@ def test_a_3x3_attention_head_has_no_input_independent_pixels():
         head = generator.attention_head
         original = head.up_norms[1].call
 
-        def dead_grid(x, original=original):
-            y = original(x)
+        def dead_grid(x, training=None, original=original):
+            y = original(x, training=training)
             keep = np.ones((1, 16, 16, 1), np.float32)
             keep[:, ::2, ::2] = 0.0
             return y * keep - 10.0 * (1 - keep)
