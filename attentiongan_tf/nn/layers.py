@@ -9,6 +9,7 @@ created with ``dtype=<owner.variable_dtype>`` (float32 for mixed_float16) by the
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 
 import keras
@@ -118,8 +119,8 @@ class InstanceNormalization(keras.layers.Layer):
         batch, height, width, channels = dims(inputs)
         if not single:
             inputs = tf.reshape(tf.transpose(inputs, [1, 2, 0, 3]), [1, height, width, batch * channels])
-        scale = tf.tile(self.gamma, [batch]) if self.affine else tf.ones([batch * channels], tf.float32)
-        offset = tf.tile(self.beta, [batch]) if self.affine else tf.zeros([batch * channels], tf.float32)
+        scale = tf.tile(self.gamma, [batch]) if self.affine else _filled(batch * channels, 1.0)
+        offset = tf.tile(self.beta, [batch]) if self.affine else _filled(batch * channels, 0.0)
         outputs, _, _ = tf.compat.v1.nn.fused_batch_norm(inputs, scale, offset, epsilon=self.epsilon, is_training=True)
         if single:
             return outputs
@@ -127,6 +128,20 @@ class InstanceNormalization(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon, "affine": self.affine}
+
+
+def _filled(size, value: float) -> tf.Tensor:
+    """A float32 vector of ``size`` copies of ``value``: one tensor made outside any graph per size where ``size``
+    is known when traced, which every call captures (a graph op costs memory however small its tensor)."""
+    if not isinstance(size, int):
+        return tf.fill([size], value)
+    return _captured_fill(size, value)
+
+
+@functools.lru_cache(maxsize=64)
+def _captured_fill(size: int, value: float) -> tf.Tensor:
+    with tf.init_scope():
+        return tf.fill([size], value)
 
 
 def _reduce_mean(inputs: tf.Tensor) -> tf.Tensor:

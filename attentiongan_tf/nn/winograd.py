@@ -160,8 +160,16 @@ _CONVOLUTIONS = {
 }
 
 
+_CAPTURED: dict[int, tf.Tensor] = {}
+
+
 def _constant(matrix: np.ndarray) -> tf.Tensor:
-    return tf.constant(matrix, tf.float32)
+    """One of this module's transform matrices as float32: one tensor made outside any graph, which every call
+    captures instead of adding a constant of its own (a graph op costs memory however small its tensor)."""
+    if id(matrix) not in _CAPTURED:
+        with tf.init_scope():
+            _CAPTURED[id(matrix)] = tf.constant(matrix, tf.float32)
+    return _CAPTURED[id(matrix)]
 
 
 def _transform_kernel(kernel: tf.Tensor, after: tf.Tensor) -> tf.Tensor:

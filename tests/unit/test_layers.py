@@ -214,3 +214,21 @@ def test_sigmoid_form_of_the_content_tanh_is_the_same_and_has_no_tanh_op():
     assert "Tanh" not in ops and "Sigmoid" in ops
     with pytest.raises(ValueError, match="implementation"), deploy_tanh(head, "erf"):
         pass
+
+
+def test_fused_training_norm_calls_share_one_unit_scale_and_zero_offset():
+    """A graph op costs memory however small its tensor (docs/performance.md): the fused norm's unit scale and zero
+    offset are one tensor per size that every call captures, not two constants per call (168 calls a step).
+    TensorFlow inlines captured tensors of up to 128 elements as constants: the 128- to 512-channel norms share."""
+    layer = InstanceNormalization()
+    x = tf.random.stateless_normal([1, 6, 10, 129], seed=[5, 6])
+
+    @tf.function
+    def step(t):
+        return layer(t, training=True) + layer(t * 2.0, training=True) + layer(t - 1.0, training=True)
+
+    graph = step.get_concrete_function(x).graph
+    vectors = [op for op in graph.get_operations() if op.type in ("Const", "Fill") and op.outputs[0].shape == (129,)]
+    assert not vectors, vectors
+    assert len([t for t, _ in graph.captures if t.shape == (129,)]) == 2  # the ones and the zeros, once each
+    np.testing.assert_allclose(step(x).numpy(), step.python_function(x).numpy(), atol=1e-5)

@@ -96,9 +96,10 @@ def test_reflect_padding_matches_reflect_pad_then_direct_convolution(shape):
 
 
 def _input_transforms(graph: tf.Graph) -> list:
-    """The MatMuls that transform input tiles (``B^T d B`` as one 36×36 constant times the gathered tiles)."""
+    """The MatMuls that transform input tiles (``B^T d B`` as one 36×36 matrix, a captured tensor shared by every
+    call, times the gathered tiles)."""
     return [op for op in graph.get_operations() if op.type == "MatMul" and not op.get_attr("transpose_a")
-            and op.inputs[0].op.type == "Const" and op.inputs[0].shape == (36, 36)]  # fmt: skip
+            and op.inputs[0].op.type == "Placeholder" and op.inputs[0].shape == (36, 36)]  # fmt: skip
 
 
 def _ancestors(op: tf.Operation) -> list:
@@ -216,3 +217,23 @@ def test_exports_trace_direct_convolutions_whatever_the_trainer_set():
     with deploy_graph(generator):
         assert "BatchMatMulV2" not in op_types()
     assert {block.conv_algorithm for block in generator.encoder.blocks} == {"winograd"}
+
+
+def test_calls_share_the_transform_matrices():
+    """A graph op costs memory however small its tensor (docs/performance.md): the transform matrices are captured
+    tensors shared by every call (108 per training step), not constants of each call."""
+    kernel = tf.Variable(tf.ones([3, 3, 4, 4]))
+
+    @tf.function
+    def step(inputs):
+        with tf.GradientTape() as tape:
+            x = winograd_conv3x3(inputs, kernel, padding="reflect")
+            loss = tf.reduce_sum(winograd_conv3x3(x, kernel, padding="reflect"))
+        return tape.gradient(loss, kernel)
+
+    graph = step.get_concrete_function(tf.TensorSpec([1, 8, 8, 4])).graph
+    matrices = [op for op in graph.get_operations() if op.type == "Const" and op.outputs[0].dtype == tf.float32
+                and op.outputs[0].shape.rank == 2]  # fmt: skip
+    assert not matrices, [op.outputs[0].shape for op in matrices]
+    # B^T, G, A^T and the four parts of B's rows, once each for both calls and both passes.
+    assert len([t for t, _ in graph.captures if t.shape.rank == 2 and t.dtype == tf.float32]) == 7
