@@ -9,12 +9,12 @@ created with ``dtype=<owner.variable_dtype>`` (float32 for mixed_float16) by the
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Iterator
 
 import keras
 import tensorflow as tf
 
+from attentiongan_tf.nn.captured import made_once
 from attentiongan_tf.nn.shapes import dims
 
 PACKAGE = "attentiongan_tf"
@@ -131,17 +131,14 @@ class InstanceNormalization(keras.layers.Layer):
 
 
 def _filled(size, value: float) -> tf.Tensor:
-    """A float32 vector of ``size`` copies of ``value``: one tensor made outside any graph per size where ``size``
-    is known when traced, which every call captures (a graph op costs memory however small its tensor)."""
-    if not isinstance(size, int):
-        return tf.fill([size], value)
-    return _captured_fill(size, value)
+    """A float32 vector of ``size`` copies of ``value``: one captured tensor per size where ``size`` is known when
+    traced (:func:`~attentiongan_tf.nn.captured.made_once`)."""
+    return _captured_fill(size, value) if isinstance(size, int) else tf.fill([size], value)
 
 
-@functools.lru_cache(maxsize=64)
+@made_once
 def _captured_fill(size: int, value: float) -> tf.Tensor:
-    with tf.init_scope():
-        return tf.fill([size], value)
+    return tf.fill([size], value)
 
 
 def _reduce_mean(inputs: tf.Tensor) -> tf.Tensor:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from attentiongan_tf.nn.captured import made_once
 from attentiongan_tf.nn.shapes import dims
 from attentiongan_tf.nn.winograd_tiles import (
     ALPHA,
@@ -160,16 +161,15 @@ _CONVOLUTIONS = {
 }
 
 
-_CAPTURED: dict[int, tf.Tensor] = {}
-
-
 def _constant(matrix: np.ndarray) -> tf.Tensor:
-    """One of this module's transform matrices as float32: one tensor made outside any graph, which every call
-    captures instead of adding a constant of its own (a graph op costs memory however small its tensor)."""
-    if id(matrix) not in _CAPTURED:
-        with tf.init_scope():
-            _CAPTURED[id(matrix)] = tf.constant(matrix, tf.float32)
-    return _CAPTURED[id(matrix)]
+    """One of this module's transform matrices as float32, captured by every call instead of a constant per call
+    (:func:`~attentiongan_tf.nn.captured.made_once`)."""
+    return _captured_matrix(matrix.tobytes(), matrix.shape)
+
+
+@made_once
+def _captured_matrix(data: bytes, shape: tuple[int, ...]) -> tf.Tensor:
+    return tf.constant(np.frombuffer(data).reshape(shape), tf.float32)
 
 
 def _transform_kernel(kernel: tf.Tensor, after: tf.Tensor) -> tf.Tensor:

@@ -6,11 +6,10 @@ Every function orders the tiles the same way: by position in the tile (36), then
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import tensorflow as tf
 
+from attentiongan_tf.nn.captured import made_once
 from attentiongan_tf.nn.shapes import dims
 
 #: Output tile edge (m) and input tile edge (m + 2) of F(4×4, 3×3).
@@ -47,17 +46,16 @@ def gather_tiles(inputs: tf.Tensor, rows: tf.Tensor, cols: tf.Tensor) -> tf.Tens
     return tf.gather(tf.reshape(x, [-1, inputs.shape[-1]]), _tile_pixel_indices(shape[0], rows, cols))
 
 
-@functools.lru_cache(maxsize=32)
+@made_once  # one tensor captured by every call of the shape (see _constant_tile_pixel_indices)
 def reflected_tile_pixel_indices(batch: int, height: int, width: int, rows: int, cols: int) -> tf.Tensor:
     """The flat pixel index in an unpadded ``[batch, height, width]`` input of every tile pixel of the grid that
     :func:`tile_grid_padding` pads to: ``tf.gather`` by these reads the same pixels as that pad followed by
     :func:`gather_tiles`, without the padded copy."""
     grid_height, grid_width = (rows + 1) * TILE, (cols + 1) * TILE
-    with tf.init_scope():  # one tensor captured by every call of the shape (see _constant_tile_pixel_indices)
-        image, pixel = np.divmod(_tile_pixel_index_formula(batch, rows, cols).numpy(), grid_height * grid_width)
-        y, x = np.divmod(pixel, grid_width)
-        source_y, source_x = _reflected(height, grid_height)[y], _reflected(width, grid_width)[x]
-        return tf.constant(image * (height * width) + source_y * width + source_x, tf.int32)
+    image, pixel = np.divmod(_tile_pixel_index_formula(batch, rows, cols).numpy(), grid_height * grid_width)
+    y, x = np.divmod(pixel, grid_width)
+    source_y, source_x = _reflected(height, grid_height)[y], _reflected(width, grid_width)[x]
+    return tf.constant(image * (height * width) + source_y * width + source_x, tf.int32)
 
 
 def _reflected(size: int, grid_size: int) -> np.ndarray:
@@ -75,12 +73,11 @@ def _tile_pixel_indices(batch, rows, cols) -> tf.Tensor:
     return _tile_pixel_index_formula(batch, rows, cols)
 
 
-@functools.lru_cache(maxsize=32)
+@made_once
 def _constant_tile_pixel_indices(batch: int, rows: int, cols: int) -> tf.Tensor:
     # Made once per shape outside any graph: the 216 calls of a training step capture the same tensor instead of
     # each folding a copy into the graph (147 kB each at 256² batch 4).
-    with tf.init_scope():
-        return _tile_pixel_index_formula(batch, rows, cols)
+    return _tile_pixel_index_formula(batch, rows, cols)
 
 
 def _tile_pixel_index_formula(batch, rows, cols) -> tf.Tensor:
