@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import (  # noqa: E402
     bfloat16_flags,
+    cpu_section,
     load_data,
     machine_description,
     run_json,
@@ -258,7 +259,7 @@ def _measured_times(path: Path | None) -> dict[str, float]:
     """``{"SIZExBATCH/official": s, "SIZExBATCH/<precision>": our best s}`` from ``path`` or results.json."""
     if path is not None:
         return json.loads(path.read_text())
-    rows = (load_data("train_speed") or {}).get("rows", [])
+    rows = (load_data(cpu_section("train_speed")) or {}).get("rows", [])
     measured: dict[str, float] = {}
     for r in rows:
         key = f"{r['size']}x{r.get('batch_size', 1)}"

@@ -10,7 +10,8 @@ purpose: the fixed cost of the runtime, not activations, is what decides the com
 
     python benchmarks/memory_breakdown.py --official-dir /tmp/official --official-python /path/to/torch/python
 
-Writes the "memory_breakdown" section of RESULTS.md.
+Writes the "memory_breakdown" section of RESULTS.md on a CPU with AMX, "memory_breakdown_<bfloat16 instructions>"
+on others.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import (  # noqa: E402
     add_official_flags,
     check_official_dir,
+    cpu_section,
     load_data,
     machine_description,
     official_worker_command,
@@ -85,6 +87,11 @@ def worker(size: int, batch: int, iterations: int, conv_algorithm: str) -> dict:
     import_tensorflow()  # as the CLIs do: without JAX, pandas and IPython
     import tensorflow as tf
 
+    if conv_algorithm == "winograd_1op":  # one op at a time, as --mixed-precision auto runs float32 on 2 cores
+        from attentiongan_tf.training.precision import use_one_op_at_a_time
+
+        if not use_one_op_at_a_time():
+            raise RuntimeError("TensorFlow started before one op at a time could be set")
     stages["import tensorflow"] = _memory()
     from attentiongan_tf.training.config import preset
     from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
@@ -92,7 +99,7 @@ def worker(size: int, batch: int, iterations: int, conv_algorithm: str) -> dict:
     config = preset("official")
     config.data.crop_size = config.data.load_size = size
     config.data.batch_size = batch
-    config.train.conv_algorithm = conv_algorithm
+    config.train.conv_algorithm = conv_algorithm.removesuffix("_1op")
     trainer = AttentionGANTrainer(config)
     stages["trainer built (G×2, D×2, Adam)"] = _memory()
     rng = np.random.default_rng(0)
@@ -133,7 +140,8 @@ def render(rows: list[dict], machine: str) -> str:
         "## Peak RSS of training, stage by stage (where RSS ≤ official is decided: 128² batch 1)",
         "",
         f"Machine: {machine}. Written by `benchmarks/memory_breakdown.py`; float32, `official` preset, direct "
-        "convolutions or `--conv-algorithm winograd`, each configuration in fresh processes; GiB. TensorFlow is "
+        "convolutions or `--conv-algorithm winograd` (`winograd_1op`: one op at a time, as `--mixed-precision "
+        "auto` runs it on 2 cores), each configuration in fresh processes; GiB. TensorFlow is "
         "imported as the CLIs import it, without JAX, pandas and IPython. Mapped files: the part of the resident "
         "memory that is file pages "
         "(mostly the runtime's shared libraries). Tensors: what TensorFlow's CPU allocator has handed out, now and "
@@ -178,18 +186,20 @@ def render(rows: list[dict], machine: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", nargs="+", default=["32x1", "32x1:winograd", "128x1", "128x1:winograd"],
-                        help="SIZExBATCH, optionally :winograd (the convolutions; default direct)")  # fmt: skip
+    parser.add_argument("--configs", nargs="+",
+                        default=["32x1", "32x1:winograd", "128x1", "128x1:winograd", "128x1:winograd_1op"],
+                        help="SIZExBATCH, optionally :winograd (the convolutions; default direct) or :winograd_1op "
+                             "(Winograd, one op at a time)")  # fmt: skip
     parser.add_argument("--iterations", type=int, default=3)
     add_official_flags(parser, "to measure its memory")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--render", action="store_true", help="rewrite the section from the saved run, measure nothing")
     args = parser.parse_args()
     if args.render:
-        data = load_data("memory_breakdown")
+        data = load_data(cpu_section("memory_breakdown"))
         if data is None:
             parser.error("--render: no saved memory_breakdown run in results.json")
-        update_section("memory_breakdown", render(data["rows"], data["machine"]))
+        update_section(cpu_section("memory_breakdown"), render(data["rows"], data["machine"]))
         return
     if args.worker:
         size, batch, iterations, conv_algorithm = args.worker
@@ -199,15 +209,15 @@ def main() -> None:
     rows = []
     for config in args.configs:
         shape, _, conv_algorithm = config.partition(":")
-        if conv_algorithm not in ("", "direct", "winograd"):
-            parser.error(f"--configs {config}: the convolutions are direct or winograd")
+        if conv_algorithm not in ("", "direct", "winograd", "winograd_1op"):
+            parser.error(f"--configs {config}: the convolutions are direct, winograd or winograd_1op")
         size, batch = (int(v) for v in shape.split("x"))
         rows.append(measure(size, batch, conv_algorithm or "direct", args.iterations, args.official_dir,
                             args.official_python))  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
     machine = machine_description()
-    update_section("memory_breakdown", render(rows, machine))
-    save_data("memory_breakdown", {"machine": machine, "rows": rows})
+    update_section(cpu_section("memory_breakdown"), render(rows, machine))
+    save_data(cpu_section("memory_breakdown"), {"machine": machine, "rows": rows})
 
 
 if __name__ == "__main__":

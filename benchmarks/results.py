@@ -43,6 +43,14 @@ def bfloat16_flags() -> list[str]:
     return [flag for flag in ("amx_bf16", "avx512_bf16") if flag in flags]
 
 
+def cpu_section(name: str) -> str:
+    """The RESULTS.md section (and results.json entry) ``name`` for this CPU: ``name`` itself on CPUs with AMX
+    (where issue #15's numbers were taken), ``name_<its bfloat16 instructions>`` elsewhere, so that a run on
+    another kind of CPU adds its own section instead of replacing those numbers."""
+    flags = bfloat16_flags()
+    return name if "amx_bf16" in flags else f"{name}_{flags[0] if flags else 'no_bf16'}"
+
+
 def speed_target(precision: str, amx: bool) -> float:
     """Issue #15's minimum training speed-up over the official float32 iteration for ``precision``: 1.2× in
     float32; in bfloat16 2.5× on CPUs with AVX512-BF16 but no AMX and 3× with AMX."""

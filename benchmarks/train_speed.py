@@ -9,7 +9,8 @@ met or missed, and the official times are saved for ``kernel_floor.py``::
 
     python benchmarks/train_speed.py --official-dir /tmp/official --official-python /path/to/torch/python
 
-Writes the "train_speed" section of RESULTS.md.
+Writes the "train_speed" section of RESULTS.md on a CPU with AMX, "train_speed_<bfloat16 instructions>" on others
+(``train_speed_avx512_bf16``: AMD Zen 4).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from results import (  # noqa: E402
     add_official_flags,
     bfloat16_flags,
     check_official_dir,
+    cpu_section,
     drop_data,
     machine_description,
     official_worker_command,
@@ -42,12 +44,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 MODES = {
     "float32": {},
     "winograd": {"conv_algorithm": "winograd"},
+    "winograd_1op": {"conv_algorithm": "winograd"},
     "xla": {"xla": True},
     "bfloat16": {"mixed_precision": "bfloat16"},
     "bfloat16_1thread": {"mixed_precision": "bfloat16"},
 }
 # _1thread: one thread per op, two ops side by side (tf.config.threading: 1 intra-op, 2 inter-op threads).
 ONE_THREAD_PER_OP = ("bfloat16_1thread",)
+# _1op: one op at a time, each on both cores (1 inter-op thread; what --mixed-precision auto runs float32 with).
+ONE_OP_AT_A_TIME = ("winograd_1op",)
 
 
 def mode_target(mode: str, amx: bool) -> float:
@@ -66,10 +71,12 @@ def worker(size: int, batch: int, mode: str, iterations: int, warmup: int) -> di
     import tensorflow as tf
 
     from attentiongan_tf.training.config import preset
-    from attentiongan_tf.training.precision import use_one_thread_per_op
+    from attentiongan_tf.training.precision import use_one_op_at_a_time, use_one_thread_per_op
 
     if mode in ONE_THREAD_PER_OP and not use_one_thread_per_op(2):
         raise RuntimeError("TensorFlow started before one thread per op could be set")
+    if mode in ONE_OP_AT_A_TIME and not use_one_op_at_a_time():
+        raise RuntimeError("TensorFlow started before one op at a time could be set")
     from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
     config = preset("official")
@@ -119,7 +126,8 @@ def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bo
         f"Machine: {machine}. Written by `benchmarks/train_speed.py`; median of {iterations} iterations after "
         f"{warmup} warm-up (min in brackets), each configuration in its own process. Official: torch, 2 threads, "
         "float32, same batch. Modes: `float32` (direct convolutions, the default), `winograd` (float32 with "
-        "`--conv-algorithm winograd`), `bfloat16` (`--mixed-precision bfloat16`; `_1thread`: one thread per op). "
+        "`--conv-algorithm winograd`; `_1op`: one op at a time, each on both cores, as `--mixed-precision auto` runs "
+        "it on 2 cores), `bfloat16` (`--mixed-precision bfloat16`; `_1thread`: one thread per op). "
         "Targets (issue #15): float32 ≥ 1.2×, bfloat16 ≥ 2.5× (AVX512-BF16 without AMX; 3× with AMX), peak RSS ≤ "
         "the official's; `--xla` only has to say what it costs.",
         "",
@@ -154,9 +162,9 @@ def main() -> None:
         "--modes",
         nargs="+",
         choices=tuple(MODES),
-        default=["float32", "winograd", "bfloat16", "bfloat16_1thread"],
-        help="float32 graph, float32 with --conv-algorithm winograd, --xla, --mixed-precision bfloat16 "
-        "(_1thread: one thread per op)",
+        default=["float32", "winograd", "winograd_1op", "bfloat16", "bfloat16_1thread"],
+        help="float32 graph, float32 with --conv-algorithm winograd (_1op: one op at a time), --xla, "
+        "--mixed-precision bfloat16 (_1thread: one thread per op)",
     )
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -175,8 +183,9 @@ def main() -> None:
             print(json.dumps(rows[-1]), flush=True)
             save_data("train_speed_partial", {"machine": machine, "rows": rows})
     amx = "amx_bf16" in bfloat16_flags()
-    update_section("train_speed", render(rows, machine, args.iterations, args.warmup, amx))
-    save_data("train_speed", {"machine": machine, "rows": rows})
+    section = cpu_section("train_speed")
+    update_section(section, render(rows, machine, args.iterations, args.warmup, amx))
+    save_data(section, {"machine": machine, "rows": rows})
     drop_data("train_speed_partial")  # the progress copy, kept while the run was going
 
 

@@ -160,6 +160,8 @@ def _build_config(args: argparse.Namespace) -> RunConfig:
             if given.get("conv_algorithm") is None:
                 given["conv_algorithm"] = "winograd"
                 picked = "off (float32, --conv-algorithm winograd)"
+                if precision.auto_one_op_at_a_time() and precision.use_one_op_at_a_time():
+                    picked = "off (float32, --conv-algorithm winograd, one op at a time: TF_NUM_INTEROP_THREADS=1)"
         else:
             given["mixed_precision"] = picked
         if picked == "bfloat16" and precision.auto_one_thread_per_op() and precision.use_one_thread_per_op():

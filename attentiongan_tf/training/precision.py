@@ -15,10 +15,12 @@ from attentiongan_tf.training.optimizers import TorchAdam
 __all__ = [
     "MIXED_PRECISION",
     "auto_mixed_precision",
+    "auto_one_op_at_a_time",
     "auto_one_thread_per_op",
     "dtype_policy",
     "make_adam",
     "policy_name",
+    "use_one_op_at_a_time",
     "use_one_thread_per_op",
 ]
 
@@ -66,22 +68,50 @@ def auto_one_thread_per_op(
         cores: usable cores (default: this process's CPU affinity).
         environ: the environment (default ``os.environ``).
     """
+    return _threads_unset(environ) and "amx_bf16" in _cpu_flags(cpu_flags).split() and _cores(cores) <= 2
+
+
+def auto_one_op_at_a_time(cores: int | None = None, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``--mixed-precision auto``, when it picks float32 with Winograd convolutions, also runs one op at a
+    time, each on all cores: on at most 2 usable cores, where it was measured to take the peak RSS under the
+    official code's at 128² batch 1 for a few percent of speed (docs/performance.md), unless the user set
+    TensorFlow's thread counts.
+
+    Args:
+        cores: usable cores (default: this process's CPU affinity).
+        environ: the environment (default ``os.environ``).
+    """
+    return _threads_unset(environ) and _cores(cores) <= 2
+
+
+def _threads_unset(environ: Mapping[str, str] | None) -> bool:
     environ = os.environ if environ is None else environ
-    if "TF_NUM_INTRAOP_THREADS" in environ or "TF_NUM_INTEROP_THREADS" in environ:
-        return False
-    cores = len(os.sched_getaffinity(0)) if cores is None else cores
-    return "amx_bf16" in _cpu_flags(cpu_flags).split() and cores <= 2
+    return "TF_NUM_INTRAOP_THREADS" not in environ and "TF_NUM_INTEROP_THREADS" not in environ
+
+
+def _cores(cores: int | None) -> int:
+    return len(os.sched_getaffinity(0)) if cores is None else cores
 
 
 def use_one_thread_per_op(cores: int | None = None) -> bool:
     """Run each TensorFlow op on one thread, ``cores`` ops side by side (default: the usable cores). Returns
     False, changing nothing, once TensorFlow has started (the thread pools are fixed then)."""
+    return _use_threads(intra_op=1, inter_op=_cores(cores))
+
+
+def use_one_op_at_a_time() -> bool:
+    """Run one TensorFlow op at a time, each on all usable cores (one inter-op thread): fewer tensors alive at
+    once. Returns False, changing nothing, once TensorFlow has started."""
+    return _use_threads(intra_op=None, inter_op=1)
+
+
+def _use_threads(intra_op: int | None, inter_op: int) -> bool:
     import tensorflow as tf
 
-    cores = len(os.sched_getaffinity(0)) if cores is None else cores
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(cores)
+        if intra_op is not None:
+            tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+        tf.config.threading.set_inter_op_parallelism_threads(inter_op)
     except RuntimeError:
         return False
     return True

@@ -36,6 +36,7 @@ def test_auto_mixed_precision(flags, gpus, expected):
 def test_auto_flag_stores_the_picked_mode(monkeypatch, caplog, picked, extra, stored):
     monkeypatch.setattr(precision, "auto_mixed_precision", lambda: picked)
     monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda: False)
+    monkeypatch.setattr(precision, "auto_one_op_at_a_time", lambda: False)
     config = train.build_config(train.parse_args(["--mixed-precision", "auto", *extra]))
     assert (config.train.mixed_precision, config.train.conv_algorithm) == stored
     assert f"--mixed-precision auto: {picked}" in caplog.text
@@ -64,6 +65,58 @@ def test_auto_bfloat16_with_one_thread_per_op_says_so(monkeypatch, caplog):
     config = train.build_config(train.parse_args(["--mixed-precision", "auto"]))
     assert config.train.mixed_precision == "bfloat16" and calls == [1]
     assert "--mixed-precision auto: bfloat16, one thread per op" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("cores", "environ", "expected"),
+    [
+        (2, {}, True),  # measured: peak RSS under the official code's at 128² batch 1
+        (1, {}, True),
+        (8, {}, False),  # not measured beyond 2 cores
+        (2, {"TF_NUM_INTEROP_THREADS": "2"}, False),  # the user's own setting wins
+        (2, {"TF_NUM_INTRAOP_THREADS": "1"}, False),
+    ],
+)
+def test_auto_one_op_at_a_time(cores, environ, expected):
+    assert precision.auto_one_op_at_a_time(cores, environ) is expected
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_auto_float32_winograd_runs_one_op_at_a_time_and_says_so(monkeypatch, caplog, explicit):
+    calls = []
+    monkeypatch.setattr(precision, "auto_mixed_precision", lambda: "off")
+    monkeypatch.setattr(precision, "auto_one_op_at_a_time", lambda: True)
+    monkeypatch.setattr(precision, "use_one_op_at_a_time", lambda: calls.append(1) or True)
+    extra = ["--conv-algorithm", "winograd"] if explicit else []
+    config = train.build_config(train.parse_args(["--mixed-precision", "auto", *extra]))
+    assert config.train.conv_algorithm == "winograd"
+    # Only auto's own pick changes the threads; a user who chose the convolutions keeps TensorFlow's default.
+    assert calls == ([] if explicit else [1])
+    assert ("one op at a time: TF_NUM_INTEROP_THREADS=1" in caplog.text) is not explicit
+
+
+def test_one_op_at_a_time_is_set_before_tensorflow_starts_and_refused_after():
+    before_start = (
+        "import tensorflow as tf\n"
+        "from attentiongan_tf.training.precision import use_one_op_at_a_time\n"
+        "intra = tf.config.threading.get_intra_op_parallelism_threads()\n"
+        "assert use_one_op_at_a_time()\n"
+        "tf.constant(1.0) + 1.0\n"
+        "assert tf.config.threading.get_inter_op_parallelism_threads() == 1\n"
+        "assert tf.config.threading.get_intra_op_parallelism_threads() == intra\n"
+    )
+    after_start = (
+        "import tensorflow as tf\n"
+        "from attentiongan_tf.training.precision import use_one_op_at_a_time\n"
+        "tf.config.threading.set_inter_op_parallelism_threads(2)\n"
+        "tf.constant(1.0) + 1.0\n"
+        "assert not use_one_op_at_a_time()\n"
+        "assert tf.config.threading.get_inter_op_parallelism_threads() == 2\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    for code in (before_start, after_start):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=root)
+        assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_one_thread_per_op_is_set_before_tensorflow_starts_and_refused_after():

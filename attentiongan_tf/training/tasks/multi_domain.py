@@ -14,6 +14,7 @@ from attentiongan_tf.nn.resnet_block import use_conv_algorithm
 from attentiongan_tf.training.losses import foreground, mask_statistics
 from attentiongan_tf.training.precision import compute_dtype, dtype_policy, make_adam
 from attentiongan_tf.training.schedules import ConstantThenLinearDecay
+from attentiongan_tf.training.step_function import StepFunction
 from attentiongan_tf.training.tasks import multi_domain_losses as L
 from attentiongan_tf.training.tasks.base import StepResult, gradient_pass
 from attentiongan_tf.training.tasks.multi_domain_config import MultiDomainConfig
@@ -96,8 +97,8 @@ class MultiDomainTrainer(tf.Module):
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self._discriminator_gradients_fn = gradient_pass(self._discriminator_gradients, c.xla)
         self._generator_gradients_fn = gradient_pass(self._generator_gradients, c.xla)
-        self._discriminator_step = tf.function(self._distributed(self._discriminator_replica_step))
-        self._generator_step = tf.function(self._distributed(self._generator_replica_step))
+        self._discriminator_step = StepFunction(self._distributed(self._discriminator_replica_step))
+        self._generator_step = StepFunction(self._distributed(self._generator_replica_step))
 
     def _average(self, per_example: tf.Tensor) -> tf.Tensor:
         return tf.nn.compute_average_loss(per_example, global_batch_size=self.config.batch_size)

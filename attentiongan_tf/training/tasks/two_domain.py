@@ -16,6 +16,7 @@ from attentiongan_tf.training.config import Config
 from attentiongan_tf.training.image_pool import ImagePool
 from attentiongan_tf.training.precision import compute_dtype, dtype_policy, make_adam, policy_name
 from attentiongan_tf.training.schedules import EpochLinearDecay
+from attentiongan_tf.training.step_function import StepFunction
 from attentiongan_tf.training.tasks.base import StepResult, gradient_pass
 from attentiongan_tf.training.weight_casts import SharedWeightCasts
 
@@ -115,7 +116,7 @@ class AttentionGANTrainer(tf.Module):
             self.pool_b = ImagePool(t.pool_size, shape, name="pool_b")
         self._generator_gradients_fn = gradient_pass(self._generator_gradients, t.xla)
         self._discriminator_gradients_fn = gradient_pass(self._discriminator_gradients, t.xla)
-        self._train_step_fn = tf.function(self._train_step)
+        self._train_step_fn = StepFunction(self._train_step)
 
     def _make_optimizer(self, name: str) -> keras.optimizers.Optimizer:
         t = self.config.train
