@@ -73,9 +73,9 @@ def auto_one_thread_per_op(
 
 def auto_one_op_at_a_time(cores: int | None = None, environ: Mapping[str, str] | None = None) -> bool:
     """Whether ``--mixed-precision auto``, when it picks float32 with Winograd convolutions, also runs one op at a
-    time, each on all cores: on at most 2 usable cores, where it was measured to take the peak RSS under the
-    official code's at 128² batch 1 for a few percent of speed (docs/performance.md), unless the user set
-    TensorFlow's thread counts.
+    time, each on all cores: on at most 2 usable cores, where it was measured to take 0.1–0.2 GiB off the peak
+    RSS at batch 1 and 0.2–2.2 GiB at batch 4 for 4–17% of the speed, still 1.5× the official code
+    (docs/performance.md), unless the user set TensorFlow's thread counts.
 
     Args:
         cores: usable cores (default: this process's CPU affinity).
