@@ -40,6 +40,15 @@ from results import (  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONV_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter")
 PRECISIONS = ("float32", "bfloat16")
+#: The name under which each precision's Winograd times are read (train_speed's modes, their thread variants
+#: folded in).
+WINOGRAD_MODE = {"float32": "winograd", "bfloat16": "bfloat16_winograd"}
+
+
+def _time_key(train_speed_mode: str) -> str:
+    """``float32``, ``winograd``, ``bfloat16`` or ``bfloat16_winograd``: a train_speed mode without its thread
+    setting (``_1op``, ``_1thread``)."""
+    return train_speed_mode.removesuffix("_1op").removesuffix("_1thread")
 
 
 def iteration_kernels(size: int, batch: int, mode: str) -> list[dict]:
@@ -194,8 +203,9 @@ def render(rows: list[dict], measured: dict, machine: str, flags: list[str]) -> 
         "summed over the iteration. No graph built from oneDNN's direct kernels can run an iteration faster than "
         "this floor. Target: the official float32 time of the train_speed section divided by the issue #15 factor "
         f"(float32 {speed_target('float32', amx)}, bfloat16 {speed_target('bfloat16', amx)} on this CPU); ours: "
-        "the best train_speed mode of that precision with direct convolutions; winograd: `--conv-algorithm winograd`, "
-        "which does fewer multiplications in the ResNet blocks and so is not bound by this floor. Measured matmul "
+"the best train_speed mode of that precision with direct convolutions; winograd: its best mode with "
+        "`--conv-algorithm winograd` (F(4×4, 3×3) in float32, F(2×2, 3×3) in bfloat16), which does fewer "
+        "multiplications in the ResNet blocks and so is not bound by this floor. Measured matmul "
         "peak (TF, 4096²): " + ", ".join(f"{mode} {peak:.0f} GMAC/s" for mode, peak in peaks.items()) + ".",
         "",
         "| size | batch | precision | GMAC / iteration | forward (s) | input grad (s) | filter grad (s) "
@@ -206,18 +216,26 @@ def render(rows: list[dict], measured: dict, machine: str, flags: list[str]) -> 
     for r in rows:
         key = f"{r['size']}x{r['batch']}"
         official, ours = measured.get(f"{key}/official"), measured.get(f"{key}/{r['mode']}")
-        winograd = _cell(measured.get(f"{key}/winograd")) if r["mode"] == "float32" else ""
+        winograd_s = measured.get(f"{key}/{WINOGRAD_MODE[r['mode']]}")
         target = official / speed_target(r["mode"], amx) if official else None
-        verdict = "n/a" if target is None else ("yes" if r["floor_s"] <= target else "**no**: floor above target")
+        verdict = "n/a" if target is None else _verdict(r["floor_s"], winograd_s, target)
         ops = r["by_op_s"]
         lines.append(
             f"| {r['size']}² | {r['batch']} | {r['mode']} | {r['gmac']:.0f} | {ops.get('Conv2D', 0):.2f} "
             f"| {ops.get('Conv2DBackpropInput', 0):.2f} | {ops.get('Conv2DBackpropFilter', 0):.2f} "
             f"| {r['floor_s']:.2f} | {r['gmac'] / r['floor_s']:.0f} | {_cell(ours)} "
-            f"| {_cell(ours / r['floor_s'] if ours else None)} | {winograd} "
+            f"| {_cell(ours / r['floor_s'] if ours else None)} | {_cell(winograd_s)} "
             f"| {_cell(official)} | {_cell(target)} | {verdict} |"
         )
     return "\n".join(lines)
+
+
+def _verdict(floor_s: float, winograd_s: float | None, target_s: float) -> str:
+    if floor_s <= target_s:
+        return "yes"
+    if winograd_s is not None and winograd_s <= target_s:
+        return "**no** with direct kernels: floor above target; met with Winograd"
+    return "**no**: floor above target"
 
 
 def _cell(value: float | None) -> str:
@@ -233,13 +251,26 @@ def main() -> None:
     parser.add_argument(
         "--times-json", type=Path, help="times as {'SIZExBATCH/official' or '/<precision>': s}; default: results.json"
     )
+    parser.add_argument(
+        "--render", action="store_true", help="rewrite the section from the saved kernel times and train_speed's times"
+    )
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         size, batch, mode, threads, repeats = args.worker
         print(json.dumps(worker(int(size), int(batch), mode, int(threads), int(repeats))))
         return
+    flags = bfloat16_flags()
+    # One section per kind of bfloat16 hardware: the targets and the floors differ between them.
+    section = "kernel_floor_" + (flags[0] if flags else "no_bf16")
     measured = _measured_times(args.times_json)
+    if args.render:
+        saved = load_data(section)
+        if saved is None:
+            parser.error(f"--render: no saved {section} run in results.json")
+        update_section(section, render(saved["rows"], measured, saved["machine"], flags))
+        save_data(section, {**saved, "measured": measured})
+        return
     rows = []
     for config in args.configs:
         size, batch = (int(v) for v in config.split("x"))
@@ -247,16 +278,14 @@ def main() -> None:
             rows.append(measure(size, batch, mode, args.repeats))
             print(json.dumps(rows[-1]))
     machine = machine_description()
-    flags = bfloat16_flags()
     amx = "amx_bf16" in flags
-    # One section per kind of bfloat16 hardware: the targets and the floors differ between them.
-    section = "kernel_floor_" + (flags[0] if flags else "no_bf16")
     update_section(section, render(rows, measured, machine, flags))
     save_data(section, {"machine": machine, "rows": rows, "measured": measured, "amx": amx})
 
 
 def _measured_times(path: Path | None) -> dict[str, float]:
-    """``{"SIZExBATCH/official": s, "SIZExBATCH/<precision>": our best s}`` from ``path`` or results.json."""
+    """``{"SIZExBATCH/official": s, "SIZExBATCH/<precision>": our best s with direct convolutions,
+    "SIZExBATCH/<winograd mode>": with Winograd}`` from ``path`` or results.json (:data:`WINOGRAD_MODE`)."""
     if path is not None:
         return json.loads(path.read_text())
     rows = (load_data(cpu_section("train_speed")) or {}).get("rows", [])
@@ -265,8 +294,8 @@ def _measured_times(path: Path | None) -> dict[str, float]:
         key = f"{r['size']}x{r.get('batch_size', 1)}"
         if r.get("official"):
             measured[f"{key}/official"] = r["official"]["iteration_s"]
-        precision = "bfloat16" if r["mode"].startswith("bfloat16") else r["mode"]
-        measured[f"{key}/{precision}"] = min(r["iteration_s"], measured.get(f"{key}/{precision}", float("inf")))
+        kind = _time_key(r["mode"])
+        measured[f"{key}/{kind}"] = min(r["iteration_s"], measured.get(f"{key}/{kind}", float("inf")))
     return measured
 
 

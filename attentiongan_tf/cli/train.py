@@ -40,8 +40,10 @@ if TYPE_CHECKING:
 
 CONFIG_NAME = run_dir.CONFIG_NAME
 
-XLA_ON_CPU = ("warning: --xla makes training slower on CPUs (0.66× at 128², 0.61× at 256² in benchmarks/RESULTS.md, "
-              "train_speed); it is meant for GPUs")
+XLA_ON_CPU = (
+    "warning: --xla makes training slower on CPUs (0.66× at 128², 0.61× at 256² in benchmarks/RESULTS.md, "
+    "train_speed); it is meant for GPUs"
+)
 
 
 def _has_gpu() -> bool:
@@ -52,11 +54,10 @@ def _has_gpu() -> bool:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``train.py``'s flags (their destinations are the keys of ``train_flags.FLAGS_BY_KIND``)."""
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                argument_default=argparse.SUPPRESS)
-    p.add_argument(
-        "--preset", default="demo", choices=PRESET_KINDS, help="base configuration (default: demo)"
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, argument_default=argparse.SUPPRESS
     )
+    p.add_argument("--preset", default="demo", choices=PRESET_KINDS, help="base configuration (default: demo)")
     p.add_argument("--dataroot", help="folder with trainA/ trainB/ (testA/ testB/); default: generated demo data")
     p.add_argument("--output-dir", help="run folder (default runs/demo)")
     p.add_argument("--image-size", type=int, help="training crop size (multiple of 4); load size scales with it")
@@ -82,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--conv-algorithm", choices=CONV_ALGORITHMS,
                    help="the ResNet blocks' 3×3 convolutions: direct (default, bit-equal to the official code) or "
-                   "winograd (float32 only; faster float32 training on CPUs, docs/performance.md)")  # fmt: skip
+                   "winograd (float32, or bfloat16 with --mixed-precision bfloat16; faster training on CPUs, "
+                   "docs/performance.md)")  # fmt: skip
     p.add_argument("--deterministic", action="store_true", help="enable TF op determinism")
     p.add_argument("--checkpoint-every", type=int)
     p.add_argument("--sample-every", type=int)
@@ -164,8 +166,14 @@ def _build_config(args: argparse.Namespace) -> RunConfig:
                     picked = "off (float32, --conv-algorithm winograd, one op at a time: TF_NUM_INTEROP_THREADS=1)"
         else:
             given["mixed_precision"] = picked
-        if picked == "bfloat16" and precision.auto_one_thread_per_op() and precision.use_one_thread_per_op():
-            picked = "bfloat16, one thread per op (TF_NUM_INTRAOP_THREADS=1)"
+        if picked == "bfloat16" and given.get("conv_algorithm") is None and precision.auto_bfloat16_winograd():
+            given["conv_algorithm"] = "winograd"  # F(2×2, 3×3): faster bfloat16 without AMX
+            picked = "bfloat16, --conv-algorithm winograd"
+        one_thread_per_op = picked.startswith("bfloat16") and precision.auto_one_thread_per_op(
+            conv_algorithm=given.get("conv_algorithm") or "direct"
+        )
+        if one_thread_per_op and precision.use_one_thread_per_op():
+            picked += ", one thread per op (TF_NUM_INTRAOP_THREADS=1)"
         logging.getLogger(__name__).warning("--mixed-precision auto: %s on this machine", picked)
     resume = getattr(args, "resume", False)
     config = preset_config(args.preset)
@@ -231,8 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as error:
         signum = getattr(error, "signum", signal.SIGINT)
         hint = f" Resume with: {resume_hint(output_dir)}" if (output_dir / CONFIG_NAME).is_file() else ""
-        print(f"error: stopped by {signal.Signals(signum).name} before a checkpoint was saved; the last complete "
-              f"checkpoint is kept.{hint}", file=sys.stderr)
+        print(
+            f"error: stopped by {signal.Signals(signum).name} before a checkpoint was saved; the last complete "
+            f"checkpoint is kept.{hint}",
+            file=sys.stderr,
+        )
         return 128 + signum
     except failures as error:
         print(f"error: {flag_message(error)}", file=sys.stderr)

@@ -20,7 +20,7 @@ from attentiongan_tf.nn.winograd import winograd_conv3x3
 from attentiongan_tf.nn.winograd_deploy import winograd_conv3x3_constant
 
 #: How :class:`ResnetBlock` computes its 3×3 convolutions: ``direct`` (Keras ``Conv2D``: oneDNN, cuDNN) or
-#: ``winograd`` (:func:`~attentiongan_tf.nn.winograd.winograd_conv3x3`, float32 training).
+#: ``winograd`` (:func:`~attentiongan_tf.nn.winograd.winograd_conv3x3`, float32 or bfloat16 training).
 CONV_ALGORITHMS = ("direct", "winograd")
 # The deploy form's value of ``ResnetBlock.conv_algorithm`` for each of DEPLOY_CONV_ALGORITHMS.
 _DEPLOY_IMPLEMENTATION = {"direct": "direct", "winograd": "winograd_constant"}
@@ -56,7 +56,8 @@ class ResnetBlock(keras.layers.Layer):
     """Residual block: reflect-pad, 3×3 conv, IN, ReLU, reflect-pad, 3×3 conv, IN, plus skip.
 
     ``conv_algorithm`` (not part of the config, see :func:`use_conv_algorithm`) is ``"direct"`` (Keras ``Conv2D``)
-    or ``"winograd"`` (:func:`~attentiongan_tf.nn.winograd.winograd_conv3x3` on the same weights, float32 only);
+    or ``"winograd"`` (:func:`~attentiongan_tf.nn.winograd.winograd_conv3x3` on the same weights, float32 or
+    bfloat16);
     exporters trace with ``"winograd_constant"`` (:func:`deploy_convolutions`: the weights' current values frozen
     into the graph, no gradient). In float32 training it keeps only its input and its convolutions' outputs for the
     backward pass (``recompute_activations``, not part of the config: :mod:`attentiongan_tf.nn.recompute`).
@@ -107,7 +108,9 @@ class ResnetBlock(keras.layers.Layer):
 
     def _pad_and_convolve(self, conv: keras.layers.Conv2D, inputs):
         if self.conv_algorithm == "winograd":  # pads inside, so that its backward pass keeps the unpadded inputs
-            return tf.nn.bias_add(winograd_conv3x3(inputs, conv.kernel, padding="reflect"), conv.bias)
+            dtype = conv.compute_dtype  # bfloat16 under mixed precision, as the direct Conv2D computes
+            kernel, bias = (tf.cast(weight, dtype) for weight in (conv.kernel, conv.bias))
+            return tf.nn.bias_add(winograd_conv3x3(tf.cast(inputs, dtype), kernel, padding="reflect"), bias)
         if self.conv_algorithm == "winograd_constant":
             with tf.init_scope():  # the kernel's value now, even while a tf.function is being traced
                 kernel = keras.ops.convert_to_numpy(conv.kernel)

@@ -21,12 +21,13 @@ import numpy as np
 import tensorflow as tf
 
 from attentiongan_tf.nn.shapes import dims
-from attentiongan_tf.nn.winograd import _FILTER2, _INPUT_T2, _OUTPUT_T2
-from attentiongan_tf.nn.winograd_tiles import ALPHA, TILE
+from attentiongan_tf.nn.winograd_transforms import F4X4
+
+TILE, ALPHA = F4X4.tile, F4X4.alpha
 
 # Kernel of the input-transform convolution: output channel a·6 + b is row a·6 + b of kron(B^T, B^T), laid out
 # over the 6×6 tile (outer(B^T[a], B^T[b])).
-_INPUT_KERNEL = _INPUT_T2.T.reshape(ALPHA, ALPHA, 1, ALPHA * ALPHA)
+_INPUT_KERNEL = F4X4.input_t2.T.reshape(ALPHA, ALPHA, 1, ALPHA * ALPHA)
 
 
 def transform_kernel(kernel: np.ndarray) -> np.ndarray:
@@ -34,7 +35,7 @@ def transform_kernel(kernel: np.ndarray) -> np.ndarray:
     kernel = np.asarray(kernel, np.float64)
     if kernel.ndim != 4 or kernel.shape[:2] != (3, 3):
         raise ValueError(f"a Winograd F(4×4, 3×3) kernel must be [3, 3, in, out], got {kernel.shape}")
-    return (_FILTER2 @ kernel.reshape(9, -1)).reshape(ALPHA * ALPHA, kernel.shape[2], kernel.shape[3])
+    return (F4X4.filter2 @ kernel.reshape(9, -1)).reshape(ALPHA * ALPHA, kernel.shape[2], kernel.shape[3])
 
 
 def winograd_conv3x3_constant(inputs: tf.Tensor, kernel: np.ndarray) -> tf.Tensor:
@@ -69,7 +70,7 @@ def winograd_conv3x3_constant(inputs: tf.Tensor, kernel: np.ndarray) -> tf.Tenso
     tiles = tf.nn.conv2d(x, tf.constant(_INPUT_KERNEL, dtype), TILE, "VALID")  # [batch · in, rows, cols, 36]
     tiles = tf.transpose(tf.reshape(tiles, [batch, channels_in, rows * cols, ALPHA * ALPHA]), [3, 0, 2, 1])
     products = tf.matmul(tf.reshape(tiles, [ALPHA * ALPHA, -1, channels_in]), transformed)  # [36, tiles, out]
-    outputs = tf.matmul(tf.transpose(tf.reshape(products, [ALPHA * ALPHA, -1])), tf.constant(_OUTPUT_T2.T, dtype))
+    outputs = tf.matmul(tf.transpose(tf.reshape(products, [ALPHA * ALPHA, -1])), tf.constant(F4X4.output_t2.T, dtype))
     outputs = tf.transpose(tf.reshape(outputs, [-1, channels_out, TILE * TILE]), [0, 2, 1])  # [.., 16, out]
     outputs = tf.nn.depth_to_space(tf.reshape(outputs, [batch, rows, cols, TILE * TILE * channels_out]), TILE)
     return outputs if exact else outputs[:, : height - 2, : width - 2]

@@ -14,6 +14,7 @@ from attentiongan_tf.training.optimizers import TorchAdam
 
 __all__ = [
     "MIXED_PRECISION",
+    "auto_bfloat16_winograd",
     "auto_mixed_precision",
     "auto_one_op_at_a_time",
     "auto_one_thread_per_op",
@@ -55,20 +56,42 @@ def _cpu_flags(cpu_flags: str | None) -> str:
         return ""
 
 
+def auto_bfloat16_winograd(cpu_flags: str | None = None) -> bool:
+    """Whether ``--mixed-precision auto``, when it picks bfloat16, also takes ``--conv-algorithm winograd``
+    (F(2×2, 3×3) in bfloat16): on CPUs with AVX512-BF16 and without AMX, where it was measured faster
+    (docs/performance.md). With AMX the direct kernels stay: not measured there.
+
+    Args:
+        cpu_flags: the CPU flags (default: read ``/proc/cpuinfo``).
+    """
+    flags = set(_cpu_flags(cpu_flags).split())
+    return "avx512_bf16" in flags and "amx_bf16" not in flags
+
+
 def auto_one_thread_per_op(
-    cpu_flags: str | None = None, cores: int | None = None, environ: Mapping[str, str] | None = None
+    cpu_flags: str | None = None,
+    cores: int | None = None,
+    environ: Mapping[str, str] | None = None,
+    conv_algorithm: str = "direct",
 ) -> bool:
-    """Whether ``--mixed-precision auto`` also runs bfloat16 with one thread per op, ops side by side: on CPUs with
-    AMX and at most 2 usable cores (where it was measured faster in every configuration: 3.20× instead of 2.77×
-    the official float32 at 128² batch 1, docs/performance.md), unless the user set TensorFlow's thread counts
-    (``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS``).
+    """Whether ``--mixed-precision auto`` also runs bfloat16 with one thread per op, ops side by side, on at most
+    2 usable cores, where it was measured as fast or faster in every configuration (docs/performance.md): on
+    CPUs with AMX (3.50× instead of 3.07× the official float32 at 128² batch 1), and on CPUs with AVX512-BF16
+    and no AMX with Winograd convolutions (2.66× instead of 2.49× at 256² batch 1). Never where the user set
+    TensorFlow's thread counts (``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS``).
 
     Args:
         cpu_flags: the CPU flags (default: read ``/proc/cpuinfo``).
         cores: usable cores (default: this process's CPU affinity).
         environ: the environment (default ``os.environ``).
+        conv_algorithm: the ResNet blocks' convolutions the run trains with (``train.conv_algorithm``).
     """
-    return _threads_unset(environ) and "amx_bf16" in _cpu_flags(cpu_flags).split() and _cores(cores) <= 2
+    if not _threads_unset(environ) or _cores(cores) > 2:
+        return False
+    flags = set(_cpu_flags(cpu_flags).split())
+    if "amx_bf16" in flags:
+        return conv_algorithm == "direct"
+    return "avx512_bf16" in flags and conv_algorithm == "winograd"
 
 
 def auto_one_op_at_a_time(cores: int | None = None, environ: Mapping[str, str] | None = None) -> bool:

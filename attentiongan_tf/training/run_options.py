@@ -33,8 +33,9 @@ class RunOptions:
             losses, loss scaling per optimizer (GPUs); ``"bfloat16"``: bfloat16 convs, no loss scaling (TPUs and
             CPUs with AMX, where it is several times faster).
         conv_algorithm: the ResNet blocks' 3×3 convolutions in training: ``direct`` (oneDNN / cuDNN, bit-equal to
-            the official code's) or ``winograd`` (F(4×4, 3×3), 4× fewer multiplications, float32 only: faster
-            float32 training on CPUs, numbers within float32 rounding of the direct ones; docs/performance.md).
+            the official code's) or ``winograd`` (F(4×4, 3×3) in float32, 4× fewer multiplications; F(2×2, 3×3) with
+            ``mixed_precision="bfloat16"``, 2.25× fewer; not with float16: faster training on CPUs, numbers within
+            rounding of the direct ones; docs/performance.md).
             Exports use the direct convolution whatever this says (the Winograd TFLite variants have their own
             Winograd form).
         deterministic: enable TF op determinism (exact resume on GPUs).
@@ -68,9 +69,10 @@ class RunOptions:
         if self.conv_algorithm not in CONV_ALGORITHMS:
             raise ConfigError(prefix + "conv_algorithm",
                               f"must be one of {CONV_ALGORITHMS}, got {self.conv_algorithm!r}")  # fmt: skip
-        if self.conv_algorithm == "winograd" and self.mixed_precision not in (False, "off"):
+        if self.conv_algorithm == "winograd" and self.mixed_precision in (True, "float16"):
             raise ConfigError((prefix + "conv_algorithm", prefix + "mixed_precision"),
-                              "{0} winograd is float32 only; it cannot be combined with {1}")  # fmt: skip
+                              "{0} winograd computes in float32 or bfloat16; "
+                              "it cannot be combined with {1} float16")  # fmt: skip
         if self.keep_checkpoints <= 0:
             raise ConfigError(prefix + "keep_checkpoints", f"must be > 0, got {self.keep_checkpoints}")
         FRACTION.check(prefix + "decay_fraction", self.decay_fraction)

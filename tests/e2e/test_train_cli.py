@@ -67,11 +67,16 @@ def test_winograd_run_trains_and_resumes_with_either_algorithm(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     metrics = last_metrics(out)
     assert sorted(metrics) == [1, 2, 3] and np.isfinite(metrics[3]["generator_total"])
-    refused = run("--output-dir", str(tmp_path / "bf16"), "--conv-algorithm", "winograd", "--mixed-precision",
-                  "bfloat16")  # fmt: skip
+    bfloat16 = run("--output-dir", str(tmp_path / "bf16"), "--steps", "2", "--conv-algorithm", "winograd",
+                   "--mixed-precision", "bfloat16")  # fmt: skip
+    assert bfloat16.returncode == 0, bfloat16.stderr[-3000:]
+    assert np.isfinite(last_metrics(tmp_path / "bf16")[2]["generator_total"])
+    refused = run("--output-dir", str(tmp_path / "fp16"), "--conv-algorithm", "winograd", "--mixed-precision",
+                  "float16")  # fmt: skip
     assert refused.returncode == 2 and refused.stderr.strip().splitlines()[-1] == (
-        "error: --conv-algorithm winograd is float32 only; it cannot be combined with --mixed-precision")
-    assert not (tmp_path / "bf16").exists()
+        "error: --conv-algorithm winograd computes in float32 or bfloat16; it cannot be combined with "
+        "--mixed-precision float16")
+    assert not (tmp_path / "fp16").exists()
 
 
 def test_kill_and_resume_equals_uninterrupted(tmp_path):

@@ -35,7 +35,8 @@ def test_auto_mixed_precision(flags, gpus, expected):
 )
 def test_auto_flag_stores_the_picked_mode(monkeypatch, caplog, picked, extra, stored):
     monkeypatch.setattr(precision, "auto_mixed_precision", lambda: picked)
-    monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda: False)
+    monkeypatch.setattr(precision, "auto_bfloat16_winograd", lambda: False)
+    monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda **_: False)
     monkeypatch.setattr(precision, "auto_one_op_at_a_time", lambda: False)
     config = train.build_config(train.parse_args(["--mixed-precision", "auto", *extra]))
     assert (config.train.mixed_precision, config.train.conv_algorithm) == stored
@@ -44,23 +45,57 @@ def test_auto_flag_stores_the_picked_mode(monkeypatch, caplog, picked, extra, st
 
 
 @pytest.mark.parametrize(
-    ("flags", "cores", "environ", "expected"),
+    ("flags", "expected"),
     [
-        ("fpu avx512_bf16 amx_bf16 amx_tile", 2, {}, True),  # measured faster in every configuration
-        ("fpu avx512_bf16 amx_bf16 amx_tile", 8, {}, False),  # not measured beyond 2 cores
-        ("fpu avx512_bf16", 2, {}, False),  # AVX512-BF16 without AMX: slower at 256² batch 1
-        ("fpu avx512_bf16 amx_bf16", 2, {"TF_NUM_INTRAOP_THREADS": "2"}, False),  # the user's own setting wins
-        ("fpu avx512_bf16 amx_bf16", 2, {"TF_NUM_INTEROP_THREADS": "1"}, False),
+        ("fpu avx512f avx512_bf16 avx512_vnni", True),  # AMD Zen 4: measured faster (docs/performance.md)
+        ("fpu avx512_bf16 amx_bf16 amx_tile", False),  # AMX: not measured, the direct kernels stay
+        ("fpu avx2", False),
     ],
 )
-def test_auto_one_thread_per_op(flags, cores, environ, expected):
-    assert precision.auto_one_thread_per_op(flags, cores, environ) is expected
+def test_auto_bfloat16_winograd(flags, expected):
+    assert precision.auto_bfloat16_winograd(flags) is expected
+
+
+@pytest.mark.parametrize(
+    ("extra", "stored", "said"),
+    [
+        ([], "winograd", "--mixed-precision auto: bfloat16, --conv-algorithm winograd"),
+        (["--conv-algorithm", "direct"], "direct", "--mixed-precision auto: bfloat16 on"),  # an explicit choice
+    ],
+)
+def test_auto_bfloat16_on_a_cpu_without_amx_takes_winograd_convolutions(monkeypatch, caplog, extra, stored, said):
+    asked = []
+    monkeypatch.setattr(precision, "auto_mixed_precision", lambda: "bfloat16")
+    monkeypatch.setattr(precision, "auto_bfloat16_winograd", lambda: True)
+    monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda conv_algorithm: asked.append(conv_algorithm))
+    config = train.build_config(train.parse_args(["--mixed-precision", "auto", *extra]))
+    assert (config.train.mixed_precision, config.train.conv_algorithm) == ("bfloat16", stored)
+    assert said in caplog.text
+    assert asked == [stored]  # whether one thread per op pays depends on the convolutions
+
+
+@pytest.mark.parametrize(
+    ("flags", "cores", "environ", "conv_algorithm", "expected"),
+    [
+        ("fpu avx512_bf16 amx_bf16 amx_tile", 2, {}, "direct", True),  # measured faster in every configuration
+        ("fpu avx512_bf16 amx_bf16 amx_tile", 8, {}, "direct", False),  # not measured beyond 2 cores
+        ("fpu avx512_bf16 amx_bf16 amx_tile", 2, {}, "winograd", False),  # not measured with AMX
+        ("fpu avx512_bf16", 2, {}, "direct", False),  # AVX512-BF16 without AMX: within the drift, not kept
+        ("fpu avx512_bf16", 2, {}, "winograd", True),  # with Winograd: as fast or faster everywhere
+        ("fpu avx512_bf16", 8, {}, "winograd", False),
+        ("fpu avx512_bf16 amx_bf16", 2, {"TF_NUM_INTRAOP_THREADS": "2"}, "direct", False),  # the user's setting wins
+        ("fpu avx512_bf16", 2, {"TF_NUM_INTEROP_THREADS": "1"}, "winograd", False),
+    ],
+)
+def test_auto_one_thread_per_op(flags, cores, environ, conv_algorithm, expected):
+    assert precision.auto_one_thread_per_op(flags, cores, environ, conv_algorithm) is expected
 
 
 def test_auto_bfloat16_with_one_thread_per_op_says_so(monkeypatch, caplog):
     calls = []
     monkeypatch.setattr(precision, "auto_mixed_precision", lambda: "bfloat16")
-    monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda: True)
+    monkeypatch.setattr(precision, "auto_bfloat16_winograd", lambda: False)  # an AMX CPU
+    monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda **_: True)
     monkeypatch.setattr(precision, "use_one_thread_per_op", lambda: calls.append(1) or True)
     config = train.build_config(train.parse_args(["--mixed-precision", "auto"]))
     assert config.train.mixed_precision == "bfloat16" and calls == [1]

@@ -20,3 +20,26 @@ import results  # noqa: E402
 def test_each_kind_of_cpu_writes_its_own_section(monkeypatch, flags, expected):
     monkeypatch.setattr(results, "bfloat16_flags", lambda: flags)
     assert results.cpu_section("train_speed") == expected
+
+
+def test_kernel_floor_reads_winograd_times_apart_from_the_direct_ones(monkeypatch):
+    """The floor binds the direct kernels only: a Winograd mode's time (float32 or bfloat16) is shown beside it,
+    never taken as "ours", and a target the floor puts out of reach but Winograd meets says so."""
+    import kernel_floor
+
+    rows = [{"size": 256, "batch_size": 1, "mode": mode, "iteration_s": s, "official": {"iteration_s": 12.0}}
+            for mode, s in [("float32", 11.0), ("winograd", 7.0), ("winograd_1op", 7.5), ("bfloat16", 6.0),
+                            ("bfloat16_1thread", 6.2), ("bfloat16_winograd", 4.7),
+                            ("bfloat16_winograd_1thread", 4.6)]]  # fmt: skip
+    monkeypatch.setattr(kernel_floor, "load_data", lambda name: {"rows": rows})
+    measured = kernel_floor._measured_times(None)
+    assert measured == {"256x1/official": 12.0, "256x1/float32": 11.0, "256x1/winograd": 7.0,
+                        "256x1/bfloat16": 6.0, "256x1/bfloat16_winograd": 4.6}  # fmt: skip
+    floor = {"size": 256, "batch": 1, "gmac": 1000.0, "floor_s": 5.5, "by_op_s": {}, "matmul_peak_gmacs": 190.0}
+    table = kernel_floor.render([{**floor, "mode": "bfloat16"}, {**floor, "mode": "float32", "floor_s": 11.0}],
+                                measured, "a machine", ["avx512_bf16"])  # fmt: skip
+    bfloat16_row, float32_row = table.splitlines()[-2:]
+    assert "| 6.00 | 1.09 | 4.60 |" in bfloat16_row  # ours (direct), ours / floor, winograd
+    assert bfloat16_row.endswith("| **no** with direct kernels: floor above target; met with Winograd |")
+    assert "| 11.00 | 1.00 | 7.00 |" in float32_row
+    assert float32_row.endswith("| **no** with direct kernels: floor above target; met with Winograd |")

@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 from attentiongan_tf.nn.resnet_block import ResnetBlock, deploy_convolutions
-from attentiongan_tf.nn.winograd import _FILTER2
 from attentiongan_tf.nn.winograd_deploy import transform_kernel, winograd_conv3x3_constant
+from attentiongan_tf.nn.winograd_transforms import F4X4
 
 
 def _relative_error(actual, expected) -> float:
@@ -40,7 +40,7 @@ def test_every_tensor_of_the_graph_has_rank_four_or_less():
 
 def test_transform_kernel_is_the_training_forms_kernel_transform():
     kernel = np.random.default_rng(1).normal(size=(3, 3, 2, 3))
-    expected = (_FILTER2 @ kernel.reshape(9, -1)).reshape(36, 2, 3)
+    expected = (F4X4.filter2 @ kernel.reshape(9, -1)).reshape(36, 2, 3)
     np.testing.assert_allclose(transform_kernel(kernel), expected, atol=1e-12)
 
 
