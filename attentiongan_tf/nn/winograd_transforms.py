@@ -63,16 +63,16 @@ class WinogradTransforms:
         return np.kron(self.output_t, self.output_t)
 
     @functools.cached_property
-    def input_t2_adjoint_parts(self) -> dict[str, np.ndarray]:
-        """The rows of the input transform's adjoint for each part of a tile, by where it lands: its own
-        ``tile × tile`` block, the next block's first 2 columns (``right``), the next rows' (``below``), and that
-        block's 2×2 corner. Needs ``tile ≥ 2`` (a tile reaches no further than the next block)."""
-        return {name: self.input_t2.T[[self.alpha * a + b for a in rows for b in cols]]
-                for name, (rows, cols) in self._parts.items()}  # fmt: skip
+    def input_t2_adjoint_by_part(self) -> np.ndarray:
+        """The rows of the input transform's adjoint, grouped by the part of a tile each lands in (in the order
+        of :attr:`part_shapes`): its own ``tile × tile`` block, the next block's first 2 columns (``right``), the
+        next rows' (``below``), and that block's 2×2 corner. Needs ``tile ≥ 2`` (a tile reaches no further than
+        the next block)."""
+        return self.input_t2.T[[self.alpha * a + b for rows, cols in self._parts.values() for a in rows for b in cols]]
 
     @functools.cached_property
     def part_shapes(self) -> dict[str, tuple[int, int]]:
-        """The (rows, columns) of each part of :attr:`input_t2_adjoint_parts`."""
+        """The (rows, columns) of each part of a tile, in the order of :attr:`input_t2_adjoint_by_part`."""
         return {name: (len(rows), len(cols)) for name, (rows, cols) in self._parts.items()}
 
     @property
