@@ -77,7 +77,7 @@ def auto_one_thread_per_op(
     """Whether ``--mixed-precision auto`` also runs bfloat16 with one thread per op, ops side by side, on at most
     2 usable cores, where it was measured as fast or faster in every configuration (docs/performance.md): on
     CPUs with AMX (3.50× instead of 3.07× the official float32 at 128² batch 1), and on CPUs with AVX512-BF16
-    and no AMX with Winograd convolutions (2.66× instead of 2.49× at 256² batch 1). Never where the user set
+    and no AMX with Winograd convolutions (2.84× instead of 2.62× at 128² batch 1). Never where the user set
     TensorFlow's thread counts (``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS``).
 
     Args:
