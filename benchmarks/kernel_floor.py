@@ -203,7 +203,7 @@ def render(rows: list[dict], measured: dict, machine: str, flags: list[str]) -> 
         "summed over the iteration. No graph built from oneDNN's direct kernels can run an iteration faster than "
         "this floor. Target: the official float32 time of the train_speed section divided by the issue #15 factor "
         f"(float32 {speed_target('float32', amx)}, bfloat16 {speed_target('bfloat16', amx)} on this CPU); ours: "
-"the best train_speed mode of that precision with direct convolutions; winograd: its best mode with "
+        "the best train_speed mode of that precision with direct convolutions; winograd: its best mode with "
         "`--conv-algorithm winograd` (F(4×4, 3×3) in float32, F(2×2, 3×3) in bfloat16), which does fewer "
         "multiplications in the ResNet blocks and so is not bound by this floor. Measured matmul "
         "peak (TF, 4096²): " + ", ".join(f"{mode} {peak:.0f} GMAC/s" for mode, peak in peaks.items()) + ".",

@@ -40,10 +40,8 @@ if TYPE_CHECKING:
 
 CONFIG_NAME = run_dir.CONFIG_NAME
 
-XLA_ON_CPU = (
-    "warning: --xla makes training slower on CPUs (0.66× at 128², 0.61× at 256² in benchmarks/RESULTS.md, "
-    "train_speed); it is meant for GPUs"
-)
+XLA_ON_CPU = ("warning: --xla makes training slower on CPUs (0.66× at 128², 0.61× at 256² in benchmarks/RESULTS.md, "
+              "train_speed); it is meant for GPUs")
 
 
 def _has_gpu() -> bool:
@@ -54,10 +52,11 @@ def _has_gpu() -> bool:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``train.py``'s flags (their destinations are the keys of ``train_flags.FLAGS_BY_KIND``)."""
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter, argument_default=argparse.SUPPRESS
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                argument_default=argparse.SUPPRESS)
+    p.add_argument(
+        "--preset", default="demo", choices=PRESET_KINDS, help="base configuration (default: demo)"
     )
-    p.add_argument("--preset", default="demo", choices=PRESET_KINDS, help="base configuration (default: demo)")
     p.add_argument("--dataroot", help="folder with trainA/ trainB/ (testA/ testB/); default: generated demo data")
     p.add_argument("--output-dir", help="run folder (default runs/demo)")
     p.add_argument("--image-size", type=int, help="training crop size (multiple of 4); load size scales with it")
@@ -239,11 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as error:
         signum = getattr(error, "signum", signal.SIGINT)
         hint = f" Resume with: {resume_hint(output_dir)}" if (output_dir / CONFIG_NAME).is_file() else ""
-        print(
-            f"error: stopped by {signal.Signals(signum).name} before a checkpoint was saved; the last complete "
-            f"checkpoint is kept.{hint}",
-            file=sys.stderr,
-        )
+        print(f"error: stopped by {signal.Signals(signum).name} before a checkpoint was saved; the last complete "
+              f"checkpoint is kept.{hint}", file=sys.stderr)
         return 128 + signum
     except failures as error:
         print(f"error: {flag_message(error)}", file=sys.stderr)

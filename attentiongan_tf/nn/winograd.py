@@ -118,9 +118,7 @@ def _convolution_with_gradient(reflect: bool, transforms: WinogradTransforms):
             d_input_tiles = tf.matmul(
                 d_products, _transform_kernel(transforms, kernel, after=d_kernel), transpose_b=True
             )
-            d_grid = _transform_input_adjoint(
-                transforms, d_input_tiles, batch, rows, cols
-            )  # [batch, (rows + 1) · m, ..]
+            d_grid = _transform_input_adjoint(transforms, d_input_tiles, batch, rows, cols)  # [batch, (rows+1)·m, ..]
             # The margin's gradient is zero up to rounding: only cropped outputs read the margin. The reflected
             # gather reads the same pixels as the pad to the grid, so the pad's gradient is its gradient too.
             if grid is not None:
