@@ -17,6 +17,12 @@ against the step, numbers only). Grids of the research-only images stay in ``--w
     python benchmarks/quality.py --work-dir /tmp/race --official-dir /tmp/official \
         --torch-python /tmp/torchenv/bin/python --seeds 0 1 --jobs 2
 
+``--study precision`` trains the `robust` preset in each arithmetic ``--mixed-precision auto`` can pick (float32
+or bfloat16, direct or Winograd convolutions) and writes the "quality_precision" section and
+``benchmarks/quality_precision_trajectory.png`` instead::
+
+    python benchmarks/quality.py --study precision --work-dir /tmp/precision --seeds 0 1 --jobs 2
+
 Without the official code or torch the official arm is reported as not run. Skips when ``../shared/data``
 is absent. About 10–15 minutes per arm at the default budget on one thread of a 2-core machine.
 """
@@ -34,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from race_arms import ARMS, DATAROOT, REPO_ROOT, Arm, Budget, budget_json  # noqa: E402
+from race_arms import ARMS, ARMS_BY_NAME, DATAROOT, REPO_ROOT, STUDIES, Arm, Budget, budget_json  # noqa: E402
 from race_score import score_arm, write_results  # noqa: E402
 from results import machine_description  # noqa: E402
 
@@ -102,7 +108,8 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=defaults.size)
     parser.add_argument("--ngf", type=int, default=defaults.ngf, help="generator and discriminator width")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="seeds of the seeded arms")
-    parser.add_argument("--arms", nargs="+", choices=[a.name for a in ARMS], default=[a.name for a in ARMS])
+    parser.add_argument("--study", choices=tuple(STUDIES), default="race", help="which table: its arms and section")
+    parser.add_argument("--arms", nargs="+", choices=[a.name for a in ARMS], help="default: every arm of --study")
     parser.add_argument("--jobs", type=int, default=2, help="arms trained side by side (one thread each)")
     parser.add_argument("--official-dir", type=Path, help="extracted official code (models/, options/, util/)")
     parser.add_argument("--torch-python", type=Path, help="a Python interpreter with torch, for the official arm")
@@ -122,10 +129,13 @@ def main() -> None:
     if budget_file.exists() and json.loads(budget_file.read_text()) != json.loads(budget_json(budget)):
         parser.error(f"--work-dir {args.work_dir} caches another budget ({budget_file.read_text().strip()})")
     budget_file.write_text(budget_json(budget))
+    arms = args.arms or [a.name for a in ARMS if args.study in a.studies]
+    if stray := [name for name in arms if args.study not in ARMS_BY_NAME[name].studies]:
+        parser.error(f"--arms {' '.join(stray)}: not an arm of --study {args.study}")
     machine = machine_description()
     prepare_inputs(args.work_dir, budget, args.seeds)
     # Seed by seed, so that a first comparison of every arm is ready before the extra seeds.
-    chosen = [arm for arm in ARMS if arm.name in args.arms]
+    chosen = [arm for arm in ARMS if arm.name in arms]
     trained = [arm for arm in chosen if arm.kind != "identity"]
     jobs = [(arm, s) for s in args.seeds for arm in trained if s in arm.seeds_to_run(args.seeds)]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
@@ -133,7 +143,7 @@ def main() -> None:
             print(status, flush=True)
     rows = [score_arm(arm, seed, args.work_dir, budget, args.inception_weights)
             for arm in chosen for seed in arm.seeds_to_run(args.seeds)]  # fmt: skip
-    write_results(rows, budget, machine, args.work_dir, args.inception_weights)
+    write_results(rows, budget, machine, args.work_dir, args.inception_weights, args.study)
 
 
 if __name__ == "__main__":

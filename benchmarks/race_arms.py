@@ -52,6 +52,7 @@ class Arm:
         preset: our preset the arm starts from.
         overrides: ``"section.field": value`` changes on top of the preset.
         seeded: whether the arm runs every ``--seeds`` seed (else only the first).
+        studies: the tables (:data:`STUDIES`) the arm is a row of.
     """
 
     name: str
@@ -60,6 +61,7 @@ class Arm:
     preset: str = "official"
     overrides: dict = field(default_factory=dict)
     seeded: bool = False
+    studies: tuple[str, ...] = ("race",)
 
     def seeds_to_run(self, seeds: list[int]) -> list[int]:
         """Every seed for a seeded arm, else only the first."""
@@ -70,13 +72,46 @@ class Arm:
         return self.kind != "identity" and self.overrides.get("model.variant") != "cyclegan"
 
 
+@dataclass(frozen=True)
+class Study:
+    """One table of arms: its RESULTS.md section, title and what its rows are."""
+
+    section: str
+    title: str
+    note: str = ""
+
+
+#: The race of methods on real photos, and whether the faster arithmetic (what ``--mixed-precision auto`` picks)
+#: trains as well as float32.
+STUDIES = {
+    "race": Study("quality_race", "The race on real photos"),
+    "precision": Study(
+        "quality_precision",
+        "Does the faster arithmetic train as well? The `robust` preset on real photos",
+        "Rows: the `robust` preset in float32 with direct convolutions (the race's `robust` row), then each faster "
+        "arithmetic `--mixed-precision auto` picks on some CPU: float32 with Winograd F(4×4, 3×3) (no bfloat16 "
+        "instructions), bfloat16 with direct convolutions (AMX), bfloat16 with Winograd F(2×2, 3×3) (AVX512-BF16 "
+        "without AMX). Each seed gives every arm the same initial weights and data stream, but GAN training "
+        "amplifies rounding differences as it does a change of seed: compare the spread between arms with the "
+        "spread between the seeds of one arm.",
+    ),
+}
+_PRECISION = "ours, `robust`, "
+
 ARMS = (
     Arm("official-pytorch", "official PyTorch code", "official", seeded=True),
     Arm("ours-official", "ours, `official` preset", "ours"),
     Arm("ours-paper", "ours, paper's full method (attention-guided D, Eq. 6)", "ours",
         overrides={"model.attention_discriminator": True, "loss.lambda_attention_gan": 1.0}),
     Arm("ours-robust", "ours, `robust` (0.1 of the cycle and identity gradient through the masks)", "ours",
-        preset="robust", seeded=True),
+        preset="robust", seeded=True, studies=("race", "precision")),
+    Arm("robust-winograd", _PRECISION + "float32, `--conv-algorithm winograd` (F(4×4, 3×3))", "ours",
+        preset="robust", overrides={"train.conv_algorithm": "winograd"}, seeded=True, studies=("precision",)),
+    Arm("robust-bfloat16", _PRECISION + "`--mixed-precision bfloat16` (direct convolutions)", "ours",
+        preset="robust", overrides={"train.mixed_precision": "bfloat16"}, seeded=True, studies=("precision",)),
+    Arm("robust-bfloat16-winograd", _PRECISION + "bfloat16, `--conv-algorithm winograd` (F(2×2, 3×3))", "ours",
+        preset="robust", overrides={"train.mixed_precision": "bfloat16", "train.conv_algorithm": "winograd"},
+        seeded=True, studies=("precision",)),
     Arm("masks-adversarial-only", "candidate: `official`, cycle and identity losses do not move the masks (share 0)",
         "ours", overrides={"loss.cycle_attention_gradient": 0.0, "loss.identity_attention_gradient": 0.0}),
     Arm("masks-share-0.3", "candidate: `official`, 0.3 of the cycle and identity gradient through the masks",
@@ -104,6 +139,7 @@ def race_config(arm: Arm, budget: Budget, seed: int, output_dir: Path):
     from attentiongan_tf.training.config import preset
 
     config = preset(arm.preset)
+    config.train.mixed_precision = False  # the arm's overrides may name another
     for key, value in arm.overrides.items():
         section, name = key.split(".")
         setattr(getattr(config, section), name, value)
@@ -113,7 +149,7 @@ def race_config(arm: Arm, budget: Budget, seed: int, output_dir: Path):
     config.data.crop_size, config.data.load_size, config.data.batch_size = budget.size, budget.load_size, 1
     t = config.train
     t.steps, t.epochs, t.decay_fraction, t.seed = budget.steps, None, 0.0, seed
-    t.mixed_precision, t.output_dir = False, str(output_dir)
+    t.output_dir = str(output_dir)
     t.checkpoint_every = t.sample_every = budget.steps
     t.log_every = budget.log_every
     config.validate()

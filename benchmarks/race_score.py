@@ -7,11 +7,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from race_arms import DATAROOT, Arm, Budget
+from race_arms import DATAROOT, STUDIES, Arm, Budget
 from results import save_data, update_section
 
-PLOT = Path(__file__).resolve().parent / "quality_trajectory.png"
-SECTION = "quality_race"
+BENCHMARKS = Path(__file__).resolve().parent
+
+
+def plot_path(study: str) -> Path:
+    """The trajectory plot of a study, next to RESULTS.md (the race's keeps its first name)."""
+    return BENCHMARKS / ("quality_trajectory.png" if study == "race" else f"quality_{study}_trajectory.png")
 
 
 @dataclass
@@ -119,7 +123,7 @@ def _cell(value: float | None, digits: int) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def plot_trajectories(rows: list[ArmScore], budget: Budget) -> bool:
+def plot_trajectories(rows: list[ArmScore], budget: Budget, path: Path) -> bool:
     """Mean background weight against the step, one line per arm and seed; False without matplotlib."""
     try:
         import matplotlib
@@ -139,14 +143,17 @@ def plot_trajectories(rows: list[ArmScore], budget: Budget) -> bool:
     axes.text(budget.steps * 0.02, 0.84, "share of background pixels in the testA masks", fontsize=7, color="gray")
     axes.legend(fontsize=6, loc="lower right")
     figure.tight_layout()
-    figure.savefig(PLOT)
+    figure.savefig(path)
     return True
 
 
-def write_results(rows: list[ArmScore], budget: Budget, machine: str, work_dir: Path, weights: str | None) -> None:
+def write_results(
+    rows: list[ArmScore], budget: Budget, machine: str, work_dir: Path, weights: str | None, study: str = "race"
+) -> None:
+    table = STUDIES[study]
     sanity = probe_sanity(work_dir, budget, weights)
     lines = [
-        f"## The race on real photos: horse2zebra {budget.size}², {budget.steps} iterations per arm",
+        f"## {table.title}: horse2zebra {budget.size}², {budget.steps} iterations per arm",
         "",
         f"Machine: {machine}. Written by `benchmarks/quality.py`. Budget, the same for every arm: "
         f"{budget.describe()}; each seed is also the data seed, and the official worker reads exactly the crops "
@@ -167,7 +174,9 @@ def write_results(rows: list[ArmScore], budget: Budget, machine: str, work_dir: 
             f"| {_cell(r.background_psnr, 2)} | {_cell(r.background_l1, 4)} | {_cell(r.foreground_change, 4)} "
             f"| {_cell(r.final_background, 3)} | {kid} | {_cell(r.fid, 1)} | {_cell(r.train_seconds, 0)} |"
         )
-    plotted = plot_trajectories(rows, budget)
+    plot = plot_path(study)
+    plotted = plot_trajectories(rows, budget, plot)
+    lines += ["", table.note] if table.note else []
     lines += [
         "",
         f"Target-domain score: share of translations that a logistic-regression probe on FID-Inception features "
@@ -177,9 +186,9 @@ def write_results(rows: list[ArmScore], budget: Budget, machine: str, work_dir: 
         "foreground attention (1 − background mask) at 0.5 against the object masks; calling every pixel "
         "foreground scores 0.176. Background PSNR is capped at 100 dB (the untranslated inputs).",
         "",
-        "![mean background weight against the step](quality_trajectory.png)" if plotted
+        f"![mean background weight against the step]({plot.name})" if plotted
         else "(trajectory plot not written: `pip install matplotlib`)",
     ]
-    update_section(SECTION, "\n".join(lines))
-    save_data(SECTION, {"machine": machine, "budget": asdict(budget), "probe_on_real": sanity,
+    update_section(table.section, "\n".join(lines))
+    save_data(table.section, {"machine": machine, "budget": asdict(budget), "probe_on_real": sanity,
                         "rows": [asdict(r) for r in rows]})  # fmt: skip

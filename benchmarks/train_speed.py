@@ -10,7 +10,8 @@ met or missed, and the official times are saved for ``kernel_floor.py``::
     python benchmarks/train_speed.py --official-dir /tmp/official --official-python /path/to/torch/python
 
 Writes the "train_speed" section of RESULTS.md on a CPU with AMX, "train_speed_<bfloat16 instructions>" on others
-(``train_speed_avx512_bf16``: AMD Zen 4).
+(``train_speed_avx512_bf16``: AMD Zen 4). ``--repeat --modes ...`` times some modes again, with the official
+code, into a section of its own (``..._repeat``), leaving the full table as it is.
 """
 
 from __future__ import annotations
@@ -121,9 +122,10 @@ def _ours(args: argparse.Namespace, size: int, batch: int, mode: str) -> dict:
     return run_json(command, cwd=REPO_ROOT)
 
 
-def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bool) -> str:
+def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bool, repeat_of: str = "") -> str:
+    title = "## Training throughput (ours vs official), ngf 64, 9 blocks, scheme II"
     lines = [
-        "## Training throughput (ours vs official), ngf 64, 9 blocks, scheme II",
+        title + (f": a second run of some modes of the {repeat_of} section" if repeat_of else ""),
         "",
         f"Machine: {machine}. Written by `benchmarks/train_speed.py`; median of {iterations} iterations after "
         f"{warmup} warm-up (min in brackets), each configuration in its own process. Official: torch, 2 threads, "
@@ -156,6 +158,13 @@ def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bo
     return "\n".join(lines)
 
 
+def output_section(repeat: bool) -> tuple[str, str]:
+    """The RESULTS.md section a run writes, and the section it repeats ("" for a full run): a repeat never
+    replaces the full table that kernel_floor.py and the docs read."""
+    full = cpu_section("train_speed")
+    return (full + "_repeat", full) if repeat else (full, "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=["128x1", "128x4", "256x1", "256x4"], help="SIZExBATCH")
@@ -170,6 +179,12 @@ def main() -> None:
                  "bfloat16_winograd_1thread"],
         help="float32 graph, float32 with --conv-algorithm winograd (_1op: one op at a time), --xla, "
         "--mixed-precision bfloat16 (_1thread: one thread per op)",
+    )
+    parser.add_argument(
+        "--repeat",
+        action="store_true",
+        help="a second run of some --modes: write its own section (this CPU's train_speed section + _repeat), "
+        "leaving the full table as it is",
     )
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -188,8 +203,8 @@ def main() -> None:
             print(json.dumps(rows[-1]), flush=True)
             save_data("train_speed_partial", {"machine": machine, "rows": rows})
     amx = "amx_bf16" in bfloat16_flags()
-    section = cpu_section("train_speed")
-    update_section(section, render(rows, machine, args.iterations, args.warmup, amx))
+    section, repeat_of = output_section(args.repeat)
+    update_section(section, render(rows, machine, args.iterations, args.warmup, amx, repeat_of))
     save_data(section, {"machine": machine, "rows": rows})
     drop_data("train_speed_partial")  # the progress copy, kept while the run was going
 

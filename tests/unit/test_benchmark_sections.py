@@ -43,3 +43,17 @@ def test_kernel_floor_reads_winograd_times_apart_from_the_direct_ones(monkeypatc
     assert bfloat16_row.endswith("| **no** with direct kernels: floor above target; met with Winograd |")
     assert "| 11.00 | 1.00 | 7.00 |" in float32_row
     assert float32_row.endswith("| **no** with direct kernels: floor above target; met with Winograd |")
+
+
+@pytest.mark.parametrize(
+    ("flags", "full"), [(["amx_bf16", "avx512_bf16"], "train_speed"), (["avx512_bf16"], "train_speed_avx512_bf16")]
+)
+def test_a_repeated_train_speed_run_never_replaces_the_full_table(monkeypatch, flags, full):
+    import train_speed
+
+    monkeypatch.setattr(results, "bfloat16_flags", lambda: flags)
+    assert train_speed.output_section(False) == (full, "")
+    assert train_speed.output_section(True) == (full + "_repeat", full)
+    row = {"size": 128, "batch_size": 4, "mode": "bfloat16", "iteration_s": 2.0, "iteration_min_s": 1.9,
+           "peak_rss_gib": 2.0, "load_at_start": 1.0, "official": None}  # fmt: skip
+    assert f"a second run of some modes of the {full} section" in train_speed.render([row], "m", 3, 2, True, full)

@@ -10,23 +10,7 @@ import tensorflow as tf
 
 from attentiongan_tf.nn.resnet_block import CONV_ALGORITHMS, ResnetBlock, use_conv_algorithm
 from attentiongan_tf.nn.winograd import winograd_conv3x3
-
-
-def relative_error(expected: tf.Tensor, got: tf.Tensor) -> float:
-    return float(tf.reduce_max(tf.abs(expected - got)) / tf.reduce_max(tf.abs(expected)))
-
-
-def values_and_gradients(conv, inputs: tf.Tensor, kernel: tf.Tensor, upstream_seed: int = 3):
-    with tf.GradientTape() as tape:
-        tape.watch([inputs, kernel])
-        outputs = conv(inputs, kernel)
-        upstream = tf.random.stateless_normal(tf.shape(outputs), seed=[upstream_seed, 0], dtype=outputs.dtype)
-        loss = tf.reduce_sum(outputs * upstream)
-    return (outputs, *tape.gradient(loss, [inputs, kernel]))
-
-
-def direct(inputs, kernel):
-    return tf.nn.conv2d(inputs, kernel, 1, "VALID")
+from tests.unit.winograd_helpers import direct, relative_error, values_and_gradients
 
 
 @pytest.mark.parametrize(

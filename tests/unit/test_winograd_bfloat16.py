@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from attentiongan_tf.nn.resnet_block import CONV_ALGORITHMS, ResnetBlock, use_conv_algorithm
 from attentiongan_tf.nn.winograd import winograd_conv3x3
-from tests.unit.test_winograd import direct, relative_error, values_and_gradients
+from tests.unit.winograd_helpers import direct, relative_error, values_and_gradients
 
 
 def bfloat16(*tensors):
