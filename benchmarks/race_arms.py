@@ -37,7 +37,7 @@ class Budget:
         return (
             f"{self.steps} iterations of batch 1, {self.load_size} → {self.size}² crops with flips, ngf {self.ngf}, "
             f"ndf {self.ngf}, {self.n_blocks} ResNet blocks, constant learning rate 2e-4 (the official script's "
-            "`--niter_decay 0`), float32, one CPU thread per arm"
+            "`--niter_decay 0`), float32 unless the arm names another precision, one CPU thread per arm"
         )
 
 

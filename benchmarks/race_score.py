@@ -141,7 +141,7 @@ def plot_trajectories(rows: list[ArmScore], budget: Budget, path: Path) -> bool:
              title=f"Attention collapse: horse2zebra {budget.size}², batch 1, ngf {budget.ngf}")  # fmt: skip
     axes.axhline(0.824, color="gray", linestyle=":", linewidth=1)
     axes.text(budget.steps * 0.02, 0.84, "share of background pixels in the testA masks", fontsize=7, color="gray")
-    axes.legend(fontsize=6, loc="lower right")
+    axes.legend(fontsize=6, loc="best")
     figure.tight_layout()
     figure.savefig(path)
     return True

@@ -12,8 +12,9 @@ of left to autodiff, which would scatter each tile position separately.
 
 Numbers differ from the direct convolution by rounding of the transforms: in float32 about 1e-5 of the output's
 magnitude (against about 1e-6 for two direct kernels), in bfloat16 about 2.7× the direct bfloat16 kernel's error
-(4e-3 against 1.7e-3 root mean square): training behaves the same, but a run is not bit-equal to the direct one.
-Graphs for deployment always use the direct convolution.
+(4e-3 against 1.7e-3 root mean square). A run is not bit-equal to the direct one, but trains as well: the
+``robust`` preset on real photos scores within the spread of float32's own seeds in both precisions
+(``benchmarks/RESULTS.md``, "quality_precision"). Graphs for deployment always use the direct convolution.
 """
 
 from __future__ import annotations
