@@ -119,6 +119,9 @@ def main() -> None:
     if not (DATAROOT / "trainA").is_dir():
         print(f"skipped: {DATAROOT} not found (research data, never shipped with the project)")
         return
+    arms = args.arms or [a.name for a in ARMS if args.study in a.studies]
+    if stray := [name for name in arms if args.study not in ARMS_BY_NAME[name].studies]:
+        parser.error(f"--arms {' '.join(stray)}: not an arm of --study {args.study}")
     args.work_dir = args.work_dir.resolve()
     if args.work_dir.is_relative_to(REPO_ROOT):
         parser.error(f"--work-dir {args.work_dir} must be outside the project (it holds research-only images)")
@@ -129,9 +132,6 @@ def main() -> None:
     if budget_file.exists() and json.loads(budget_file.read_text()) != json.loads(budget_json(budget)):
         parser.error(f"--work-dir {args.work_dir} caches another budget ({budget_file.read_text().strip()})")
     budget_file.write_text(budget_json(budget))
-    arms = args.arms or [a.name for a in ARMS if args.study in a.studies]
-    if stray := [name for name in arms if args.study not in ARMS_BY_NAME[name].studies]:
-        parser.error(f"--arms {' '.join(stray)}: not an arm of --study {args.study}")
     machine = machine_description()
     prepare_inputs(args.work_dir, budget, args.seeds)
     # Seed by seed, so that a first comparison of every arm is ready before the extra seeds.
