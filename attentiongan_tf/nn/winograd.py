@@ -71,7 +71,7 @@ def winograd_conv3x3(inputs: tf.Tensor, kernel: tf.Tensor, padding: str = "valid
         raise ValueError(f"winograd_conv3x3 needs NHWC inputs and a 3×3 kernel, got {inputs.shape} and {kernel.shape}")
     if padding not in _PADDINGS:
         raise ValueError(f"winograd_conv3x3 padding must be one of {_PADDINGS}, got {padding!r}")
-    return _CONVOLUTIONS[padding == "reflect", TRANSFORMS_BY_DTYPE[inputs.dtype].tile](inputs, kernel)
+    return _CONVOLUTIONS[padding == "reflect", TRANSFORMS_BY_DTYPE[inputs.dtype]](inputs, kernel)
 
 
 _PADDINGS = ("valid", "reflect")
@@ -134,9 +134,11 @@ def _convolution_with_gradient(reflect: bool, transforms: WinogradTransforms):
     return convolution
 
 
-# By (reflect, tile).
+# By (reflect, transforms).
 _CONVOLUTIONS = {
-    (reflect, t.tile): _convolution_with_gradient(reflect, t) for reflect in (False, True) for t in (F4X4, F2X2)
+    (reflect, transforms): _convolution_with_gradient(reflect, transforms)
+    for reflect in (False, True)
+    for transforms in TRANSFORMS_BY_DTYPE.values()
 }
 
 

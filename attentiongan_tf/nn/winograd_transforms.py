@@ -27,7 +27,6 @@ class WinogradTransforms:
     ``g``.
 
     Args:
-        name: how docs and errors name it, e.g. ``"F(4×4, 3×3)"``.
         tile: m, the output tile's edge; input tiles are ``tile + 2`` on a side and overlap by 2.
         input_t: ``B^T``, ``[tile + 2, tile + 2]``.
         filter: ``G``, ``[tile + 2, 3]``.
@@ -38,7 +37,6 @@ class WinogradTransforms:
         (4, (16, 16))
     """
 
-    name: str
     tile: int
     input_t: np.ndarray
     filter: np.ndarray
@@ -83,7 +81,6 @@ class WinogradTransforms:
 
 #: F(4×4, 3×3): interpolation points 0, ±1, ±2 and ∞.
 F4X4 = WinogradTransforms(
-    name="F(4×4, 3×3)",
     tile=4,
     input_t=np.array([
         [4, 0, -5, 0, 1, 0],
@@ -111,7 +108,6 @@ F4X4 = WinogradTransforms(
 
 #: F(2×2, 3×3): interpolation points 0, ±1 and ∞.
 F2X2 = WinogradTransforms(
-    name="F(2×2, 3×3)",
     tile=2,
     input_t=np.array([
         [1, 0, -1, 0],

@@ -37,9 +37,8 @@ def test_only_seeded_arms_run_every_seed():
 def test_precision_arms_keep_their_precision_and_convolutions(tmp_path):
     budget = Budget(size=32, steps=7, ngf=8)
     arms = [a for a in ARMS if "precision" in a.studies]
-    trained = {(a.name, race_config(a, budget, seed=0, output_dir=tmp_path).train.mixed_precision,
-                race_config(a, budget, seed=0, output_dir=tmp_path).train.conv_algorithm) for a in arms}  # fmt: skip
-    assert {(p, c) for _, p, c in trained} == {
+    trained = [race_config(a, budget, seed=0, output_dir=tmp_path).train for a in arms]
+    assert {(t.mixed_precision, t.conv_algorithm) for t in trained} == {
         (False, "direct"), (False, "winograd"), ("bfloat16", "direct"), ("bfloat16", "winograd")
     }
     assert all(a.preset == "robust" and a.seeded for a in arms)
