@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the ResNet blocks' 3×3 convolutions: direct (default, bit-equal to the official code) or "
                    "winograd (float32, or bfloat16 with --mixed-precision bfloat16; faster training on CPUs, "
                    "docs/performance.md)")  # fmt: skip
-    p.add_argument("--deterministic", action="store_true", help="enable TF op determinism")
+    p.add_argument("--deterministic", action="store_true",
+                   help="the same numbers run after run: TF op determinism, one op at a time")  # fmt: skip
     p.add_argument("--checkpoint-every", type=int)
     p.add_argument("--sample-every", type=int)
     p.add_argument("--log-every", type=int)
@@ -168,8 +169,11 @@ def _build_config(args: argparse.Namespace) -> RunConfig:
         if picked == "bfloat16" and given.get("conv_algorithm") is None and precision.auto_bfloat16_winograd():
             given["conv_algorithm"] = "winograd"  # F(2×2, 3×3): faster bfloat16 without AMX
             picked = "bfloat16, --conv-algorithm winograd"
-        one_thread_per_op = picked.startswith("bfloat16") and precision.auto_one_thread_per_op(
-            conv_algorithm=given.get("conv_algorithm") or "direct"
+        # A deterministic run sets its own threads (one op at a time, training.determinism).
+        one_thread_per_op = (
+            picked.startswith("bfloat16")
+            and not given.get("deterministic")
+            and precision.auto_one_thread_per_op(conv_algorithm=given.get("conv_algorithm") or "direct")
         )
         if one_thread_per_op and precision.use_one_thread_per_op():
             picked += ", one thread per op (TF_NUM_INTRAOP_THREADS=1)"
@@ -223,6 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if flag_setting(config, "deterministic"):
+        from attentiongan_tf.training import determinism
+
+        determinism.run_one_op_at_a_time()  # before anything starts TensorFlow; train() warns if it was too late
     cli_env.announce(cli_env.strategy_name(str(flag_setting(config, "strategy"))))
     if flag_setting(config, "xla") and not _has_gpu():
         print(XLA_ON_CPU, file=sys.stderr)

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tensorflow as tf
 from tqdm.auto import tqdm
 
 from attentiongan_tf.training import checkpoints as ckpt
-from attentiongan_tf.training import strategies, summaries
+from attentiongan_tf.training import determinism, strategies, summaries
 from attentiongan_tf.training.run_dir import OutputDirError, RunDir, check_steps
 from attentiongan_tf.training.signals import StopRequest
 from attentiongan_tf.training.tasks import registry
@@ -87,7 +86,9 @@ def train(config: Any, resume: bool = False, progress: bool = True, overwrite: b
     task = registry.task_for(config)
     s = task.settings(config)
     if s.deterministic:
-        tf.config.experimental.enable_op_determinism()
+        warning = determinism.make_deterministic()
+        if warning:
+            logger.warning(warning)
     strategy = strategies.make_strategy(s.strategy)
     chief = strategies.is_chief(strategy)
     output_dir = s.output_dir

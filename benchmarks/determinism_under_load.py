@@ -1,0 +1,123 @@
+"""Does ``--deterministic`` give the same numbers on a busy CPU? Runs of the 16-px demo, several at once.
+
+Each arm trains one reference run alone, then ``--rounds`` rounds of ``--runs-at-once`` identical runs side by
+side (the load), all with ``--deterministic --seed 3``, and compares every run's ``metrics.jsonl`` with the
+reference's, bit for bit. Arms: ``one_op`` (what ``--deterministic`` does: one op at a time) and
+``side_by_side`` (``TF_NUM_INTEROP_THREADS`` = the usable cores, TensorFlow's default, which ``--deterministic``
+keeps with a warning). Each arm's result is stored in results.json as it finishes; the "determinism_under_load"
+section of RESULTS.md shows every arm stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import load_data, machine_description, save_data, update_section  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SECTION = "determinism_under_load"
+TINY = ["--image-size", "16", "--ngf", "4", "--n-blocks", "1", "--batch-size", "2", "--log-every", "1",
+        "--checkpoint-every", "1000", "--sample-every", "1000", "--deterministic", "--seed", "3"]  # fmt: skip
+ARMS = {
+    "one_op": "`--deterministic` as it runs: one op at a time",
+    "side_by_side": "`TF_NUM_INTEROP_THREADS` = the usable cores (TensorFlow's default): ops side by side",
+}
+
+
+def arm_environment(arm: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS")}
+    env.update(TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="", PYTHONPATH=str(REPO_ROOT))
+    if arm == "side_by_side":
+        env["TF_NUM_INTEROP_THREADS"] = str(len(os.sched_getaffinity(0)))
+    return env
+
+
+def losses_by_step(run_dir: Path) -> dict[int, dict]:
+    rows = {}
+    for line in (run_dir / "metrics.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        row.pop("images_per_second")
+        rows[row["step"]] = row
+    return rows
+
+
+def first_difference(reference: dict[int, dict], run: dict[int, dict]) -> int | None:
+    """The first step whose logged values are not bit-identical to the reference's (None: all identical)."""
+    return next((step for step in sorted(reference) if run.get(step) != reference[step]), None)
+
+
+def start_run(output_dir: Path, steps: int, env: dict[str, str]) -> subprocess.Popen:
+    command = [sys.executable, str(REPO_ROOT / "train.py"), *TINY, "--steps", str(steps), "--output-dir",
+               str(output_dir)]  # fmt: skip
+    return subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+
+
+def finish(process: subprocess.Popen) -> None:
+    _, stderr = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"a training run failed:\n{stderr[-2000:]}")
+
+
+def run_arm(arm: str, runs_at_once: int, rounds: int, steps: int, work: Path) -> dict:
+    env = arm_environment(arm)
+    reference_dir = work / f"{arm}_reference"
+    finish(start_run(reference_dir, steps, env))
+    reference = losses_by_step(reference_dir)
+    differing = []
+    for round_index in range(rounds):
+        dirs = [work / f"{arm}_{round_index}_{k}" for k in range(runs_at_once)]
+        for process in [start_run(d, steps, env) for d in dirs]:
+            finish(process)
+        differing += [s for s in (first_difference(reference, losses_by_step(d)) for d in dirs) if s is not None]
+        print(f"{arm}: round {round_index + 1}/{rounds}, {len(differing)} differing so far", flush=True)
+    return {"runs": runs_at_once * rounds, "runs_at_once": runs_at_once, "steps": steps,
+            "differing_first_steps": differing}  # fmt: skip
+
+
+def render(data: dict) -> str:
+    lines = [
+        "## Does `--deterministic` give the same numbers on a busy CPU? The 16-px demo, several runs at once",
+        "",
+        f"Machine: {data['machine']}. Written by `benchmarks/determinism_under_load.py`. Per arm: one reference "
+        "run alone, then rounds of identical runs side by side (the load), each `--deterministic --seed 3`; a run "
+        "differs when any logged loss or metric of any step is not bit-identical to the reference's.",
+        "",
+        "| arm | runs | at once | steps per run | runs that differ | first differing step of each |",
+        "|---|---|---|---|---|---|",
+    ]
+    for arm, r in data["arms"].items():
+        steps = ", ".join(str(s) for s in sorted(r["differing_first_steps"])) or "none"
+        lines.append(f"| {ARMS[arm]} | {r['runs']} | {r['runs_at_once']} | {r['steps']} | "
+                     f"{len(r['differing_first_steps'])} | {steps} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arms", nargs="+", choices=sorted(ARMS), default=list(ARMS))
+    parser.add_argument("--runs-at-once", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--steps", type=int, default=60)
+    args = parser.parse_args()
+    for name in ("runs_at_once", "rounds", "steps"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    data = load_data(SECTION) or {"arms": {}}
+    data["machine"] = machine_description()
+    with tempfile.TemporaryDirectory(prefix="determinism_") as tmp:
+        for arm in args.arms:
+            data["arms"][arm] = run_arm(arm, args.runs_at_once, args.rounds, args.steps, Path(tmp))
+            save_data(SECTION, data)  # each arm kept as it finishes
+            update_section(SECTION, render(data))
+
+
+if __name__ == "__main__":
+    main()
