@@ -12,6 +12,10 @@
 Writes the "train_profile" section of RESULTS.md::
 
     python benchmarks/train_profile.py --size 128
+
+With ``--mode`` (a train_speed mode other than ``float32``, e.g. ``winograd_1op`` or
+``bfloat16_winograd_1thread``) it profiles that mode's iteration instead, with the Winograd convolutions' ops in
+groups of their own, and writes only the "train_profile_<mode>_<size>" section (steps 2 and 3 are for float32).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import machine_description, save_data, update_section  # noqa: E402
+from train_speed import MODES, ONE_OP_AT_A_TIME, ONE_THREAD_PER_OP  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -39,28 +44,43 @@ CATEGORIES = [
     ("convolution backward (filter)", ("Conv2DBackpropFilter", "Conv2DBackpropFilterWithBias")),
     ("instance norm (fused kernels)", ("FusedBatchNormV3", "FusedBatchNormGradV3")),
     ("reflection padding (+ gradient)", ("MirrorPad", "MirrorPadGrad")),
-    ("optimizer (Adam variable updates)", ("AssignAddVariableOp", "AssignSubVariableOp", "AssignVariableOp")),
+    ("optimizer (Adam variable updates)",
+     ("AssignAddVariableOp", "AssignSubVariableOp", "AssignVariableOp", "ResourceApplyAdam")),
+    ("Winograd: the positions' matrix products (BatchMatMul)", ("BatchMatMulV2",)),
+    ("Winograd: transforms of input, output and kernel, and their adjoints (MatMul)", ("MatMul",)),
+    ("Winograd: tile gathers, pads and reorders (GatherV2, Pad, Transpose, Split)",
+     ("GatherV2", "Pad", "Transpose", "Split")),
 ]
 
 
-def op_category(op_type: str) -> str:
+def op_category(op_type: str, winograd: bool = False) -> str:
+    """The group of ``op_type`` (oneDNN's ``_Mkl`` names as TensorFlow's); the Winograd groups only where the
+    iteration has Winograd convolutions."""
     base = op_type.removeprefix("_MklNative").removeprefix("_Mkl")
     for category, types in CATEGORIES:
-        if base in types:
+        if base in types and (winograd or not category.startswith("Winograd")):
             return category
     return "everything else (element-wise, reductions, copies)"
 
 
-def profile_train_step(size: int, steps: int) -> dict:
+def profile_train_step(size: int, steps: int, mode: str = "float32") -> dict:
     import tensorflow as tf
     from tensorflow.python.profiler.internal import _pywrap_profiler_plugin as profiler_plugin
 
     from attentiongan_tf.training.config import preset
+    from attentiongan_tf.training.precision import use_one_op_at_a_time, use_one_thread_per_op
     from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
+    if mode in ONE_THREAD_PER_OP and not use_one_thread_per_op(2):
+        raise RuntimeError("TensorFlow started before one thread per op could be set")
+    if mode in ONE_OP_AT_A_TIME and not use_one_op_at_a_time():
+        raise RuntimeError("TensorFlow started before one op at a time could be set")
     config = preset("official")
     config.data.crop_size = config.data.load_size = size
     config.data.batch_size = 1  # the batch fed below (the official recipe's batch 4 is not timed here)
+    for field, value in MODES[mode].items():
+        setattr(config.train, field, value)
+    winograd = config.train.conv_algorithm == "winograd"
     trainer = AttentionGANTrainer(config)
     rng = np.random.default_rng(0)
     batch = {k: tf.constant(rng.uniform(-1, 1, (1, size, size, 3)), tf.float32) for k in ("A", "B")}
@@ -92,7 +112,7 @@ def profile_train_step(size: int, steps: int) -> dict:
         op_type = event["name"].split(":")[-1]
         if op_type in ("Region", "Process") or op_type.startswith("__inference"):
             continue
-        per_category[op_category(op_type)] += event["dur"] / 1e3 / steps  # trace durations are in µs
+        per_category[op_category(op_type, winograd)] += event["dur"] / 1e3 / steps  # trace durations are in µs
     return {"wall_ms": wall * 1e3, "op_ms": dict(per_category)}
 
 
@@ -225,12 +245,43 @@ def render(data: dict) -> str:
     return "\n".join(lines)
 
 
+def render_mode(data: dict) -> str:
+    """The op-group table of one train_speed mode's iteration."""
+    profile, total = data["profile"], sum(data["profile"]["op_ms"].values())
+    lines = [
+        f"## Where the time goes: a `{data['mode']}` training iteration at {data['size']}² (batch 1)",
+        "",
+        f"Machine: {data['machine']}. Written by `benchmarks/train_profile.py --mode {data['mode']} --size "
+        f"{data['size']}`; the official preset as train_speed runs the `{data['mode']}` mode, "
+        f"{profile['wall_ms']:.0f} ms wall per iteration under the profiler. Op time is summed over TensorFlow's "
+        "inter-op threads: it is the wall time where ops run one at a time, up to twice it where two run side by "
+        "side.",
+        "",
+        "| op group | ms per iteration | share |",
+        "|---|---|---|",
+    ]
+    for category, ms in sorted(profile["op_ms"].items(), key=lambda item: -item[1]):
+        lines.append(f"| {category} | {ms:.0f} | {100 * ms / total:.1f}% |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=128, help="training crop size of the profiled iteration")
     parser.add_argument("--steps", type=int, default=2, help="profiled iterations (after 2 warm-up iterations)")
+    parser.add_argument("--mode", choices=sorted(MODES), default="float32",
+                        help="the train_speed mode to profile (float32: also the kernel and arithmetic bounds)")
     args = parser.parse_args()
     import tensorflow as tf
+
+    if args.mode != "float32":
+        section = f"train_profile_{args.mode}_{args.size}"
+        data = {"machine": machine_description(), "size": args.size, "mode": args.mode, "tensorflow": tf.__version__,
+                "profile": profile_train_step(args.size, args.steps, args.mode)}  # fmt: skip
+        update_section(section, render_mode(data))
+        save_data(section, data)
+        print(render_mode(data))
+        return
 
     data = {
         "machine": machine_description(),

@@ -57,3 +57,15 @@ def test_a_repeated_train_speed_run_never_replaces_the_full_table(monkeypatch, f
     row = {"size": 128, "batch_size": 4, "mode": "bfloat16", "iteration_s": 2.0, "iteration_min_s": 1.9,
            "peak_rss_gib": 2.0, "load_at_start": 1.0, "official": None}  # fmt: skip
     assert f"a second run of some modes of the {full} section" in train_speed.render([row], "m", 3, 2, True, full)
+
+
+def test_profile_groups_winograd_ops_only_where_the_iteration_has_them():
+    import train_profile
+
+    assert train_profile.op_category("_MklBatchMatMulV2", winograd=True).startswith("Winograd")
+    assert train_profile.op_category("_MklMatMul", winograd=True).startswith("Winograd: transforms")
+    assert train_profile.op_category("_MklMatMul").startswith("everything else")  # a direct iteration's matmul
+    assert train_profile.op_category("_MklNativeConv2DBackpropFilterWithBias", winograd=True).startswith(
+        "convolution backward (filter)"
+    )
+    assert train_profile.op_category("ResourceApplyAdam").startswith("optimizer")
