@@ -2,8 +2,8 @@
 
 Two ops running side by side on the CPU could make a oneDNN kernel split its work differently from one run to the
 next (seen as a ~1e-7 difference in a transposed convolution's gradient that Adam grew to 5e-5 within two steps, in
-6 of 30 runs on a loaded 2-core machine: benchmarks/determinism_under_load.py). One op at a time removes it, so a
-deterministic run sets that before TensorFlow starts, or says how when it is too late.
+6 of 30 runs on a loaded 2-core machine: benchmarks/determinism_under_load.py). One op at a time makes it much
+rarer, so a deterministic run sets that before TensorFlow starts, or says how when it is too late.
 """
 
 import logging
