@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import machine_description, save_data, update_section  # noqa: E402
-from train_speed import MODES, ONE_OP_AT_A_TIME, ONE_THREAD_PER_OP  # noqa: E402
+from train_speed import MODES, mode_config  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -67,19 +67,9 @@ def profile_train_step(size: int, steps: int, mode: str = "float32") -> dict:
     import tensorflow as tf
     from tensorflow.python.profiler.internal import _pywrap_profiler_plugin as profiler_plugin
 
-    from attentiongan_tf.training.config import preset
-    from attentiongan_tf.training.precision import use_one_op_at_a_time, use_one_thread_per_op
     from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
-    if mode in ONE_THREAD_PER_OP and not use_one_thread_per_op(2):
-        raise RuntimeError("TensorFlow started before one thread per op could be set")
-    if mode in ONE_OP_AT_A_TIME and not use_one_op_at_a_time():
-        raise RuntimeError("TensorFlow started before one op at a time could be set")
-    config = preset("official")
-    config.data.crop_size = config.data.load_size = size
-    config.data.batch_size = 1  # the batch fed below (the official recipe's batch 4 is not timed here)
-    for field, value in MODES[mode].items():
-        setattr(config.train, field, value)
+    config = mode_config(mode, size, batch=1)  # the batch fed below (the official recipe's 4 is not timed here)
     winograd = config.train.conv_algorithm == "winograd"
     trainer = AttentionGANTrainer(config)
     rng = np.random.default_rng(0)

@@ -63,6 +63,24 @@ def mode_target(mode: str, amx: bool) -> float:
     return 1.0 if mode == "xla" else speed_target("bfloat16" if mode.startswith("bfloat16") else "float32", amx)
 
 
+def mode_config(mode: str, size: int, batch: int):
+    """The ``official`` preset at ``size``² and ``batch`` as ``mode`` trains it, TensorFlow's threads set for it
+    (call before TensorFlow starts; a RuntimeError after)."""
+    from attentiongan_tf.training.config import preset
+    from attentiongan_tf.training.precision import use_one_op_at_a_time, use_one_thread_per_op
+
+    if mode in ONE_THREAD_PER_OP and not use_one_thread_per_op(2):
+        raise RuntimeError("TensorFlow started before one thread per op could be set")
+    if mode in ONE_OP_AT_A_TIME and not use_one_op_at_a_time():
+        raise RuntimeError("TensorFlow started before one op at a time could be set")
+    config = preset("official")
+    config.data.crop_size = config.data.load_size = size
+    config.data.batch_size = batch
+    for field, value in MODES[mode].items():
+        setattr(config.train, field, value)
+    return config
+
+
 def worker(size: int, batch: int, mode: str, iterations: int, warmup: int) -> dict:
     load_at_start = os.getloadavg()[0]
     sys.path.insert(0, str(REPO_ROOT))
@@ -73,20 +91,9 @@ def worker(size: int, batch: int, mode: str, iterations: int, warmup: int) -> di
     import_tensorflow()  # as attentiongan-train does
     import tensorflow as tf
 
-    from attentiongan_tf.training.config import preset
-    from attentiongan_tf.training.precision import use_one_op_at_a_time, use_one_thread_per_op
-
-    if mode in ONE_THREAD_PER_OP and not use_one_thread_per_op(2):
-        raise RuntimeError("TensorFlow started before one thread per op could be set")
-    if mode in ONE_OP_AT_A_TIME and not use_one_op_at_a_time():
-        raise RuntimeError("TensorFlow started before one op at a time could be set")
+    config = mode_config(mode, size, batch)
     from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
-    config = preset("official")
-    config.data.crop_size = config.data.load_size = size
-    config.data.batch_size = batch
-    for field, value in MODES[mode].items():
-        setattr(config.train, field, value)
     trainer = AttentionGANTrainer(config)
     rng = np.random.default_rng(0)
     images = {k: tf.constant(rng.uniform(-1, 1, (batch, size, size, 3)), tf.float32) for k in ("A", "B")}
