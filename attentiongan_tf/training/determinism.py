@@ -5,7 +5,7 @@ kernel splits its work, and with it the rounding: on a loaded 2-core EPYC 6 of 3
 alone, first in a transposed convolution's gradient (~1e-7, grown by Adam to 5e-5 in the losses two steps later).
 With one op at a time (one inter-op thread; each op still uses every core) 30 of 30 were bit-identical
 (benchmarks/RESULTS.md "determinism_under_load", docs/training.md); under heavier load a drift stays possible,
-only rarer (one kill-and-resume test in about 18 runs). The thread pools are fixed once TensorFlow
+only rarer (3 of about 126 loaded runs, docs/training.md). The thread pools are fixed once TensorFlow
 starts, so a run started too late is told how to set it.
 """
 
