@@ -1,5 +1,5 @@
 """The CLIs import TensorFlow without the optional modules no CLI uses (JAX for ``tf.lite``'s JAX converter, pandas
-and IPython for Keras's DataFrame and notebook support): less memory."""
+and IPython for Keras's DataFrame and notebook support, matplotlib for Keras's image gallery): less memory."""
 
 import importlib.util
 import json
@@ -39,7 +39,7 @@ def probe(mode: str) -> dict:
 @pytest.mark.parametrize("mode", ["quiet", "verbose"])
 def test_cli_start_imports_tensorflow_without_the_unused_modules_and_they_still_import_later(mode):
     report = probe(mode)
-    for name in ("jax", "pandas", "IPython"):
+    for name in ("jax", "pandas", "IPython", "matplotlib"):
         assert report[name + "_loaded_by_tensorflow"] is False, name
         assert report[name + "_importable_after"] is (importlib.util.find_spec(name) is not None), name
 
