@@ -2,15 +2,18 @@
 
 Each arm trains one reference run alone, then ``--rounds`` rounds of ``--runs-at-once`` identical runs side by
 side (the load), all with ``--deterministic --seed 3``, and compares every run's ``metrics.jsonl`` with the
-reference's, bit for bit. Arms: ``one_op`` (what ``--deterministic`` does: one op at a time) and
-``side_by_side`` (``TF_NUM_INTEROP_THREADS`` = the usable cores, TensorFlow's default, which ``--deterministic``
-keeps with a warning). Each arm's result is stored in results.json as it finishes; the "determinism_under_load"
-section of RESULTS.md shows every arm stored.
+reference's, bit for bit; then times the official preset's iteration (128², batch 1) with the arm's threads,
+alone. Arms: ``deterministic`` (what ``--deterministic`` does: one op at a time, on one thread), and thread
+settings a user can set, which ``--deterministic`` keeps with a warning: ``one_op`` (one op at a time, each on
+every core), ``one_op_without_onednn`` (the same with TensorFlow's own kernels, ``TF_ENABLE_ONEDNN_OPTS=0``) and
+``side_by_side`` (ops side by side, TensorFlow's default). Each arm's result is stored in results.json as it
+finishes; the "determinism_under_load" section of RESULTS.md shows every arm stored.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import subprocess
@@ -19,23 +22,33 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import load_data, machine_description, save_data, update_section  # noqa: E402
+from results import load_data, machine_description, run_json, save_data, update_section  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SECTION = "determinism_under_load"
 TINY = ["--image-size", "16", "--ngf", "4", "--n-blocks", "1", "--batch-size", "2", "--log-every", "1",
         "--checkpoint-every", "1000", "--sample-every", "1000", "--deterministic", "--seed", "3"]  # fmt: skip
 ARMS = {
-    "one_op": "`--deterministic` as it runs: one op at a time",
+    "deterministic": "`--deterministic` as it runs: one op at a time, on one thread",
+    "one_op": "one op at a time, each op on every core (`TF_NUM_INTEROP_THREADS=1`, `TF_NUM_INTRAOP_THREADS` = "
+    "the usable cores)",
+    "one_op_without_onednn": "the same with TensorFlow's own kernels instead of oneDNN's (`TF_ENABLE_ONEDNN_OPTS=0`)",
     "side_by_side": "`TF_NUM_INTEROP_THREADS` = the usable cores (TensorFlow's default): ops side by side",
 }
 
 
 def arm_environment(arm: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS")}
+    """The environment of an arm's runs: thread settings the user could set, which ``--deterministic`` keeps."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_ENABLE_ONEDNN_OPTS")}  # fmt: skip
     env.update(TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="", PYTHONPATH=str(REPO_ROOT))
-    if arm == "side_by_side":
-        env["TF_NUM_INTEROP_THREADS"] = str(len(os.sched_getaffinity(0)))
+    cores = str(len(os.sched_getaffinity(0)))
+    if arm in ("one_op", "one_op_without_onednn"):
+        env.update(TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS=cores)
+    if arm == "one_op_without_onednn":
+        env["TF_ENABLE_ONEDNN_OPTS"] = "0"
+    elif arm == "side_by_side":
+        env["TF_NUM_INTEROP_THREADS"] = cores
     return env
 
 
@@ -79,7 +92,15 @@ def run_arm(arm: str, runs_at_once: int, rounds: int, steps: int, work: Path) ->
         differing += [s for s in (first_difference(reference, losses_by_step(d)) for d in dirs) if s is not None]
         print(f"{arm}: round {round_index + 1}/{rounds}, {len(differing)} differing so far", flush=True)
     return {"runs": runs_at_once * rounds, "runs_at_once": runs_at_once, "steps": steps,
-            "differing_first_steps": differing}  # fmt: skip
+            "differing_first_steps": differing, "iteration_s": iteration_seconds(env)}  # fmt: skip
+
+
+def iteration_seconds(env: dict[str, str], size: int = 128) -> float:
+    """What the arm costs: train_speed's median float32 iteration of the official preset at ``size``², batch 1,
+    alone on the machine (op determinism on, as ``--deterministic`` runs it)."""
+    command = [sys.executable, str(REPO_ROOT / "benchmarks" / "train_speed.py"), "--worker", str(size), "1",
+               "float32", "--deterministic"]  # fmt: skip
+    return run_json(command, env=env, cwd=REPO_ROOT)["iteration_s"]
 
 
 def render(data: dict) -> str:
@@ -90,13 +111,16 @@ def render(data: dict) -> str:
         "run alone, then rounds of identical runs side by side (the load), each `--deterministic --seed 3`; a run "
         "differs when any logged loss or metric of any step is not bit-identical to the reference's.",
         "",
-        "| arm | runs | at once | steps per run | runs that differ | first differing step of each |",
-        "|---|---|---|---|---|---|",
+        "| arm | runs | at once | steps per run | runs that differ | first differing step of each "
+        "| s per iteration, official preset at 128², batch 1, alone |",
+        "|---|---|---|---|---|---|---|",
     ]
     for arm, r in data["arms"].items():
-        steps = ", ".join(str(s) for s in sorted(r["differing_first_steps"])) or "none"
+        counts = collections.Counter(r["differing_first_steps"])
+        steps = ", ".join(f"{s} (×{n})" if n > 1 else str(s) for s, n in sorted(counts.items())) or "none"
+        cost = f"{r['iteration_s']:.2f}" if "iteration_s" in r else "not measured"
         lines.append(f"| {ARMS[arm]} | {r['runs']} | {r['runs_at_once']} | {r['steps']} | "
-                     f"{len(r['differing_first_steps'])} | {steps} |")  # fmt: skip
+                     f"{len(r['differing_first_steps'])} | {steps} | {cost} |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -111,6 +135,7 @@ def main() -> None:
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     data = load_data(SECTION) or {"arms": {}}
+    data["arms"] = {arm: result for arm, result in data["arms"].items() if arm in ARMS}  # arms since renamed
     data["machine"] = machine_description()
     with tempfile.TemporaryDirectory(prefix="determinism_") as tmp:
         for arm in args.arms:

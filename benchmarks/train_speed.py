@@ -81,7 +81,7 @@ def mode_config(mode: str, size: int, batch: int):
     return config
 
 
-def worker(size: int, batch: int, mode: str, iterations: int, warmup: int) -> dict:
+def worker(size: int, batch: int, mode: str, iterations: int, warmup: int, deterministic: bool = False) -> dict:
     load_at_start = os.getloadavg()[0]
     sys.path.insert(0, str(REPO_ROOT))
     import numpy as np
@@ -92,6 +92,10 @@ def worker(size: int, batch: int, mode: str, iterations: int, warmup: int) -> di
     import tensorflow as tf
 
     config = mode_config(mode, size, batch)
+    if deterministic:  # as --deterministic runs it, with the threads this environment lets it set
+        from attentiongan_tf.training.determinism import make_deterministic
+
+        make_deterministic()
     from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
     trainer = AttentionGANTrainer(config)
@@ -194,11 +198,14 @@ def main() -> None:
         "leaving the full table as it is",
     )
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--deterministic", action="store_true", help=argparse.SUPPRESS)  # a --worker's option
     args = parser.parse_args()
     if args.worker:
         size, batch, mode = args.worker
-        print(json.dumps(worker(int(size), int(batch), mode, args.iterations, args.warmup)))
+        print(json.dumps(worker(int(size), int(batch), mode, args.iterations, args.warmup, args.deterministic)))
         return
+    if args.deterministic:
+        parser.error("--deterministic applies to a --worker only")
     check_official_dir(parser, args.official_dir)
     machine = machine_description()
     rows = []

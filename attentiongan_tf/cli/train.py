@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "winograd (float32, or bfloat16 with --mixed-precision bfloat16; faster training on CPUs, "
                    "docs/performance.md)")  # fmt: skip
     p.add_argument("--deterministic", action="store_true",
-                   help="the same numbers run after run: TF op determinism, one op at a time")  # fmt: skip
+                   help="the same numbers run after run: op determinism, one op at a time on one thread")  # fmt: skip
     p.add_argument("--checkpoint-every", type=int)
     p.add_argument("--sample-every", type=int)
     p.add_argument("--log-every", type=int)
@@ -169,7 +169,7 @@ def _build_config(args: argparse.Namespace) -> RunConfig:
         if picked == "bfloat16" and given.get("conv_algorithm") is None and precision.auto_bfloat16_winograd():
             given["conv_algorithm"] = "winograd"  # F(2×2, 3×3): faster bfloat16 without AMX
             picked = "bfloat16, --conv-algorithm winograd"
-        # A deterministic run sets its own threads (one op at a time, training.determinism).
+        # A deterministic run sets its own threads (one op at a time on one thread, training.determinism).
         one_thread_per_op = (
             picked.startswith("bfloat16")
             and not given.get("deterministic")
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     if flag_setting(config, "deterministic"):
         from attentiongan_tf.training import determinism
 
-        determinism.run_one_op_at_a_time()  # before anything starts TensorFlow; train() warns if it was too late
+        determinism.use_exact_threads()  # before anything starts TensorFlow; train() warns if it was too late
     cli_env.announce(cli_env.strategy_name(str(flag_setting(config, "strategy"))))
     if flag_setting(config, "xla") and not _has_gpu():
         print(XLA_ON_CPU, file=sys.stderr)

@@ -1,12 +1,13 @@
 """``train.deterministic`` (``--deterministic``): the same config and seed give the same numbers, run after run.
 
-TensorFlow's op determinism covers each kernel; on a CPU two ops running side by side can still change how a oneDNN
-kernel splits its work, and with it the rounding: on a loaded 2-core EPYC 6 of 30 runs drifted from a run made
-alone, first in a transposed convolution's gradient (~1e-7, grown by Adam to 5e-5 in the losses two steps later).
-With one op at a time (one inter-op thread; each op still uses every core) 30 of 30 were bit-identical
-(benchmarks/RESULTS.md "determinism_under_load", docs/training.md); under heavier load a drift stays possible,
-only rarer (3 of about 126 loaded runs, docs/training.md). The thread pools are fixed once TensorFlow
-starts, so a run started too late is told how to set it.
+TensorFlow's op determinism covers each kernel's maths, not how a kernel splits its work over threads, and on a
+busy CPU that split (with it the rounding) can change from run to run. On a loaded 2-core EPYC
+(benchmarks/RESULTS.md "determinism_under_load", docs/training.md), runs were compared bit for bit with a run
+made alone: with ops side by side 6 of 30 drifted (first in a transposed convolution's gradient, ~1e-7, grown
+by Adam to 5e-5 two steps later); with one op at a time, each op on both cores, about 1 in 40 still did, and so
+did 1 of 120 with TensorFlow's own kernels instead of oneDNN's; with one op at a time on one thread, none of 138.
+So a deterministic run takes one op at a time on one thread. The thread pools are fixed once TensorFlow starts,
+so a run started too late, or with the user's own thread counts, is told how to make it exact.
 """
 
 from __future__ import annotations
@@ -18,41 +19,51 @@ import tensorflow as tf
 
 from attentiongan_tf.training import precision
 
-__all__ = ["make_deterministic", "run_one_op_at_a_time"]
+__all__ = ["make_deterministic", "use_exact_threads"]
+
+THREADS = INTER_OP, INTRA_OP = "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS"
 
 
 def make_deterministic(environ: Mapping[str, str] | None = None) -> str | None:
-    """Enable TensorFlow's op determinism and one op at a time; the warning to show when the latter is too late.
+    """Enable TensorFlow's op determinism and the threads of an exact run; the warning to show when the threads
+    could not be set.
 
     Args:
         environ: the environment (default ``os.environ``).
     """
     tf.config.experimental.enable_op_determinism()
-    return run_one_op_at_a_time(environ)
+    return use_exact_threads(environ)
 
 
-def run_one_op_at_a_time(environ: Mapping[str, str] | None = None) -> str | None:
-    """Run one op at a time if TensorFlow has not started; None when it does so, else a one-line warning saying
-    how to make the run exact. A ``TF_NUM_INTEROP_THREADS`` the user set is kept (with the warning unless 1).
+def use_exact_threads(environ: Mapping[str, str] | None = None) -> str | None:
+    """Run one op at a time on one thread if TensorFlow has not started; None when the threads are (or already
+    were) so, else a one-line warning saying how to make the run exact. Thread counts the user set in the
+    environment are kept.
 
     Args:
         environ: the environment (default ``os.environ``).
     """
     environ = os.environ if environ is None else environ
-    if "TF_NUM_INTEROP_THREADS" in environ:
-        if environ["TF_NUM_INTEROP_THREADS"].strip() == "1":
-            return None
-        reason = f"TF_NUM_INTEROP_THREADS={environ['TF_NUM_INTEROP_THREADS']} runs ops side by side"
-    elif precision.use_one_op_at_a_time() or _configured_inter_op_threads() == 1:
+    user_settings = [f"{name}={environ[name]}" for name in THREADS if environ.get(name, "1").strip() != "1"]
+    if user_settings:
+        reason = f"{' and '.join(user_settings)} (set in the environment) let ops share threads"
+    elif precision.use_single_thread() or _threads_are_exact(environ):
         return None
     else:
-        reason = "TensorFlow started before one op at a time could be set, and ops run side by side"
+        reason = "TensorFlow started before its threads could be set, and ops share threads"
     return (
-        f"--deterministic: {reason}, which can change a CPU kernel's rounding from run to run; for exact runs "
-        "set TF_NUM_INTEROP_THREADS=1 (or call attentiongan_tf.training.precision.use_one_op_at_a_time()) "
-        "before TensorFlow starts"
+        f"--deterministic: {reason}, which can change a CPU kernel's rounding from run to run; for exact runs set "
+        f"{INTER_OP}=1 {INTRA_OP}=1 (or call attentiongan_tf.training.precision.use_single_thread()) before "
+        "TensorFlow starts"
     )
 
 
-def _configured_inter_op_threads() -> int:
-    return tf.config.threading.get_inter_op_parallelism_threads()
+def _threads_are_exact(environ: Mapping[str, str]) -> bool:
+    configured = _configured_threads()
+    return all(name in environ or configured[name] == 1 for name in THREADS)
+
+
+def _configured_threads() -> dict[str, int]:
+    """The thread counts set through ``tf.config`` (0: TensorFlow's default or the environment's)."""
+    pools = tf.config.threading
+    return {INTER_OP: pools.get_inter_op_parallelism_threads(), INTRA_OP: pools.get_intra_op_parallelism_threads()}

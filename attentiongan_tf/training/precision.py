@@ -22,6 +22,7 @@ __all__ = [
     "make_adam",
     "policy_name",
     "use_one_op_at_a_time",
+    "use_single_thread",
     "use_one_thread_per_op",
 ]
 
@@ -126,6 +127,12 @@ def use_one_op_at_a_time() -> bool:
     """Run one TensorFlow op at a time, each on all usable cores (one inter-op thread): fewer tensors alive at
     once. Returns False, changing nothing, once TensorFlow has started."""
     return _use_threads(intra_op=None, inter_op=1)
+
+
+def use_single_thread() -> bool:
+    """Run one TensorFlow op at a time, each on one thread. Returns False, changing nothing, once TensorFlow has
+    started."""
+    return _use_threads(intra_op=1, inter_op=1)
 
 
 def _use_threads(intra_op: int | None, inter_op: int) -> bool:

@@ -17,16 +17,21 @@ def test_first_difference_is_bit_for_bit():
 
 
 def test_arm_environments(monkeypatch):
-    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "7")
-    assert "TF_NUM_INTEROP_THREADS" not in bench.arm_environment("one_op")
-    side_by_side = bench.arm_environment("side_by_side")["TF_NUM_INTEROP_THREADS"]
-    assert int(side_by_side) == len(os.sched_getaffinity(0))
+    for name in ("TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_ENABLE_ONEDNN_OPTS"):
+        monkeypatch.setenv(name, "7")  # the caller's own settings never leak into an arm
+    cores = str(len(os.sched_getaffinity(0)))
+    threads = ("TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_ENABLE_ONEDNN_OPTS")
+    assert [bench.arm_environment("deterministic").get(name) for name in threads] == [None, None, None]
+    assert [bench.arm_environment("one_op").get(name) for name in threads] == ["1", cores, None]
+    assert [bench.arm_environment("one_op_without_onednn").get(name) for name in threads] == ["1", cores, "0"]
+    assert [bench.arm_environment("side_by_side").get(name) for name in threads] == [cores, None, None]
 
 
 def test_render_lists_every_arm():
     data = {"machine": "a CPU", "arms": {
-        "one_op": {"runs": 30, "runs_at_once": 6, "steps": 60, "differing_first_steps": []},
-        "side_by_side": {"runs": 30, "runs_at_once": 6, "steps": 60, "differing_first_steps": [7, 2]},
+        "deterministic": {"runs": 30, "runs_at_once": 6, "steps": 60, "differing_first_steps": [],
+                          "iteration_s": 5.674},
+        "side_by_side": {"runs": 30, "runs_at_once": 6, "steps": 60, "differing_first_steps": [7, 2, 7]},
     }}  # fmt: skip
     table = bench.render(data)
-    assert "| 30 | 6 | 60 | 0 | none |" in table and "| 30 | 6 | 60 | 2 | 2, 7 |" in table
+    assert "| 30 | 6 | 60 | 0 | none | 5.67 |" in table and "| 30 | 6 | 60 | 3 | 2, 7 (×2) | not measured |" in table
