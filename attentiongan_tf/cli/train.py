@@ -162,7 +162,9 @@ def _build_config(args: argparse.Namespace) -> RunConfig:
             if given.get("conv_algorithm") is None:
                 given["conv_algorithm"] = "winograd"
                 picked = "off (float32, --conv-algorithm winograd)"
-                if precision.auto_one_op_at_a_time() and precision.use_one_op_at_a_time():
+                # A deterministic run sets its own threads (one op at a time on one thread, training.determinism).
+                if (not given.get("deterministic") and precision.auto_one_op_at_a_time()
+                        and precision.use_one_op_at_a_time()):
                     picked = "off (float32, --conv-algorithm winograd, one op at a time: TF_NUM_INTEROP_THREADS=1)"
         else:
             given["mixed_precision"] = picked
