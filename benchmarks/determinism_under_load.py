@@ -43,12 +43,12 @@ def arm_environment(arm: str) -> dict[str, str]:
            if k not in ("TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_ENABLE_ONEDNN_OPTS")}  # fmt: skip
     env.update(TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="", PYTHONPATH=str(REPO_ROOT))
     cores = str(len(os.sched_getaffinity(0)))
-    if arm in ("one_op", "one_op_without_onednn"):
-        env.update(TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS=cores)
-    if arm == "one_op_without_onednn":
-        env["TF_ENABLE_ONEDNN_OPTS"] = "0"
-    elif arm == "side_by_side":
+    if arm == "side_by_side":
         env["TF_NUM_INTEROP_THREADS"] = cores
+    elif arm.startswith("one_op"):
+        env.update(TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS=cores)
+        if arm == "one_op_without_onednn":
+            env["TF_ENABLE_ONEDNN_OPTS"] = "0"
     return env
 
 

@@ -157,24 +157,23 @@ def _build_config(args: argparse.Namespace) -> RunConfig:
         from attentiongan_tf.training import precision
 
         picked = precision.auto_mixed_precision()
+        # A deterministic run sets its own threads (one op at a time on one thread, training.determinism).
+        sets_threads = not given.get("deterministic")
         if picked == "off":  # a CPU without bfloat16 instructions: float32 is fastest with Winograd convolutions
             del given["mixed_precision"]
             if given.get("conv_algorithm") is None:
                 given["conv_algorithm"] = "winograd"
                 picked = "off (float32, --conv-algorithm winograd)"
-                # A deterministic run sets its own threads (one op at a time on one thread, training.determinism).
-                if (not given.get("deterministic") and precision.auto_one_op_at_a_time()
-                        and precision.use_one_op_at_a_time()):
+                if sets_threads and precision.auto_one_op_at_a_time() and precision.use_one_op_at_a_time():
                     picked = "off (float32, --conv-algorithm winograd, one op at a time: TF_NUM_INTEROP_THREADS=1)"
         else:
             given["mixed_precision"] = picked
         if picked == "bfloat16" and given.get("conv_algorithm") is None and precision.auto_bfloat16_winograd():
             given["conv_algorithm"] = "winograd"  # F(2×2, 3×3): faster bfloat16 without AMX
             picked = "bfloat16, --conv-algorithm winograd"
-        # A deterministic run sets its own threads (one op at a time on one thread, training.determinism).
         one_thread_per_op = (
             picked.startswith("bfloat16")
-            and not given.get("deterministic")
+            and sets_threads
             and precision.auto_one_thread_per_op(conv_algorithm=given.get("conv_algorithm") or "direct")
         )
         if one_thread_per_op and precision.use_one_thread_per_op():
