@@ -153,32 +153,6 @@ def build_config(args: argparse.Namespace) -> RunConfig:
 
 def _build_config(args: argparse.Namespace) -> RunConfig:
     given = {k: v for k, v in vars(args).items() if k not in ("preset", "resume", "overwrite", "verbose")}
-    if given.get("mixed_precision") == "auto":
-        from attentiongan_tf.training import precision
-
-        picked = precision.auto_mixed_precision()
-        # A deterministic run sets its own threads (one op at a time on one thread, training.determinism).
-        sets_threads = not given.get("deterministic")
-        if picked == "off":  # a CPU without bfloat16 instructions: float32 is fastest with Winograd convolutions
-            del given["mixed_precision"]
-            if given.get("conv_algorithm") is None:
-                given["conv_algorithm"] = "winograd"
-                picked = "off (float32, --conv-algorithm winograd)"
-                if sets_threads and precision.auto_one_op_at_a_time() and precision.use_one_op_at_a_time():
-                    picked = "off (float32, --conv-algorithm winograd, one op at a time: TF_NUM_INTEROP_THREADS=1)"
-        else:
-            given["mixed_precision"] = picked
-        if picked == "bfloat16" and given.get("conv_algorithm") is None and precision.auto_bfloat16_winograd():
-            given["conv_algorithm"] = "winograd"  # F(2×2, 3×3): faster bfloat16 without AMX
-            picked = "bfloat16, --conv-algorithm winograd"
-        one_thread_per_op = (
-            picked.startswith("bfloat16")
-            and sets_threads
-            and precision.auto_one_thread_per_op(conv_algorithm=given.get("conv_algorithm") or "direct")
-        )
-        if one_thread_per_op and precision.use_one_thread_per_op():
-            picked += ", one thread per op (TF_NUM_INTRAOP_THREADS=1)"
-        logging.getLogger(__name__).warning("--mixed-precision auto: %s on this machine", picked)
     resume = getattr(args, "resume", False)
     config = preset_config(args.preset)
     output_dir = Path(given.get("output_dir", output_dir_of(config)))
@@ -187,7 +161,42 @@ def _build_config(args: argparse.Namespace) -> RunConfig:
 
         run_dir.check_output_dir(output_dir, resume=True, overwrite=False)
         config = load_run_config(output_dir)
+    if given.get("mixed_precision") == "auto":
+        _pick_mixed_precision(given, config)
     return apply_flags(config, given, resume, output_dir)
+
+
+def _pick_mixed_precision(given: dict, config: RunConfig) -> None:
+    """``--mixed-precision auto``: store this machine's pick (and the convolutions it trains best with) in
+    ``given``, set TensorFlow's threads where that was measured faster, and log what was picked."""
+    from attentiongan_tf.training import precision
+
+    picked = precision.auto_mixed_precision()
+    # A deterministic run sets its own threads (one op at a time on one thread, training.determinism).
+    sets_threads = not given.get("deterministic")
+    if picked == "off":  # a CPU without bfloat16 instructions: float32 is fastest with Winograd convolutions
+        del given["mixed_precision"]
+        if given.get("conv_algorithm") is None:
+            given["conv_algorithm"] = "winograd"
+            picked = "off (float32, --conv-algorithm winograd)"
+            if sets_threads and precision.auto_one_op_at_a_time() and precision.use_one_op_at_a_time():
+                picked = "off (float32, --conv-algorithm winograd, one op at a time: TF_NUM_INTEROP_THREADS=1)"
+    else:
+        given["mixed_precision"] = picked
+    if picked == "bfloat16" and given.get("conv_algorithm") is None and precision.auto_bfloat16_winograd():
+        given["conv_algorithm"] = "winograd"  # F(2×2, 3×3): faster bfloat16 without AMX
+        picked = "bfloat16, --conv-algorithm winograd"
+    size, batch = (int(str(given.get(flag) or flag_setting(config, flag))) for flag in ("image_size", "batch_size"))
+    one_thread_per_op = (
+        picked.startswith("bfloat16")
+        and sets_threads
+        and precision.auto_one_thread_per_op(
+            conv_algorithm=given.get("conv_algorithm") or "direct", pixels_per_step=size**2 * batch
+        )
+    )
+    if one_thread_per_op and precision.use_one_thread_per_op():
+        picked += ", one thread per op (TF_NUM_INTRAOP_THREADS=1)"
+    logging.getLogger(__name__).warning("--mixed-precision auto: %s on this machine", picked)
 
 
 def output_dir_of(config: RunConfig) -> Path:

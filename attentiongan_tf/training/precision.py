@@ -60,7 +60,8 @@ def _cpu_flags(cpu_flags: str | None) -> str:
 def auto_bfloat16_winograd(cpu_flags: str | None = None) -> bool:
     """Whether ``--mixed-precision auto``, when it picks bfloat16, also takes ``--conv-algorithm winograd``
     (F(2×2, 3×3) in bfloat16): on CPUs with AVX512-BF16 and without AMX, where it was measured faster
-    (docs/performance.md). With AMX the direct kernels stay: not measured there.
+    (docs/performance.md). With AMX the direct kernels stay: there Winograd was slower at 128² batch 1 (1.22
+    against 0.98 s) and 256² (4.75 / 16.25 against 4.45 / 14.97 s at batch 1 / 4), and as fast at 128² batch 4.
 
     Args:
         cpu_flags: the CPU flags (default: read ``/proc/cpuinfo``).
@@ -69,29 +70,39 @@ def auto_bfloat16_winograd(cpu_flags: str | None = None) -> bool:
     return "avx512_bf16" in flags and "amx_bf16" not in flags
 
 
+#: Pixels per step (image side² × batch) from which ``--mixed-precision auto`` leaves each op both cores on a
+#: CPU with AMX: 256² batch 1 and batch 4 were as fast or faster that way (docs/performance.md), 128² batch 1 not.
+AMX_BOTH_CORES_FROM_PIXELS = 256 * 256
+
+
 def auto_one_thread_per_op(
     cpu_flags: str | None = None,
     cores: int | None = None,
     environ: Mapping[str, str] | None = None,
     conv_algorithm: str = "direct",
+    pixels_per_step: int = 0,
 ) -> bool:
     """Whether ``--mixed-precision auto`` also runs bfloat16 with one thread per op, ops side by side, on at most
-    2 usable cores, where it was measured as fast or faster in every configuration (docs/performance.md): on
-    CPUs with AMX (3.50× instead of 3.07× the official float32 at 128² batch 1), and on CPUs with AVX512-BF16
-    and no AMX with Winograd convolutions (2.84× instead of 2.62× at 128² batch 1). Never where the user set
-    TensorFlow's thread counts (``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS``).
+    2 usable cores, where it was measured faster (docs/performance.md): on CPUs with AMX for steps of fewer than
+    :data:`AMX_BOTH_CORES_FROM_PIXELS` pixels (128² batch 1: faster in all 7 runs on one Xeon, 3.50× instead of
+    3.07× the official float32 in the last; on a second Xeon faster in one run and slower in the next; at 256²
+    two threads per op were as fast or faster in 7 of 9 pairs of runs at batch 4 and in all at batch 1), and on
+    CPUs with AVX512-BF16 and no AMX with Winograd convolutions (2.84× instead of 2.62× at 128² batch 1, as fast
+    or faster at every size). Never where the user set TensorFlow's thread counts (``TF_NUM_INTRAOP_THREADS`` /
+    ``TF_NUM_INTEROP_THREADS``).
 
     Args:
         cpu_flags: the CPU flags (default: read ``/proc/cpuinfo``).
         cores: usable cores (default: this process's CPU affinity).
         environ: the environment (default ``os.environ``).
         conv_algorithm: the ResNet blocks' convolutions the run trains with (``train.conv_algorithm``).
+        pixels_per_step: training pixels per step, ``image_size² × batch_size`` (0: not known, taken as small).
     """
     if not _threads_unset(environ) or _cores(cores) > 2:
         return False
     flags = set(_cpu_flags(cpu_flags).split())
     if "amx_bf16" in flags:
-        return conv_algorithm == "direct"
+        return conv_algorithm == "direct" and pixels_per_step < AMX_BOTH_CORES_FROM_PIXELS
     return "avx512_bf16" in flags and conv_algorithm == "winograd"
 
 

@@ -56,6 +56,16 @@ def test_auto_bfloat16_winograd(flags, expected):
     assert precision.auto_bfloat16_winograd(flags) is expected
 
 
+def _auto_bfloat16(monkeypatch, winograd: bool) -> list[dict]:
+    """Make ``auto`` pick bfloat16 (with Winograd convolutions or not); returns the calls of
+    ``auto_one_thread_per_op`` (its keyword arguments), which answers no."""
+    asked: list[dict] = []
+    monkeypatch.setattr(precision, "auto_mixed_precision", lambda: "bfloat16")
+    monkeypatch.setattr(precision, "auto_bfloat16_winograd", lambda: winograd)
+    monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda **kwargs: asked.append(kwargs) and False)
+    return asked
+
+
 @pytest.mark.parametrize(
     ("extra", "stored", "said"),
     [
@@ -64,31 +74,51 @@ def test_auto_bfloat16_winograd(flags, expected):
     ],
 )
 def test_auto_bfloat16_on_a_cpu_without_amx_takes_winograd_convolutions(monkeypatch, caplog, extra, stored, said):
-    asked = []
-    monkeypatch.setattr(precision, "auto_mixed_precision", lambda: "bfloat16")
-    monkeypatch.setattr(precision, "auto_bfloat16_winograd", lambda: True)
-    monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda conv_algorithm: asked.append(conv_algorithm))
+    asked = _auto_bfloat16(monkeypatch, winograd=True)
     config = train.build_config(train.parse_args(["--mixed-precision", "auto", *extra]))
     assert (config.train.mixed_precision, config.train.conv_algorithm) == ("bfloat16", stored)
     assert said in caplog.text
-    assert asked == [stored]  # whether one thread per op pays depends on the convolutions
+    assert [a["conv_algorithm"] for a in asked] == [stored]  # whether one thread per op pays depends on them
+
+
+SMALL, LARGE = 128 * 128, 256 * 256  # pixels per step: 128² batch 1, 256² batch 1 (and 128² batch 4)
 
 
 @pytest.mark.parametrize(
-    ("flags", "cores", "environ", "conv_algorithm", "expected"),
+    ("flags", "cores", "environ", "conv_algorithm", "pixels", "expected"),
     [
-        ("fpu avx512_bf16 amx_bf16 amx_tile", 2, {}, "direct", True),  # measured faster in every configuration
-        ("fpu avx512_bf16 amx_bf16 amx_tile", 8, {}, "direct", False),  # not measured beyond 2 cores
-        ("fpu avx512_bf16 amx_bf16 amx_tile", 2, {}, "winograd", False),  # not measured with AMX
-        ("fpu avx512_bf16", 2, {}, "direct", False),  # AVX512-BF16 without AMX: within the drift, not kept
-        ("fpu avx512_bf16", 2, {}, "winograd", True),  # with Winograd: as fast or faster everywhere
-        ("fpu avx512_bf16", 8, {}, "winograd", False),
-        ("fpu avx512_bf16 amx_bf16", 2, {"TF_NUM_INTRAOP_THREADS": "2"}, "direct", False),  # the user's setting wins
-        ("fpu avx512_bf16", 2, {"TF_NUM_INTEROP_THREADS": "1"}, "winograd", False),
+        ("fpu avx512_bf16 amx_bf16 amx_tile", 2, {}, "direct", SMALL, True),  # measured faster at 128² batch 1
+        ("fpu avx512_bf16 amx_bf16 amx_tile", 2, {}, "direct", LARGE, False),  # 256²: both cores per op as fast
+        ("fpu avx512_bf16 amx_bf16 amx_tile", 2, {}, "direct", 4 * LARGE, False),
+        ("fpu avx512_bf16 amx_bf16 amx_tile", 8, {}, "direct", SMALL, False),  # not measured beyond 2 cores
+        ("fpu avx512_bf16 amx_bf16 amx_tile", 2, {}, "winograd", SMALL, False),  # Winograd with AMX: not kept
+        ("fpu avx512_bf16", 2, {}, "direct", SMALL, False),  # AVX512-BF16 without AMX: within the drift, not kept
+        ("fpu avx512_bf16", 2, {}, "winograd", SMALL, True),  # with Winograd: as fast or faster everywhere
+        ("fpu avx512_bf16", 2, {}, "winograd", 4 * LARGE, True),
+        ("fpu avx512_bf16", 8, {}, "winograd", SMALL, False),
+        ("fpu avx512_bf16 amx_bf16", 2, {"TF_NUM_INTRAOP_THREADS": "2"}, "direct", SMALL, False),  # the user's wins
+        ("fpu avx512_bf16", 2, {"TF_NUM_INTEROP_THREADS": "1"}, "winograd", SMALL, False),
     ],
 )
-def test_auto_one_thread_per_op(flags, cores, environ, conv_algorithm, expected):
-    assert precision.auto_one_thread_per_op(flags, cores, environ, conv_algorithm) is expected
+def test_auto_one_thread_per_op(flags, cores, environ, conv_algorithm, pixels, expected):
+    assert precision.auto_one_thread_per_op(flags, cores, environ, conv_algorithm, pixels) is expected
+
+
+@pytest.mark.parametrize(
+    ("extra", "pixels"),
+    [
+        ([], 48 * 48 * 4),  # the demo preset's
+        (["--image-size", "256", "--batch-size", "1"], 256 * 256 * 1),
+        (["--image-size", "128", "--batch-size", "2"], 128 * 128 * 2),
+        (["--preset", "multidomain_demo", "--image-size", "32"], None),  # the other kind's fields
+    ],
+)
+def test_auto_asks_about_threads_with_the_runs_pixels_per_step(monkeypatch, extra, pixels):
+    asked = _auto_bfloat16(monkeypatch, winograd=False)
+    config = train.build_config(train.parse_args(["--mixed-precision", "auto", *extra]))
+    if pixels is None:
+        pixels = 32 * 32 * config.batch_size
+    assert [a["pixels_per_step"] for a in asked] == [pixels]
 
 
 def test_auto_bfloat16_with_one_thread_per_op_says_so(monkeypatch, caplog):
