@@ -24,20 +24,40 @@ HEADER = (
 )
 
 
-def cpu_model() -> str:
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def _cpuinfo_fields() -> dict[str, str]:
+    """The first CPU's ``/proc/cpuinfo`` fields (empty where it cannot be read)."""
+    fields: dict[str, str] = {}
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+        text = CPUINFO.read_text()
     except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+        return fields
+    for line in text.splitlines():
+        key, colon, value = line.partition(":")
+        if not colon:
+            if fields:  # the blank line after the first CPU
+                break
+            continue
+        fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def cpu_model() -> str:
+    """The CPU's name with its family and model numbers: virtual machines often name different CPUs the same
+    (``Intel(R) Xeon(R) Processor``)."""
+    fields = _cpuinfo_fields()
+    name = fields.get("model name") or platform.processor() or "unknown CPU"
+    if "cpu family" in fields and "model" in fields:
+        return f"{name} (family {fields['cpu family']}, model {fields['model']})"
+    return name
 
 
 def bfloat16_flags() -> list[str]:
     """The CPU's bfloat16 matrix instructions (``amx_bf16``, ``avx512_bf16``) as ``/proc/cpuinfo`` lists them."""
     try:
-        flags = set(Path("/proc/cpuinfo").read_text().split())
+        flags = set(CPUINFO.read_text().split())
     except OSError:
         return []
     return [flag for flag in ("amx_bf16", "avx512_bf16") if flag in flags]

@@ -69,3 +69,19 @@ def test_profile_groups_winograd_ops_only_where_the_iteration_has_them():
         "convolution backward (filter)"
     )
     assert train_profile.op_category("ResourceApplyAdam").startswith("optimizer")
+
+
+@pytest.mark.parametrize(
+    ("cpuinfo", "expected"),
+    [
+        # Two Xeons with AMX, both named only "Intel(R) Xeon(R) Processor", ran at different speeds.
+        ("cpu family\t: 6\nmodel\t\t: 207\nmodel name\t: Intel(R) Xeon(R) Processor\n",
+         "Intel(R) Xeon(R) Processor (family 6, model 207)"),
+        ("model name\t: AMD EPYC\ncpu family\t: 25\nmodel\t\t: 17\n", "AMD EPYC (family 25, model 17)"),
+        ("model name\t: Some CPU\n", "Some CPU"),
+    ],
+)
+def test_the_cpu_is_told_apart_by_family_and_model(tmp_path, monkeypatch, cpuinfo, expected):
+    (tmp_path / "cpuinfo").write_text(cpuinfo)
+    monkeypatch.setattr(results, "CPUINFO", tmp_path / "cpuinfo")
+    assert results.cpu_model() == expected
