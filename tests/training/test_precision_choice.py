@@ -8,6 +8,7 @@ import pytest
 
 from attentiongan_tf.cli import train
 from attentiongan_tf.training import loop, precision
+from attentiongan_tf.training.config import preset
 
 
 @pytest.mark.parametrize(
@@ -208,3 +209,13 @@ def test_xla_on_a_cpu_warns_with_the_measured_slowdown(monkeypatch, capsys, tmp_
     assert train.main(["--xla", "--output-dir", str(tmp_path / "run")]) != 0
     err = capsys.readouterr().err
     assert "--xla makes training slower on CPUs" in err and "stopped before training" in err
+
+
+def test_auto_on_resume_asks_with_the_resumed_runs_pixels_per_step(monkeypatch, tmp_path):
+    config = preset("demo")
+    config.data.load_size, config.data.crop_size, config.data.batch_size = 256, 256, 4
+    config.train.mixed_precision = "bfloat16"  # what auto picked when the run started
+    config.save(tmp_path / "config.json")
+    asked = _auto_bfloat16(monkeypatch, winograd=False)
+    train.build_config(train.parse_args(["--output-dir", str(tmp_path), "--resume", "--mixed-precision", "auto"]))
+    assert [a["pixels_per_step"] for a in asked] == [256 * 256 * 4]
