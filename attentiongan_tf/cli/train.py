@@ -153,6 +153,8 @@ def build_config(args: argparse.Namespace) -> RunConfig:
 
 def _build_config(args: argparse.Namespace) -> RunConfig:
     given = {k: v for k, v in vars(args).items() if k not in ("preset", "resume", "overwrite", "verbose")}
+    auto = given.get("mixed_precision") == "auto"
+    picked = _pick_mixed_precision(given) if auto else ""
     resume = getattr(args, "resume", False)
     config = preset_config(args.preset)
     output_dir = Path(given.get("output_dir", output_dir_of(config)))
@@ -161,42 +163,50 @@ def _build_config(args: argparse.Namespace) -> RunConfig:
 
         run_dir.check_output_dir(output_dir, resume=True, overwrite=False)
         config = load_run_config(output_dir)
-    if given.get("mixed_precision") == "auto":
-        _pick_mixed_precision(given, config)
-    return apply_flags(config, given, resume, output_dir)
+    config = apply_flags(config, given, resume, output_dir)
+    if auto:
+        picked += _auto_threads_per_op(config)
+        logging.getLogger(__name__).warning("--mixed-precision auto: %s on this machine", picked)
+    return config
 
 
-def _pick_mixed_precision(given: dict, config: RunConfig) -> None:
+def _pick_mixed_precision(given: dict) -> str:
     """``--mixed-precision auto``: store this machine's pick (and the convolutions it trains best with) in
-    ``given``, set TensorFlow's threads where that was measured faster, and log what was picked."""
+    ``given``; returns what was picked, for the log. On a CPU without bfloat16 instructions it also runs one op at
+    a time where that was measured to save memory."""
     from attentiongan_tf.training import precision
 
     picked = precision.auto_mixed_precision()
-    # A deterministic run sets its own threads (one op at a time on one thread, training.determinism).
-    sets_threads = not given.get("deterministic")
     if picked == "off":  # a CPU without bfloat16 instructions: float32 is fastest with Winograd convolutions
         del given["mixed_precision"]
         if given.get("conv_algorithm") is None:
             given["conv_algorithm"] = "winograd"
             picked = "off (float32, --conv-algorithm winograd)"
-            if sets_threads and precision.auto_one_op_at_a_time() and precision.use_one_op_at_a_time():
+            # A deterministic run sets its own threads (one op at a time on one thread, training.determinism).
+            sets_threads = not given.get("deterministic") and precision.auto_one_op_at_a_time()
+            if sets_threads and precision.use_one_op_at_a_time():
                 picked = "off (float32, --conv-algorithm winograd, one op at a time: TF_NUM_INTEROP_THREADS=1)"
     else:
         given["mixed_precision"] = picked
     if picked == "bfloat16" and given.get("conv_algorithm") is None and precision.auto_bfloat16_winograd():
         given["conv_algorithm"] = "winograd"  # F(2×2, 3×3): faster bfloat16 without AMX
         picked = "bfloat16, --conv-algorithm winograd"
-    size, batch = (int(str(given.get(flag) or flag_setting(config, flag))) for flag in ("image_size", "batch_size"))
-    one_thread_per_op = (
-        picked.startswith("bfloat16")
-        and sets_threads
-        and precision.auto_one_thread_per_op(
-            conv_algorithm=given.get("conv_algorithm") or "direct", pixels_per_step=size**2 * batch
-        )
-    )
-    if one_thread_per_op and precision.use_one_thread_per_op():
-        picked += ", one thread per op (TF_NUM_INTRAOP_THREADS=1)"
-    logging.getLogger(__name__).warning("--mixed-precision auto: %s on this machine", picked)
+    return picked
+
+
+def _auto_threads_per_op(config: RunConfig) -> str:
+    """Run ``auto``'s bfloat16 pick one thread per op where that was measured faster for this run's convolutions
+    and image size × batch; what to add to the log line."""
+    from attentiongan_tf.training import precision
+
+    if flag_setting(config, "mixed_precision") != "bfloat16" or flag_setting(config, "deterministic"):
+        return ""  # (a deterministic run sets its own threads)
+    size, batch = (int(str(flag_setting(config, flag))) for flag in ("image_size", "batch_size"))
+    conv_algorithm = str(flag_setting(config, "conv_algorithm"))
+    if precision.auto_one_thread_per_op(conv_algorithm=conv_algorithm, pixels_per_step=size**2 * batch):
+        if precision.use_one_thread_per_op():
+            return ", one thread per op (TF_NUM_INTRAOP_THREADS=1)"
+    return ""
 
 
 def output_dir_of(config: RunConfig) -> Path:

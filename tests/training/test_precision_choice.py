@@ -211,11 +211,12 @@ def test_xla_on_a_cpu_warns_with_the_measured_slowdown(monkeypatch, capsys, tmp_
     assert "--xla makes training slower on CPUs" in err and "stopped before training" in err
 
 
-def test_auto_on_resume_asks_with_the_resumed_runs_pixels_per_step(monkeypatch, tmp_path):
+def test_auto_on_resume_asks_with_the_resumed_runs_pixels_per_step_and_convolutions(monkeypatch, tmp_path):
     config = preset("demo")
     config.data.load_size, config.data.crop_size, config.data.batch_size = 256, 256, 4
     config.train.mixed_precision = "bfloat16"  # what auto picked when the run started
+    config.train.conv_algorithm = "winograd"  # given when the run started
     config.save(tmp_path / "config.json")
     asked = _auto_bfloat16(monkeypatch, winograd=False)
     train.build_config(train.parse_args(["--output-dir", str(tmp_path), "--resume", "--mixed-precision", "auto"]))
-    assert [a["pixels_per_step"] for a in asked] == [256 * 256 * 4]
+    assert asked == [{"conv_algorithm": "winograd", "pixels_per_step": 256 * 256 * 4}]
