@@ -78,6 +78,18 @@ class TorchAdam(keras.optimizers.Adam):
         finally:
             self._step_scalars.entries.clear()
 
+    def _all_reduce_sum_gradients(self, grads_and_vars):
+        # With one replica the sum is the gradients themselves. Keras' all-reduce would still pass them through
+        # ReplicaContext.all_reduce's custom-gradient IdentityN, and Grappler's dependency optimizer drops the
+        # control edges that order a variable's reads before its update as redundant while that IdentityN links
+        # every gradient to every update, then removes the IdentityN: a read made only for an input gradient (a
+        # recomputed run's kernel, nn/recompute.py) could then run after the update
+        # (tests/training/test_update_order.py).
+        context = tf.distribute.get_replica_context()
+        if context is not None and context.num_replicas_in_sync == 1:
+            return list(grads_and_vars)
+        return super()._all_reduce_sum_gradients(grads_and_vars)
+
     def _scalars(self, learning_rate, dtype) -> tuple:
         """PyTorch's step size ``lr / (1 − β₁ᵗ)`` and ``√(1 − β₂ᵗ)`` for this step, in ``dtype``."""
         # Keyed by the learning-rate tensor itself (each device of a distributed update may have its own), which
