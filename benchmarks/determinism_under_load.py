@@ -5,8 +5,8 @@ side (the load), all with ``--deterministic --seed 3``, and compares every run's
 reference's, bit for bit; then times the official preset's iteration (128², batch 1) with the arm's threads,
 alone. Arms: ``deterministic`` (what ``--deterministic`` does: one op at a time, on one thread), and thread
 settings a user can set, which ``--deterministic`` keeps with a warning: ``one_op`` (one op at a time, each on
-every core), ``one_op_without_onednn`` (the same with TensorFlow's own kernels, ``TF_ENABLE_ONEDNN_OPTS=0``) and
-``side_by_side`` (ops side by side, TensorFlow's default). Each arm's result is stored in results.json as it
+every core) and ``side_by_side`` (ops side by side, TensorFlow's default). Runs use oneDNN's kernels whatever
+the caller's ``TF_ENABLE_ONEDNN_OPTS``. Each arm's result is stored in results.json as it
 finishes; the "determinism_under_load" section of RESULTS.md shows every arm stored.
 """
 
@@ -32,7 +32,6 @@ ARMS = {
     "deterministic": "`--deterministic` as it runs: one op at a time, on one thread",
     "one_op": "one op at a time, each op on every core (`TF_NUM_INTEROP_THREADS=1`, `TF_NUM_INTRAOP_THREADS` = "
     "the usable cores)",
-    "one_op_without_onednn": "the same with TensorFlow's own kernels instead of oneDNN's (`TF_ENABLE_ONEDNN_OPTS=0`)",
     "side_by_side": "`TF_NUM_INTEROP_THREADS` = the usable cores (TensorFlow's default): ops side by side",
 }
 
@@ -45,10 +44,8 @@ def arm_environment(arm: str) -> dict[str, str]:
     cores = str(len(os.sched_getaffinity(0)))
     if arm == "side_by_side":
         env["TF_NUM_INTEROP_THREADS"] = cores
-    elif arm.startswith("one_op"):
+    elif arm == "one_op":
         env.update(TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS=cores)
-        if arm == "one_op_without_onednn":
-            env["TF_ENABLE_ONEDNN_OPTS"] = "0"
     return env
 
 

@@ -1,13 +1,13 @@
 """``train.deterministic`` (``--deterministic``): the same config and seed give the same numbers, run after run.
 
-TensorFlow's op determinism covers each kernel's maths, not how a kernel splits its work over threads, and on a
-busy CPU that split (with it the rounding) can change from run to run. On a loaded 2-core EPYC
-(benchmarks/RESULTS.md "determinism_under_load", docs/training.md), runs were compared bit for bit with a run
-made alone: with ops side by side 6 of 30 drifted (first in a transposed convolution's gradient, ~1e-7, grown
-by Adam to 5e-5 two steps later); with one op at a time, each op on both cores, about 1 in 40 still did, and so
-did 1 of 120 with TensorFlow's own kernels instead of oneDNN's; with one op at a time on one thread, none of 138.
-So a deterministic run takes one op at a time on one thread. The thread pools are fixed once TensorFlow starts,
-so a run started too late, or with the user's own thread counts, is told how to make it exact.
+TensorFlow's op determinism fixes each kernel's maths. Runs made under load were compared bit for bit with a run
+made alone (benchmarks/RESULTS.md "determinism_under_load", docs/training.md "Resume"): before 2026-12-05 they
+drifted with every thread setting (one op at a time on one thread the least), and the drift was a race in the step's
+graph (a kernel's Adam update could run before a recomputed run's last read of it; fixed in
+``training.optimizers.TorchAdam``, guarded by tests/training/test_update_order.py). Since then no setting measured
+drifted, TensorFlow's default threads included; a deterministic run still takes one op at a time on one thread, the
+setting with the longest record. The thread pools are fixed once TensorFlow starts, so a run started too late, or
+with the user's own thread counts, is told how to get that setting.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ def use_exact_threads(environ: Mapping[str, str] | None = None) -> str | None:
     else:
         reason = "TensorFlow started before its threads could be set, and ops share threads"
     return (
-        f"--deterministic: {reason}, which can change a CPU kernel's rounding from run to run; for exact runs set "
-        f"{INTER_OP}=1 {INTRA_OP}=1 (or call attentiongan_tf.training.precision.use_single_thread()) before "
+        f"--deterministic: {reason}, not the one op at a time on one thread whose runs were measured exact; for that "
+        f"set {INTER_OP}=1 {INTRA_OP}=1 (or call attentiongan_tf.training.precision.use_single_thread()) before "
         "TensorFlow starts"
     )
 

@@ -23,7 +23,6 @@ def test_arm_environments(monkeypatch):
     threads = ("TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_ENABLE_ONEDNN_OPTS")
     assert [bench.arm_environment("deterministic").get(name) for name in threads] == [None, None, None]
     assert [bench.arm_environment("one_op").get(name) for name in threads] == ["1", cores, None]
-    assert [bench.arm_environment("one_op_without_onednn").get(name) for name in threads] == ["1", cores, "0"]
     assert [bench.arm_environment("side_by_side").get(name) for name in threads] == [cores, None, None]
 
 
