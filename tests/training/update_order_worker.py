@@ -14,6 +14,7 @@ tf.config.set_logical_device_configuration(
 
 import numpy as np  # noqa: E402
 
+from attentiongan_tf.training.config import preset as preset_config  # noqa: E402
 from attentiongan_tf.training.strategies import make_strategy  # noqa: E402
 from attentiongan_tf.training.tasks.multi_domain import MultiDomainTrainer  # noqa: E402
 from attentiongan_tf.training.tasks.multi_domain_config import MultiDomainConfig  # noqa: E402
@@ -30,8 +31,8 @@ ARITHMETIC = {
 def two_domain_step(preset: str, arithmetic: str, strategy_name: str) -> None:
     strategy = make_strategy(strategy_name)
     config = tiny_config(preset, **ARITHMETIC[arithmetic])
-    if preset == "official":
-        config.model.ngf, config.model.n_blocks, config.model.ndf, config.model.n_layers_d = 64, 9, 64, 3
+    if preset == "official":  # the preset's own model, at the smallest size its discriminator takes
+        config.model = preset_config("official").model
         config.data.load_size = config.data.crop_size = 32
     trainer = AttentionGANTrainer(config, strategy)
     size = config.data.crop_size
