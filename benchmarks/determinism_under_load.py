@@ -3,11 +3,12 @@
 Each arm trains one reference run alone, then ``--rounds`` rounds of ``--runs-at-once`` identical runs side by
 side (the load), all with ``--deterministic --seed 3``, and compares every run's ``metrics.jsonl`` with the
 reference's, bit for bit; then times the official preset's iteration (128², batch 1) with the arm's threads,
-alone. Arms: ``deterministic`` (what ``--deterministic`` does: one op at a time, on one thread), and thread
-settings a user can set, which ``--deterministic`` keeps with a warning: ``one_op`` (one op at a time, each on
-every core) and ``side_by_side`` (ops side by side, TensorFlow's default). Runs use oneDNN's kernels whatever
-the caller's ``TF_ENABLE_ONEDNN_OPTS``. Each arm's result is stored in results.json as it
-finishes; the "determinism_under_load" section of RESULTS.md shows every arm stored.
+alone. Arms: ``deterministic`` (what ``--deterministic`` does: each op on one thread, one op per usable core side
+by side), ``one_thread`` (one op at a time on one thread: what it did until 2026-12-05), and thread settings a user
+can set, which ``--deterministic`` keeps with a warning: ``one_op`` (one op at a time, each on every core) and
+``side_by_side`` (TensorFlow's default: ops side by side, each on every core). Runs use oneDNN's kernels whatever
+the caller's ``TF_ENABLE_ONEDNN_OPTS``. Each arm's result is stored in results.json as it finishes, with when it
+started; the "determinism_under_load" section of RESULTS.md shows every arm stored.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -29,10 +31,14 @@ SECTION = "determinism_under_load"
 TINY = ["--image-size", "16", "--ngf", "4", "--n-blocks", "1", "--batch-size", "2", "--log-every", "1",
         "--checkpoint-every", "1000", "--sample-every", "1000", "--deterministic", "--seed", "3"]  # fmt: skip
 ARMS = {
-    "deterministic": "`--deterministic` as it runs: one op at a time, on one thread",
+    "deterministic": "`--deterministic` as it runs: each op on one thread, one op per usable core side by side "
+    "(`TF_NUM_INTRAOP_THREADS=1`)",
+    "one_thread": "one op at a time, on one thread (`TF_NUM_INTEROP_THREADS=1 TF_NUM_INTRAOP_THREADS=1`: "
+    "`--deterministic` until 2026-12-05)",
     "one_op": "one op at a time, each op on every core (`TF_NUM_INTEROP_THREADS=1`, `TF_NUM_INTRAOP_THREADS` = "
     "the usable cores)",
-    "side_by_side": "`TF_NUM_INTEROP_THREADS` = the usable cores (TensorFlow's default): ops side by side",
+    "side_by_side": "TensorFlow's default: ops side by side, each op on every core (both thread counts = the usable "
+    "cores)",
 }
 
 
@@ -43,7 +49,9 @@ def arm_environment(arm: str) -> dict[str, str]:
     env.update(TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="", PYTHONPATH=str(REPO_ROOT))
     cores = str(len(os.sched_getaffinity(0)))
     if arm == "side_by_side":
-        env["TF_NUM_INTEROP_THREADS"] = cores
+        env.update(TF_NUM_INTEROP_THREADS=cores, TF_NUM_INTRAOP_THREADS=cores)
+    elif arm == "one_thread":
+        env.update(TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS="1")
     elif arm == "one_op":
         env.update(TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS=cores)
     return env
@@ -77,6 +85,7 @@ def finish(process: subprocess.Popen) -> None:
 
 
 def run_arm(arm: str, runs_at_once: int, rounds: int, steps: int, work: Path) -> dict:
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     env = arm_environment(arm)
     reference_dir = work / f"{arm}_reference"
     finish(start_run(reference_dir, steps, env))
@@ -88,7 +97,7 @@ def run_arm(arm: str, runs_at_once: int, rounds: int, steps: int, work: Path) ->
             finish(process)
         differing += [s for s in (first_difference(reference, losses_by_step(d)) for d in dirs) if s is not None]
         print(f"{arm}: round {round_index + 1}/{rounds}, {len(differing)} differing so far", flush=True)
-    return {"runs": runs_at_once * rounds, "runs_at_once": runs_at_once, "steps": steps,
+    return {"runs": runs_at_once * rounds, "runs_at_once": runs_at_once, "steps": steps, "started": started,
             "differing_first_steps": differing, "iteration_s": iteration_seconds(env)}  # fmt: skip
 
 
@@ -104,19 +113,21 @@ def render(data: dict) -> str:
     lines = [
         "## Does `--deterministic` give the same numbers on a busy CPU? The 16-px demo, several runs at once",
         "",
-        f"Machine: {data['machine']}. Written by `benchmarks/determinism_under_load.py`. Per arm: one reference "
+        f"Machine: {data['machine']} (the last arm's start). Written by `benchmarks/determinism_under_load.py`. "
+        "Per arm: one reference "
         "run alone, then rounds of identical runs side by side (the load), each `--deterministic --seed 3`; a run "
         "differs when any logged loss or metric of any step is not bit-identical to the reference's.",
         "",
-        "| arm | runs | at once | steps per run | runs that differ | first differing step of each "
+        "| arm | started | runs | at once | steps per run | runs that differ | first differing step of each "
         "| s per iteration, official preset at 128², batch 1, alone |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for arm, r in data["arms"].items():
+    for arm, r in sorted(data["arms"].items(), key=lambda item: list(ARMS).index(item[0])):
         counts = collections.Counter(r["differing_first_steps"])
         steps = ", ".join(f"{s} (×{n})" if n > 1 else str(s) for s, n in sorted(counts.items())) or "none"
         cost = f"{r['iteration_s']:.2f}" if "iteration_s" in r else "not measured"
-        lines.append(f"| {ARMS[arm]} | {r['runs']} | {r['runs_at_once']} | {r['steps']} | "
+        started = r.get("started", "not recorded")
+        lines.append(f"| {ARMS[arm]} | {started} | {r['runs']} | {r['runs_at_once']} | {r['steps']} | "
                      f"{len(r['differing_first_steps'])} | {steps} | {cost} |")  # fmt: skip
     return "\n".join(lines)
 

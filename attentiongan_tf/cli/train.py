@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "winograd (float32, or bfloat16 with --mixed-precision bfloat16; faster training on CPUs, "
                    "docs/performance.md)")  # fmt: skip
     p.add_argument("--deterministic", action="store_true",
-                   help="the same numbers run after run: op determinism, one op at a time on one thread")  # fmt: skip
+                   help="the same numbers run after run: op determinism, each op on one thread")  # fmt: skip
     p.add_argument("--checkpoint-every", type=int)
     p.add_argument("--sample-every", type=int)
     p.add_argument("--log-every", type=int)
@@ -182,7 +182,7 @@ def _pick_mixed_precision(given: dict) -> str:
         if given.get("conv_algorithm") is None:
             given["conv_algorithm"] = "winograd"
             picked = "off (float32, --conv-algorithm winograd)"
-            # A deterministic run sets its own threads (one op at a time on one thread, training.determinism).
+            # A deterministic run sets its own threads (one thread per op, training.determinism).
             sets_threads = not given.get("deterministic") and precision.auto_one_op_at_a_time()
             if sets_threads and precision.use_one_op_at_a_time():
                 picked = "off (float32, --conv-algorithm winograd, one op at a time: TF_NUM_INTEROP_THREADS=1)"

@@ -1,13 +1,14 @@
 """``train.deterministic`` (``--deterministic``): the same config and seed give the same numbers, run after run.
 
-TensorFlow's op determinism fixes each kernel's maths. Runs made under load were compared bit for bit with a run
-made alone (benchmarks/RESULTS.md "determinism_under_load", docs/training.md "Resume"): before 2026-12-05 they
-drifted with every thread setting (one op at a time on one thread the least), and the drift was a race in the step's
-graph (a kernel's Adam update could run before a recomputed run's last read of it; fixed in
-``training.optimizers.TorchAdam``, guarded by tests/training/test_update_order.py). Since then no setting measured
-drifted, TensorFlow's default threads included; a deterministic run still takes one op at a time on one thread, the
-setting with the longest record. The thread pools are fixed once TensorFlow starts, so a run started too late, or
-with the user's own thread counts, is told how to get that setting.
+TensorFlow's op determinism fixes each kernel's maths, and each op runs on one thread: a kernel split over several
+threads adds in another order, so its numbers depend on the thread count (and would differ on a machine with
+another number of cores). Ops still run side by side, one per usable core: how many run at once does not change a
+number (tests/training/test_determinism.py), once the step's graph orders every read of a variable before its
+update (tests/training/test_update_order.py; the race that made loaded runs drift before 2026-12-05, fixed in
+``training.optimizers.TorchAdam``). Runs under load were measured bit-identical to a run made alone
+(benchmarks/RESULTS.md "determinism_under_load", docs/training.md "Resume"). The thread pools are fixed once
+TensorFlow starts, so a run started too late, or with the user's own ``TF_NUM_INTRAOP_THREADS``, is told how to get
+one thread per op.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from attentiongan_tf.training import precision
 
 __all__ = ["make_deterministic", "use_exact_threads"]
 
-THREADS = INTER_OP, INTRA_OP = "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS"
+INTER_OP, INTRA_OP = "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS"
 
 
 def make_deterministic(environ: Mapping[str, str] | None = None) -> str | None:
-    """Enable TensorFlow's op determinism and the threads of an exact run; the warning to show when the threads
-    could not be set.
+    """Enable TensorFlow's op determinism and one thread per op; the warning to show when the threads could not
+    be set.
 
     Args:
         environ: the environment (default ``os.environ``).
@@ -36,34 +37,38 @@ def make_deterministic(environ: Mapping[str, str] | None = None) -> str | None:
 
 
 def use_exact_threads(environ: Mapping[str, str] | None = None) -> str | None:
-    """Run one op at a time on one thread if TensorFlow has not started; None when the threads are (or already
-    were) so, else a one-line warning saying how to make the run exact. Thread counts the user set in the
-    environment are kept.
+    """Run each op on one thread, ops side by side (one per usable core, or the user's ``TF_NUM_INTEROP_THREADS``),
+    if TensorFlow has not started; None when each op runs (or already ran) on one thread, else a one-line warning
+    saying how to get that. A ``TF_NUM_INTRAOP_THREADS`` the user set is kept.
 
     Args:
         environ: the environment (default ``os.environ``).
     """
     environ = os.environ if environ is None else environ
-    user_settings = [f"{name}={environ[name]}" for name in THREADS if environ.get(name, "1").strip() != "1"]
-    if user_settings:
-        reason = f"{' and '.join(user_settings)} (set in the environment) let ops share threads"
-    elif precision.use_single_thread() or _threads_are_exact(environ):
+    intra_op = environ.get(INTRA_OP, "").strip()
+    if intra_op and intra_op != "1":
+        reason = f"{INTRA_OP}={intra_op} (set in the environment) splits each op over threads"
+    elif precision.use_one_thread_per_op(_user_inter_op_threads(environ)) or _one_thread_per_op(environ):
         return None
     else:
-        reason = "TensorFlow started before its threads could be set, and ops share threads"
+        reason = "TensorFlow started before its threads could be set, and splits each op over threads"
     return (
-        f"--deterministic: {reason}, not the one op at a time on one thread whose runs were measured exact; for that "
-        f"set {INTER_OP}=1 {INTRA_OP}=1 (or call attentiongan_tf.training.precision.use_single_thread()) before "
-        "TensorFlow starts"
+        f"--deterministic: {reason}, so its numbers depend on the thread count (a run or resume with another count "
+        f"differs); for the same numbers on any machine set {INTRA_OP}=1 (or call "
+        "attentiongan_tf.training.precision.use_one_thread_per_op()) before TensorFlow starts"
     )
 
 
-def _threads_are_exact(environ: Mapping[str, str]) -> bool:
-    configured = _configured_threads()
-    return all(name in environ or configured[name] == 1 for name in THREADS)
+def _user_inter_op_threads(environ: Mapping[str, str]) -> int | None:
+    """The user's ``TF_NUM_INTEROP_THREADS`` when it is a thread count (None: the usable cores)."""
+    value = environ.get(INTER_OP, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
-def _configured_threads() -> dict[str, int]:
-    """The thread counts set through ``tf.config`` (0: TensorFlow's default or the environment's)."""
-    pools = tf.config.threading
-    return {INTER_OP: pools.get_inter_op_parallelism_threads(), INTRA_OP: pools.get_intra_op_parallelism_threads()}
+def _one_thread_per_op(environ: Mapping[str, str]) -> bool:
+    return environ.get(INTRA_OP, "").strip() == "1" or _configured_intra_op_threads() == 1
+
+
+def _configured_intra_op_threads() -> int:
+    """The threads per op set through ``tf.config`` (0: TensorFlow's default or the environment's)."""
+    return tf.config.threading.get_intra_op_parallelism_threads()

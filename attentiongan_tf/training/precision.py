@@ -22,7 +22,6 @@ __all__ = [
     "make_adam",
     "policy_name",
     "use_one_op_at_a_time",
-    "use_single_thread",
     "use_one_thread_per_op",
 ]
 
@@ -60,7 +59,7 @@ def _cpu_flags(cpu_flags: str | None) -> str:
 def auto_bfloat16_winograd(cpu_flags: str | None = None) -> bool:
     """Whether ``--mixed-precision auto``, when it picks bfloat16, also takes ``--conv-algorithm winograd``
     (F(2×2, 3×3) in bfloat16): on CPUs with AVX512-BF16 and without AMX, where it was measured faster
-    (docs/performance.md). With AMX the direct kernels stay: there Winograd was slower at 128² batch 1 (1.22
+    (docs/performance_log.md). With AMX the direct kernels stay: there Winograd was slower at 128² batch 1 (1.22
     against 0.98 s) and 256² (4.75 / 16.25 against 4.45 / 14.97 s at batch 1 / 4), and as fast at 128² batch 4.
 
     Args:
@@ -71,7 +70,7 @@ def auto_bfloat16_winograd(cpu_flags: str | None = None) -> bool:
 
 
 #: Pixels per step (image side² × batch) from which ``--mixed-precision auto`` leaves each op both cores on a
-#: CPU with AMX: 256² batch 1 and batch 4 were as fast or faster that way (docs/performance.md), 128² batch 1 not.
+#: CPU with AMX: 256² batch 1 and batch 4 were as fast or faster that way (docs/performance_log.md), 128² batch 1 not.
 AMX_BOTH_CORES_FROM_PIXELS = 256 * 256
 
 
@@ -83,7 +82,7 @@ def auto_one_thread_per_op(
     pixels_per_step: int = 0,
 ) -> bool:
     """Whether ``--mixed-precision auto`` also runs bfloat16 with one thread per op, ops side by side, on at most
-    2 usable cores, where it was measured faster (docs/performance.md): on CPUs with AMX for steps of fewer than
+    2 usable cores, where it was measured faster (docs/performance_log.md): on CPUs with AMX for steps of fewer than
     :data:`AMX_BOTH_CORES_FROM_PIXELS` pixels (128² batch 1: faster in all 7 runs on one Xeon, 3.50× instead of
     3.07× the official float32 in the last; on a second Xeon faster in one run and slower in the next; at 256²
     two threads per op were as fast or faster in 7 of 9 pairs of runs at batch 4 and in all at batch 1), and on
@@ -110,7 +109,7 @@ def auto_one_op_at_a_time(cores: int | None = None, environ: Mapping[str, str] |
     """Whether ``--mixed-precision auto``, when it picks float32 with Winograd convolutions, also runs one op at a
     time, each on all cores: on at most 2 usable cores, where it was measured to take 0.1–0.2 GiB off the peak
     RSS at batch 1 and 0.2–2.2 GiB at batch 4 for 4–17% of the speed, still 1.5× the official code
-    (docs/performance.md), unless the user set TensorFlow's thread counts.
+    (docs/performance_log.md), unless the user set TensorFlow's thread counts.
 
     Args:
         cores: usable cores (default: this process's CPU affinity).
@@ -138,12 +137,6 @@ def use_one_op_at_a_time() -> bool:
     """Run one TensorFlow op at a time, each on all usable cores (one inter-op thread): fewer tensors alive at
     once. Returns False, changing nothing, once TensorFlow has started."""
     return _use_threads(intra_op=None, inter_op=1)
-
-
-def use_single_thread() -> bool:
-    """Run one TensorFlow op at a time, each on one thread. Returns False, changing nothing, once TensorFlow has
-    started."""
-    return _use_threads(intra_op=1, inter_op=1)
 
 
 def _use_threads(intra_op: int | None, inter_op: int) -> bool:

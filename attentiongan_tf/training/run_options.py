@@ -38,8 +38,8 @@ class RunOptions:
             rounding of the direct ones; docs/performance.md).
             Exports use the direct convolution whatever this says (the Winograd TFLite variants have their own
             Winograd form).
-        deterministic: the same numbers run after run: TF op determinism and one op at a time on one thread
-            (:mod:`attentiongan_tf.training.determinism`).
+        deterministic: the same numbers run after run: TF op determinism and each op on one thread, ops side by
+            side (:mod:`attentiongan_tf.training.determinism`).
         keep_checkpoints: checkpoints kept by the CheckpointManager.
         on_collapse: what a mask collapse does (see ``summaries.collapse_warning``): ``warn`` (log it and go on)
             or ``stop`` (save a checkpoint and stop the run).
