@@ -8,7 +8,7 @@ sharded (``--weight_shard_size_bytes``) so browsers fetch them in parallel and
 cache each shard. A fixed-size model (:func:`export_tfjs_model` with
 ``fixed_size`` N, ``export.py --tfjs-fixed-size N``) takes exactly [1, N, N, 3]
 and computes its instance norms with average pools: the fastest graph for the
-wasm backend (docs/performance.md).
+wasm backend (docs/performance_log.md).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ def made_once(build: Callable[..., tf.Tensor]) -> Callable[..., tf.Tensor]:
 
     Every later call returns the same eager tensor, which a traced function captures once however many calls use
     it: one graph input instead of a constant per call (a graph op costs memory however small its tensor,
-    docs/performance.md). TensorFlow still inlines captured tensors of up to 128 elements as constants.
+    docs/performance_log.md). TensorFlow still inlines captured tensors of up to 128 elements as constants.
 
     Example:
         >>> ones = made_once(lambda n: tf.ones([n]))

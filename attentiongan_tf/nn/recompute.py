@@ -33,7 +33,7 @@ def recomputes(layer: keras.Layer, training) -> bool:
 def use_recompute(model: keras.Layer, enabled: bool) -> int:
     """Switch recomputation on or off in every layer of ``model`` that has it (on by default: the generators'
     encoder, residual blocks and decoder heads); returns the number of layers set. Off keeps every activation
-    from the forward pass, as autodiff does: a little faster, and more memory (docs/performance.md)."""
+    from the forward pass, as autodiff does: a little faster, and more memory (docs/performance_log.md)."""
     layers = [layer for layer in model._flatten_layers(include_self=True) if hasattr(layer, ATTRIBUTE)]
     for layer in layers:
         setattr(layer, ATTRIBUTE, enabled)

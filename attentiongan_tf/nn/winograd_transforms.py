@@ -8,7 +8,7 @@ Two sizes of output tile, one per precision:
   transforms (interpolation points 0, ±1, ±2) amplify rounding about ten times, which float32 absorbs.
 - :data:`F2X2` (m = 2, 4×4 input tiles, 16 multiplications per 4 outputs: 2.25× fewer): bfloat16. Its transforms
   hold only 0, ±1 and ±1/2, exact in bfloat16, and amplify rounding about 2.7×; F(4×4)'s would turn bfloat16's
-  8-bit mantissa into errors of several percent (docs/performance.md has the measurement).
+  8-bit mantissa into errors of several percent (docs/performance_log.md has the measurement).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ class StepFunction:
     runs the function definition it was given. So each signature is traced once, the runtime function and the
     captured variables are kept, and the graph and the gradient functions registered while tracing it are let
     go before the first run (a 0.18 GiB graph for the official model's Winograd step at 128² batch 1, about
-    0.05 GiB off the process's peak RSS, docs/performance.md).
+    0.05 GiB off the process's peak RSS, docs/performance_log.md).
 
     Each new input signature (shapes, dtypes, structure) is traced anew, as ``tf.function`` would; under
     ``tf.config.run_functions_eagerly(True)`` the Python function runs as it is.

@@ -84,7 +84,7 @@ def test_no_flex_or_custom_ops_in_any_graph(exported):
         ops = {node["op"] for node in json.loads((folder / "model.json").read_text())["modelTopology"]["node"]}
         assert not any(op.startswith(("Flex", "Stateful", "PyFunc")) for op in ops), ops
         assert "Conv2DBackpropInput" not in ops, folder.name
-        # TF.js wasm runs these per element: 0.45 s and 0.15 s of a 256² forward (docs/performance.md).
+        # TF.js wasm runs these per element: 0.45 s and 0.15 s of a 256² forward (docs/performance_log.md).
         assert not ops & {"DepthToSpace", "SplitV", "Split"}, folder.name
         # It transposes the tensor for every Mean over H and W: the means are matrix products (7× faster).
         assert "Mean" not in ops and "BatchMatMulV2" in ops, folder.name

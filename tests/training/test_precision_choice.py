@@ -48,7 +48,7 @@ def test_auto_flag_stores_the_picked_mode(monkeypatch, caplog, picked, extra, st
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        ("fpu avx512f avx512_bf16 avx512_vnni", True),  # AMD Zen 4: measured faster (docs/performance.md)
+        ("fpu avx512f avx512_bf16 avx512_vnni", True),  # AMD Zen 4: measured faster (docs/performance_log.md)
         ("fpu avx512_bf16 amx_bf16 amx_tile", False),  # AMX: not measured, the direct kernels stay
         ("fpu avx2", False),
     ],

@@ -217,7 +217,7 @@ def test_sigmoid_form_of_the_content_tanh_is_the_same_and_has_no_tanh_op():
 
 
 def test_fused_training_norm_calls_share_one_unit_scale_and_zero_offset():
-    """A graph op costs memory however small its tensor (docs/performance.md): the fused norm's unit scale and zero
+    """A graph op costs memory however small its tensor (docs/performance_log.md): the fused norm's unit scale and zero
     offset are one tensor per size that every call captures, not two constants per call (168 calls a step).
     TensorFlow inlines captured tensors of up to 128 elements as constants: the 128- to 512-channel norms share."""
     layer = InstanceNormalization()

@@ -208,7 +208,7 @@ def test_exports_trace_direct_convolutions_whatever_the_trainer_set():
 
 
 def test_calls_share_the_transform_matrices():
-    """A graph op costs memory however small its tensor (docs/performance.md): the transform matrices are captured
+    """A graph op costs memory however small its tensor (docs/performance_log.md): the transform matrices are captured
     tensors shared by every call (108 per training step), not constants of each call."""
     kernel = tf.Variable(tf.ones([3, 3, 4, 4]))
 
