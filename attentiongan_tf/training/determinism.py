@@ -13,6 +13,7 @@ one thread per op.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 
@@ -24,16 +25,24 @@ __all__ = ["make_deterministic", "use_exact_threads"]
 
 INTER_OP, INTRA_OP = "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS"
 
+logger = logging.getLogger(__name__)
+
 
 def make_deterministic(environ: Mapping[str, str] | None = None) -> str | None:
-    """Enable TensorFlow's op determinism and one thread per op; the warning to show when the threads could not
-    be set.
+    """Enable TensorFlow's op determinism and one thread per op, and log how the run's ops run (a warning when the
+    threads could not be set, which is also returned).
 
     Args:
         environ: the environment (default ``os.environ``).
     """
     tf.config.experimental.enable_op_determinism()
-    return use_exact_threads(environ)
+    warning = use_exact_threads(environ)
+    if warning:
+        logger.warning(warning)
+    else:
+        side_by_side = tf.config.threading.get_inter_op_parallelism_threads() or "the usable cores"
+        logger.info("--deterministic: op determinism, each op on one thread, %s side by side", side_by_side)
+    return warning
 
 
 def use_exact_threads(environ: Mapping[str, str] | None = None) -> str | None:

@@ -86,9 +86,7 @@ def train(config: Any, resume: bool = False, progress: bool = True, overwrite: b
     task = registry.task_for(config)
     s = task.settings(config)
     if s.deterministic:
-        warning = determinism.make_deterministic()
-        if warning:
-            logger.warning(warning)
+        determinism.make_deterministic()  # logs how ops run, or how to make them exact
     strategy = strategies.make_strategy(s.strategy)
     chief = strategies.is_chief(strategy)
     output_dir = s.output_dir

@@ -129,3 +129,5 @@ def test_the_cli_sets_the_threads_before_tensorflow_starts(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "TensorFlow started before" not in done.stderr
+    cores = len(os.sched_getaffinity(0))
+    assert f"--deterministic: op determinism, each op on one thread, {cores} side by side" in done.stderr
