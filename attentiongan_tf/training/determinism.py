@@ -28,9 +28,9 @@ INTER_OP, INTRA_OP = "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS"
 logger = logging.getLogger(__name__)
 
 
-def make_deterministic(environ: Mapping[str, str] | None = None) -> str | None:
-    """Enable TensorFlow's op determinism and one thread per op, and log how the run's ops run (a warning when the
-    threads could not be set, which is also returned).
+def make_deterministic(environ: Mapping[str, str] | None = None) -> None:
+    """Enable TensorFlow's op determinism and one thread per op, and log how the run's ops run (a warning, saying
+    what to set, when the threads could not be set).
 
     Args:
         environ: the environment (default ``os.environ``).
@@ -42,7 +42,6 @@ def make_deterministic(environ: Mapping[str, str] | None = None) -> str | None:
     else:
         side_by_side = tf.config.threading.get_inter_op_parallelism_threads() or "the usable cores"
         logger.info("--deterministic: op determinism, each op on one thread, %s side by side", side_by_side)
-    return warning
 
 
 def use_exact_threads(environ: Mapping[str, str] | None = None) -> str | None:
