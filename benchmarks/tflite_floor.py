@@ -206,8 +206,10 @@ def render(data: dict, official: float | None, official_source: str, machine: st
         "Our float32 models in the same run (uint8 in and out, 2 threads; best and median of the repeats, the "
         f"models interleaved). Official eager forward (median): {official_source}. Target (issue #15): "
         f"the official median / {TARGET_SPEEDUP}. XNNPACK partitions: the parts of the graph XNNPACK runs (1: all "
-        "of it); between them, ops it cannot take (reshapes, pads and slices whose sizes the any-size Winograd "
-        "graph computes at run time) run in LiteRT's own kernels.",
+        "of it); between them, ops it cannot take (at any size: the padding and cropping, with sizes computed "
+        "at run time, and the reshapes that interleave the sub-pixel convolutions' phases) run in LiteRT's own "
+        "kernels. The any-size `float32_winograd` model takes one image, padded to a multiple of 16, in ops whose "
+        "shapes all follow from the input's (`nn/winograd_deploy.py`).",
         "",
         "| | best (s) | median (s) | best vs its floor | vs official (median) | target | XNNPACK partitions |",
         "|---|---|---|---|---|---|---|",

@@ -10,7 +10,8 @@ Layout of OUTPUT:
     tflite/<name>_<variant>.tflite float32 / float16 / dynamic_range / int8 / float32_winograd (opt-in: the
                                    fastest float32 on CPUs, 3.7x the file) / float16_winograd (opt-in: the
                                    same, float16 weights, half its file), builtin ops only
-                                   (with --tflite-fixed-size N: <name>_<variant>_fixed<N>.tflite, input [1, N, N, 3])
+                                   (with --tflite-fixed-size N: <name>_<variant>_fixed<N>.tflite, input [1, N, N, 3];
+                                   the any-size Winograd ones take [1, H, W, 3] and pad to a multiple of 16)
     tfjs/<variant>/                model.json + weight shards, float32 / float16 / uint8 weights
                                    (with --tfjs-fixed-size N: tfjs/<variant>_fixed<N>/, input [1, N, N, 3])
     onnx/<name>_<variant>.onnx     uint8 (serving_default) / float (translate_float), dynamic batch, H, W

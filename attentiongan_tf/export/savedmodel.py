@@ -105,8 +105,9 @@ def export_savedmodel(
             within float32 rounding): the source of the fixed-size and any-size TF.js models, since TF.js wasm
             transposes the tensor for every ``Mean`` over H and W.
         conv_algorithm: ``"direct"`` or ``"winograd"`` (the ResNet blocks' weights frozen into the graph as
-            Winograd-transformed constants, recorded as ``conv_algorithm`` in the metadata): the source of the
-            ``float32_winograd`` TFLite model.
+            Winograd-transformed constants, recorded as ``conv_algorithm`` in the metadata; at any size its
+            endpoints take one image and pad it to a multiple of 16: ``make_endpoints(winograd=True)``): the
+            source of the ``float32_winograd`` TFLite model.
 
     Returns:
         dict with ``path`` (the version directory), ``size_bytes`` and ``signatures`` (and ``domains`` for a
@@ -128,7 +129,7 @@ def export_savedmodel(
         metadata = {**metadata, "domains": domains, "label_input": LABELS_INPUT}
     if normalization == "pool" and fixed_size is None:
         raise ValueError("normalization='pool' needs fixed_size (average pools take a static window)")
-    endpoints = make_endpoints(model, label, fixed_size)
+    endpoints = make_endpoints(model, label, fixed_size, winograd=conv_algorithm == "winograd")
     if fixed_size is not None:
         metadata = {**metadata, "fixed_size": fixed_size}
     if conv_algorithm != "direct":

@@ -20,6 +20,9 @@ import tensorflow as tf
 
 MULTIPLE = 4
 MIN_SIZE = 8
+#: What the any-size endpoints of a Winograd deploy graph pad images to: the ResNet blocks then work on maps of a
+#: multiple of 4 pixels, which the 4×4 Winograd tiles cover exactly (nn.winograd_deploy, ``whole_tiles``).
+WINOGRAD_MULTIPLE = 16
 
 #: Name of each exported signature and the dtype of its input.
 UINT8_SIGNATURE = "serving_default"
@@ -59,10 +62,10 @@ def label_input_of(model: keras.Model) -> LabelInput | None:
     return None if n_domains is None else LabelInput(int(n_domains))
 
 
-def padded_size(size: tf.Tensor) -> tf.Tensor:
-    """Smallest size >= ``size`` that is a multiple of 4 and at least 8."""
-    rounded = (size + MULTIPLE - 1) // MULTIPLE * MULTIPLE
-    return tf.maximum(rounded, MIN_SIZE)
+def padded_size(size: tf.Tensor, multiple: int = MULTIPLE) -> tf.Tensor:
+    """Smallest size >= ``size`` that is a multiple of ``multiple`` (4, or 16) and at least 8."""
+    rounded = (size + multiple - 1) // multiple * multiple
+    return tf.maximum(rounded, max(MIN_SIZE, multiple))
 
 
 def reflect_indices(size: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
@@ -90,13 +93,15 @@ class Padded:
     width: tf.Tensor | int
 
 
-def valid_size(size: int) -> bool:
-    """Whether the generator takes ``size`` pixels along an axis as it is (a multiple of 4, at least 8)."""
-    return size >= MIN_SIZE and size % MULTIPLE == 0
+def valid_size(size: int, multiple: int = MULTIPLE) -> bool:
+    """Whether the generator takes ``size`` pixels along an axis as it is (a multiple of 4, or of ``multiple``,
+    at least 8)."""
+    return size >= MIN_SIZE and size % multiple == 0
 
 
-def pad_reflect(images: tf.Tensor) -> Padded:
-    """Reflect-pad (B, H, W, C) images at the bottom/right to a valid generator size.
+def pad_reflect(images: tf.Tensor, multiple: int = MULTIPLE) -> Padded:
+    """Reflect-pad (B, H, W, C) images at the bottom/right to a valid generator size (a multiple of
+    ``multiple``: 4, or :data:`WINOGRAD_MULTIPLE` for a Winograd deploy graph).
 
     A batch whose static H and W are already valid (a fixed-size export) is returned as it is, so that its
     graph has no gather or slice at all.
@@ -105,12 +110,12 @@ def pad_reflect(images: tf.Tensor) -> Padded:
         :class:`Padded`: the padded batch and the original height and width.
     """
     static_height, static_width = images.shape[1], images.shape[2]
-    if all(size is not None and valid_size(size) for size in (static_height, static_width)):
+    if all(size is not None and valid_size(size, multiple) for size in (static_height, static_width)):
         return Padded(images, static_height, static_width)
     shape = tf.shape(images)
     height, width = shape[1], shape[2]
-    rows = reflect_indices(height, padded_size(height))
-    cols = reflect_indices(width, padded_size(width))
+    rows = reflect_indices(height, padded_size(height, multiple))
+    cols = reflect_indices(width, padded_size(width, multiple))
     padded = tf.gather(tf.gather(images, rows, axis=1), cols, axis=2)
     return Padded(padded, height, width)
 
@@ -134,7 +139,11 @@ def float_to_uint8(images: tf.Tensor) -> tf.Tensor:
 
 
 def translate_any_size(
-    model: Callable, images: tf.Tensor, labels: tf.Tensor | None = None, label: LabelInput | None = None
+    model: Callable,
+    images: tf.Tensor,
+    labels: tf.Tensor | None = None,
+    label: LabelInput | None = None,
+    multiple: int = MULTIPLE,
 ) -> dict[str, tf.Tensor]:
     """Run ``model`` on float [-1, 1] images of any size; outputs have the input's H and W.
 
@@ -143,11 +152,12 @@ def translate_any_size(
         images: float32 (B, H, W, 3) in [-1, 1].
         labels: float32 (B, n_domains) target labels of a multi-domain generator, else ``None``.
         label: how ``labels`` is fed to the model (default :class:`LabelInput` of the right size).
+        multiple: pad images to a multiple of this (see :func:`pad_reflect`).
 
     Returns:
         dict with ``image`` (B, H, W, 3), ``attention`` (B, H, W, n) and ``content`` (B, H, W, k, 3).
     """
-    padded = pad_reflect(images)
+    padded = pad_reflect(images, multiple)
     if labels is None:
         outputs = model(padded.images)
     else:
@@ -156,7 +166,7 @@ def translate_any_size(
 
 
 def make_endpoints(
-    model: keras.Model, label: LabelInput | None = None, fixed_size: int | None = None
+    model: keras.Model, label: LabelInput | None = None, fixed_size: int | None = None, winograd: bool = False
 ) -> dict[str, Endpoint]:
     """The three serving endpoints of an exported generator; a multi-domain one's also take ``labels``.
 
@@ -176,18 +186,27 @@ def make_endpoints(
     graph then has no padding or cropping ops) and there is no ``translate_encoded`` endpoint: that is the
     source of the fixed-size TFLite models (``export.py --tflite-fixed-size``).
 
+    With ``winograd`` (endpoints of a graph traced with Winograd deploy convolutions, the source of the any-size
+    ``float32_winograd`` TFLite model) and no ``fixed_size``, the uint8 and float endpoints take one image of any
+    size ([1, H, W, 3]) and pad it to a multiple of 16 (:data:`WINOGRAD_MULTIPLE`) instead of 4: their graph then
+    has no run-time sized op between the padding and the crop, and XNNPACK runs it whole. At sizes that are not a
+    multiple of 16 its outputs therefore differ from the direct graph's near the bottom and right edges.
+
     Args:
         model: the generator.
         label: the extra label input (default :func:`label_input_of` the model: none for two domains).
         fixed_size: a valid generator size (a multiple of 4, at least 8) to fix the input shape to, or None.
+        winograd: the endpoints of an any-size Winograd deploy graph (above).
 
     Returns:
         dict mapping each endpoint name to its :class:`Endpoint`.
     """
     label = label or label_input_of(model)
+    one_image = winograd and fixed_size is None
+    multiple = WINOGRAD_MULTIPLE if one_image else MULTIPLE
 
     def translate_float(images, labels):
-        return translate_any_size(model, images, labels, label)
+        return translate_any_size(model, images, labels, label, multiple)
 
     def translate_uint8(images, labels):
         outputs = translate_float(uint8_to_float(images), labels)
@@ -205,7 +224,7 @@ def make_endpoints(
 
     if fixed_size is not None and not valid_size(fixed_size):
         raise ValueError(f"fixed_size must be a multiple of {MULTIPLE} and at least {MIN_SIZE}, got {fixed_size}")
-    shape = [None, None, None, 3] if fixed_size is None else [1, fixed_size, fixed_size, 3]
+    shape = [1 if one_image else None, None, None, 3] if fixed_size is None else [1, fixed_size, fixed_size, 3]
     uint8_spec = tf.TensorSpec(shape, tf.uint8, name="images")
     float_spec = tf.TensorSpec(shape, tf.float32, name="images")
     bytes_spec = tf.TensorSpec([None], tf.string, name="image_bytes")

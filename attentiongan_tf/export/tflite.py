@@ -14,7 +14,9 @@ every other variant (Android/iOS code is identical across variants). The
 Winograd F(4×4, 3×3) (:mod:`attentiongan_tf.nn.winograd_deploy`): the fastest
 float32 model on CPUs, in a file about 3.7× the size of ``float32``; ``float16_winograd`` is the same model
 with its weights stored as float16 (half the file; LiteRT widens them to float32 once, at load). Neither is in
-the default set.
+the default set. At any size both take one image per call ([1, H, W, 3]) and pad it to a multiple of 16, not 4
+(:func:`attentiongan_tf.export.serving.make_endpoints`), so that XNNPACK can run their whole graph; at other sizes
+than multiples of 16 their outputs therefore differ from ``float32``'s.
 """
 
 from __future__ import annotations

@@ -115,7 +115,9 @@ class ResnetBlock(keras.layers.Layer):
             with tf.init_scope():  # the kernel's value now, even while a tf.function is being traced
                 kernel = keras.ops.convert_to_numpy(conv.kernel)
             padded = self.pad(inputs)
-            return tf.nn.bias_add(winograd_conv3x3_constant(padded, kernel), tf.cast(conv.bias, inputs.dtype))
+            # The exported graphs pad images so that Winograd's tiles cover the blocks' maps (export.serving).
+            outputs = winograd_conv3x3_constant(padded, kernel, whole_tiles=True)
+            return tf.nn.bias_add(outputs, tf.cast(conv.bias, inputs.dtype))
         return conv(self.pad(inputs))
 
     def compute_output_shape(self, input_shape):

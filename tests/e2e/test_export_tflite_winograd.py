@@ -1,6 +1,7 @@
 """The ``float32_winograd`` and ``float16_winograd`` TFLite variants: builtin ops only, the Keras model's numbers
-in LiteRT at any size and at a fixed size (float16: within float16 weight rounding, in about half the file), opt-in
-(not in the default set), and only ever converted from a Winograd-traced SavedModel."""
+in LiteRT at any size (one image, padded to a multiple of 16, in as many XNNPACK parts as ``float32``) and at a fixed
+size (float16: within float16 weight rounding, in about half the file), opt-in (not in the default set), and only
+ever converted from a Winograd-traced SavedModel."""
 
 import json
 
@@ -9,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from attentiongan_tf.export.savedmodel import export_savedmodel
-from attentiongan_tf.export.serving import translate_any_size
+from attentiongan_tf.export.serving import MULTIPLE, WINOGRAD_MULTIPLE, translate_any_size
 from attentiongan_tf.export.tflite import DEFAULT_TFLITE_VARIANTS, export_tflite, non_builtin_ops, operator_names
 from attentiongan_tf.inference import TFLiteRunner
 from tests.e2e.export_helpers import run_cli, saved_tiny_generator
@@ -36,7 +37,9 @@ def exported(tmp_path_factory):
 
 
 @pytest.mark.parametrize("variant", ["float32_winograd", "float16_winograd"])
-@pytest.mark.parametrize(("label", "shape"), [("any", (1, 20, 28, 3)), ("any", (1, 36, 44, 3)), ("fixed", None)])
+@pytest.mark.parametrize(
+    ("label", "shape"), [("any", (1, 20, 28, 3)), ("any", (1, 36, 44, 3)), ("any", (1, 32, 48, 3)), ("fixed", None)]
+)
 def test_winograd_model_matches_keras_and_uses_builtin_ops_only(exported, label, shape, variant):
     info = exported["summaries"][label][variant]
     suffix = f"_fixed{SIZE}" if label == "fixed" else ""
@@ -52,11 +55,27 @@ def test_winograd_model_matches_keras_and_uses_builtin_ops_only(exported, label,
     outputs = TFLiteRunner(info["path"], num_threads=2).interpreter.get_signature_runner("translate_float")(
         images=images
     )
-    reference = {k: v.numpy() for k, v in translate_any_size(exported["model"], tf.constant(images)).items()}
+    # At any size the model pads to a multiple of 16, which at a multiple of 16 is no padding: float32's numbers.
+    multiples = [WINOGRAD_MULTIPLE] if label == "any" else []
+    multiples += [MULTIPLE] if label == "fixed" or all(size % WINOGRAD_MULTIPLE == 0 for size in shape[1:3]) else []
     tolerance = FP32_TOLERANCE if variant == "float32_winograd" else QUANTIZED_BOUNDS["float16"]
-    for key in ("image", "attention", "content"):
-        assert outputs[key].shape == reference[key].shape
-        assert np.abs(outputs[key] - reference[key]).max() <= tolerance, key
+    for multiple in multiples:
+        translated = translate_any_size(exported["model"], tf.constant(images), multiple=multiple)
+        for key, reference in translated.items():
+            assert outputs[key].shape == reference.shape
+            assert np.abs(outputs[key] - reference.numpy()).max() <= tolerance, (key, multiple)
+
+
+def test_any_size_winograd_model_takes_one_image_in_as_many_xnnpack_parts_as_float32(exported):
+    summary = exported["summaries"]["any"]
+    assert summary["float32_winograd"]["input_shape"] == [1, -1, -1, 3]
+    assert summary["float32"]["input_shape"] == [-1, -1, -1, 3]
+    parts = {}
+    for variant in ("float32", "float32_winograd"):
+        runner = TFLiteRunner(summary[variant]["path"], num_threads=2)
+        runner.run([np.zeros((40, 24, 3), np.uint8)])
+        parts[variant] = sum(op["op_name"] == "DELEGATE" for op in runner.interpreter._get_ops_details())
+    assert parts["float32_winograd"] == parts["float32"], parts
 
 
 def constant_bytes(path: str) -> int:

@@ -9,6 +9,7 @@ from attentiongan_tf.export.serving import (
     ENCODED_SIGNATURE,
     FLOAT_SIGNATURE,
     UINT8_SIGNATURE,
+    WINOGRAD_MULTIPLE,
     float_to_uint8,
     make_endpoints,
     pad_reflect,
@@ -28,6 +29,11 @@ def generator():
 @pytest.mark.parametrize(("size", "expected"), [(1, 8), (5, 8), (8, 8), (9, 12), (250, 252), (333, 336)])
 def test_padded_size_is_a_multiple_of_4_and_at_least_8(size, expected):
     assert int(padded_size(tf.constant(size))) == expected
+
+
+@pytest.mark.parametrize(("size", "expected"), [(1, 16), (8, 16), (16, 16), (20, 32), (250, 256), (333, 336)])
+def test_padded_size_of_a_winograd_graph_is_a_multiple_of_16(size, expected):
+    assert int(padded_size(tf.constant(size), WINOGRAD_MULTIPLE)) == expected
 
 
 @pytest.mark.parametrize(("size", "target"), [(5, 8), (9, 12), (250, 252), (333, 336), (4, 8)])
@@ -88,3 +94,19 @@ def test_endpoints_have_the_documented_names_inputs_and_outputs(generator):
     decoded = tf.io.decode_png(encoded[1]).numpy()
     expected = endpoints[UINT8_SIGNATURE].fn(tf.fill([1, 5, 11, 3], tf.constant(7, tf.uint8)))["image"][0]
     np.testing.assert_array_equal(decoded, expected.numpy())
+
+
+def test_winograd_endpoints_take_one_image_and_pad_it_to_a_multiple_of_16(generator):
+    endpoints = make_endpoints(generator, winograd=True)
+    assert list(endpoints) == [UINT8_SIGNATURE, FLOAT_SIGNATURE, ENCODED_SIGNATURE]
+    for name in (UINT8_SIGNATURE, FLOAT_SIGNATURE):
+        assert endpoints[name].input_signature[0].shape.as_list() == [1, None, None, 3]
+    images = tf.random.uniform([1, 20, 9, 3], -1.0, 1.0)
+    served = endpoints[FLOAT_SIGNATURE].fn(images)
+    padded = pad_reflect(images, WINOGRAD_MULTIPLE).images
+    assert padded.shape == (1, 32, 16, 3)
+    expected = generator(padded)
+    for key in ("image", "attention", "content"):
+        np.testing.assert_allclose(served[key].numpy(), expected[key][:, :20, :9].numpy(), atol=1e-6)
+    fixed = make_endpoints(generator, fixed_size=20, winograd=True)  # a fixed size is exact at any multiple of 4
+    assert fixed[FLOAT_SIGNATURE].input_signature[0].shape.as_list() == [1, 20, 20, 3]

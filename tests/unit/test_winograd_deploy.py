@@ -73,3 +73,48 @@ def test_static_sizes_the_tiles_cover_exactly_need_no_pad_or_crop():
         tf.TensorSpec([1, 18, 10, 4])
     ).graph
     assert not {"Pad", "StridedSlice"} & {op.type for op in graph.get_operations()}
+
+
+@pytest.mark.parametrize("size", [(10, 10), (14, 22), (6, 6)])
+def test_one_image_of_whole_tiles_at_run_time_sizes_has_no_run_time_sized_op(size):
+    # The any-size float32_winograd model: XNNPACK takes a reshape only to a constant shape with at most one
+    # dimension left to the run time, and no pad or slice with run-time sizes; this form has none of them.
+    rng = np.random.default_rng(2)
+    inputs = rng.normal(size=(1, *size, 8)).astype(np.float32)
+    kernel = rng.normal(size=(3, 3, 8, 5)).astype(np.float32)
+    fn = tf.function(lambda x: winograd_conv3x3_constant(x, kernel, whole_tiles=True))
+    concrete = fn.get_concrete_function(tf.TensorSpec([1, None, None, 8]))
+    types = {op.type for op in concrete.graph.get_operations()}
+    assert types <= {"Placeholder", "Const", "Identity", "Transpose", "Conv2D", "BatchMatMulV2", "DepthToSpace"}, types
+    assert _relative_error(concrete(inputs).numpy(), tf.nn.conv2d(inputs, kernel, 1, "VALID").numpy()) < 2e-5
+
+
+def test_whole_tiles_is_ignored_where_sizes_or_batch_are_static_or_not_one():
+    rng = np.random.default_rng(3)
+    kernel = rng.normal(size=(3, 3, 4, 4)).astype(np.float32)
+    cases = ((tf.TensorSpec([1, 9, 11, 4]), (1, 9, 11, 4)), (tf.TensorSpec([None, None, None, 4]), (2, 9, 11, 4)))
+    for spec, shape in cases:
+        inputs = rng.normal(size=shape).astype(np.float32)
+        fn = tf.function(lambda x: winograd_conv3x3_constant(x, kernel, whole_tiles=True), input_signature=[spec])
+        expected = tf.nn.conv2d(inputs, kernel, 1, "VALID").numpy()
+        assert _relative_error(fn(inputs).numpy(), expected) < 2e-5
+
+
+def test_one_image_form_runs_whole_in_xnnpack_at_any_size(tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    rng = np.random.default_rng(4)
+    kernel = rng.normal(size=(3, 3, 8, 8)).astype(np.float32)
+    fn = tf.function(lambda x: winograd_conv3x3_constant(x, kernel, whole_tiles=True))
+    concrete = fn.get_concrete_function(tf.TensorSpec([1, None, None, 8]))
+    content = tf.lite.TFLiteConverter.from_concrete_functions([concrete], fn).convert()
+    interpreter = Interpreter(model_content=content, num_threads=1)
+    for size in ((10, 14), (18, 6)):
+        inputs = rng.normal(size=(1, *size, 8)).astype(np.float32)
+        interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], inputs.shape)
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], inputs)
+        interpreter.invoke()
+        outputs = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+        assert _relative_error(outputs, tf.nn.conv2d(inputs, kernel, 1, "VALID").numpy()) < 2e-5
+        assert sum(op["op_name"] == "DELEGATE" for op in interpreter._get_ops_details()) == 1
