@@ -94,8 +94,8 @@ class Padded:
 
 
 def valid_size(size: int, multiple: int = MULTIPLE) -> bool:
-    """Whether the generator takes ``size`` pixels along an axis as it is (a multiple of 4, or of ``multiple``,
-    at least 8)."""
+    """Whether the generator takes ``size`` pixels along an axis as it is (a multiple of ``multiple``, 4 unless
+    given, and at least 8)."""
     return size >= MIN_SIZE and size % multiple == 0
 
 
@@ -190,7 +190,8 @@ def make_endpoints(
     ``float32_winograd`` TFLite model) and no ``fixed_size``, the uint8 and float endpoints take one image of any
     size ([1, H, W, 3]) and pad it to a multiple of 16 (:data:`WINOGRAD_MULTIPLE`) instead of 4: their graph then
     has no run-time sized op between the padding and the crop, and XNNPACK runs it whole. At sizes that are not a
-    multiple of 16 its outputs therefore differ from the direct graph's near the bottom and right edges.
+    multiple of 16 its outputs therefore differ from the direct graph's (most near the bottom and right edges:
+    the generator runs on a larger image; docs/deploy.md has the sizes of the differences).
 
     Args:
         model: the generator.
