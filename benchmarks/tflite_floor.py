@@ -123,7 +123,7 @@ def time_models(size: int, repeats: int, scratch: Path) -> dict[str, dict[str, f
     import keras
 
     from attentiongan_tf import build_generator
-    from attentiongan_tf.export.tflite import export_tflite_model
+    from attentiongan_tf.export.tflite import delegated_parts, export_tflite_model
     from attentiongan_tf.inference import TFLiteRunner
 
     keras.utils.set_random_seed(0)
@@ -148,15 +148,13 @@ def time_models(size: int, repeats: int, scratch: Path) -> dict[str, dict[str, f
             runner.run([image])
             times[kind].append(time.perf_counter() - start)
     return {
-        kind: {"best_s": min(t), "median_s": sorted(t)[len(t) // 2], "xnnpack_partitions": _partitions(runners[kind])}
+        kind: {
+            "best_s": min(t),
+            "median_s": sorted(t)[len(t) // 2],
+            "xnnpack_partitions": delegated_parts(runners[kind].interpreter),
+        }
         for kind, t in times.items()
     }
-
-
-def _partitions(runner) -> int:
-    """How many parts of the model's first subgraph XNNPACK took over (one where it runs every op; each op it
-    cannot take splits the graph and runs in LiteRT's own kernels)."""
-    return sum(op["op_name"] == "DELEGATE" for op in runner.interpreter._get_ops_details())
 
 
 def measure(size: int, repeats: int) -> dict:

@@ -77,6 +77,12 @@ def non_builtin_ops(model_content: bytes) -> list[str]:
     return [name for builtin, name in _operator_codes(model_content) if not builtin]
 
 
+def delegated_parts(interpreter) -> int:
+    """How many parts of a LiteRT interpreter's graph a delegate (XNNPACK by default) runs, once its tensors are
+    allocated: 1 where it runs every op; each op it cannot take splits the graph and runs in LiteRT's own kernels."""
+    return sum(op["op_name"] == "DELEGATE" for op in interpreter._get_ops_details())
+
+
 def tflite_filename(name: str, variant: str, fixed_size: int | None = None) -> str:
     """``<name>_<variant>.tflite``, or ``<name>_<variant>_fixed<N>.tflite`` for a fixed-size model."""
     return f"{name}_{variant}.tflite" if fixed_size is None else f"{name}_{variant}_fixed{fixed_size}.tflite"
