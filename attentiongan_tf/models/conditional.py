@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from attentiongan_tf.models.fusion import attention_fusion
 from attentiongan_tf.models.generators import check_spatial_size, split_channels
+from attentiongan_tf.nn.activations import leaky_relu
 from attentiongan_tf.nn.blocks import DecoderHead, ResnetEncoder, official_initializer
 from attentiongan_tf.nn.layers import PACKAGE, base_model_config, fresh_initializer
 
@@ -242,7 +243,7 @@ class MultiDomainDiscriminator(keras.Model):
                 )
         x = tf.cast(inputs, self.compute_dtype)
         for conv in self.convs:
-            x = tf.nn.leaky_relu(conv(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])), 0.01)
+            x = leaky_relu(conv(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])), 0.01)
         logits = self.source_conv(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]))
         domain_logits = self.domain_conv(x)
         return {

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import keras
 import tensorflow as tf
 
+from attentiongan_tf.nn.activations import leaky_relu
 from attentiongan_tf.nn.blocks import official_initializer
 from attentiongan_tf.nn.layers import PACKAGE, InstanceNormalization, base_model_config, fresh_initializer
 
@@ -83,7 +84,7 @@ class PatchGANDiscriminator(keras.Model):
                 break
             if i > 0:
                 x = self.norms[i - 1](x)
-            x = tf.cast(tf.nn.leaky_relu(x, 0.2), self.compute_dtype)
+            x = tf.cast(leaky_relu(x, 0.2), self.compute_dtype)
         return tf.cast(x, self.variable_dtype)
 
     def get_config(self):
