@@ -11,7 +11,9 @@ met or missed, and the official times are saved for ``kernel_floor.py``::
 
 Writes the "train_speed" section of RESULTS.md on a CPU with AMX, "train_speed_<bfloat16 instructions>" on others
 (``train_speed_avx512_bf16``: AMD Zen 4). ``--repeat --modes ...`` times some modes again, with the official
-code, into a section of its own (``..._repeat``), leaving the full table as it is.
+code, into a section of its own (``..._repeat``), leaving the full table as it is. ``--rounds N --modes ...``
+times the official code and each mode N times, interleaved, and judges each mode by the median of the N rounds'
+ratios (section ``..._rounds``): on a shared machine whose speed drifts within minutes, that is the fairer test.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -169,11 +172,52 @@ def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bo
     return "\n".join(lines)
 
 
-def output_section(repeat: bool) -> tuple[str, str]:
-    """The RESULTS.md section a run writes, and the section it repeats ("" for a full run): a repeat never
-    replaces the full table that kernel_floor.py and the docs read."""
+def output_section(repeat: bool, rounds: int = 1) -> tuple[str, str]:
+    """The RESULTS.md section a run writes, and the section it repeats ("" for a full run): a repeat, or a run of
+    several rounds, never replaces the full table that kernel_floor.py and the docs read."""
     full = cpu_section("train_speed")
+    if rounds > 1:
+        return full + "_rounds", ""
     return (full + "_repeat", full) if repeat else (full, "")
+
+
+def render_rounds(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bool) -> str:
+    """One line per configuration and mode from ``rows``, one row per round (each with the official time of its
+    round): the verdict is the median of the rounds' ratios, and the line says in how many rounds it held."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["size"], r["batch_size"], r["mode"]), []).append(r)
+    lines = [
+        "## Training throughput (ours vs official), ngf 64, 9 blocks, scheme II: rounds",
+        "",
+        f"Machine: {machine}. Written by `benchmarks/train_speed.py --rounds`; in each round the official code and "
+        f"then each mode run in their own processes, one after another, median of {iterations} iterations after "
+        f"{warmup} warm-up each; a mode's speed-up in a round is the official time of that round over its own. "
+        "The verdict is the median of the rounds' speed-ups against issue #15's target, with the number of rounds "
+        "in which it held; peak RSS is the highest of the rounds, judged round by round. Modes as in the "
+        "train_speed section.",
+        "",
+        "| size | batch | mode | rounds | ours s/iter (median) | official s/iter (median) | speed-up per round "
+        "| median speed-up | speed target | ours peak RSS (GiB) | official peak RSS (GiB) | RSS ≤ official |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (size, batch, mode), group in groups.items():
+        ratios = sorted(r["official"]["iteration_s"] / r["iteration_s"] for r in group)
+        median, target = statistics.median(ratios), mode_target(mode, amx)
+        met = median >= target
+        held = sum((ratio >= target) == met for ratio in ratios)
+        speed = ("met" if met else "**missed**") + f" (≥ {target}×) in {held} of {len(group)} rounds"
+        rss_missed = sum(r["peak_rss_gib"] > r["official"]["peak_rss_gib"] for r in group)
+        rss = f"**missed** in {rss_missed} of {len(group)} rounds" if rss_missed else "met"
+        lines.append(
+            f"| {size}² | {batch} | {mode} | {len(group)} "
+            f"| {statistics.median(r['iteration_s'] for r in group):.2f} "
+            f"| {statistics.median(r['official']['iteration_s'] for r in group):.2f} "
+            f"| {', '.join(f'{ratio:.2f}' for ratio in ratios)} | {median:.2f}x | {speed} "
+            f"| {max(r['peak_rss_gib'] for r in group):.2f} "
+            f"| {max(r['official']['peak_rss_gib'] for r in group):.2f} | {rss} |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -197,6 +241,13 @@ def main() -> None:
         help="a second run of some --modes: write its own section (this CPU's train_speed section + _repeat), "
         "leaving the full table as it is",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="time the official code and each of --modes this many times, interleaved, and judge each mode by the "
+        "median of the rounds' ratios (needs --official-dir; writes this CPU's train_speed section + _rounds)",
+    )
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--deterministic", action="store_true", help=argparse.SUPPRESS)  # a --worker's option
     args = parser.parse_args()
@@ -207,18 +258,26 @@ def main() -> None:
     if args.deterministic:
         parser.error("--deterministic applies to a --worker only")
     check_official_dir(parser, args.official_dir)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    if args.rounds > 1 and (args.official_dir is None or args.repeat):
+        parser.error("--rounds needs --official-dir, and does not go with --repeat (it writes a section of its own)")
     machine = machine_description()
     rows = []
     for config in args.configs:
         size, batch = (int(v) for v in config.split("x"))
-        official = _official(args, size, batch) if args.official_dir is not None else None
-        for mode in args.modes:
-            rows.append({**_ours(args, size, batch, mode), "official": official})
-            print(json.dumps(rows[-1]), flush=True)
-            save_data("train_speed_partial", {"machine": machine, "rows": rows})
+        for round_index in range(args.rounds):
+            official = _official(args, size, batch) if args.official_dir is not None else None
+            for mode in args.modes:
+                rows.append({**_ours(args, size, batch, mode), "official": official, "round": round_index})
+                print(json.dumps(rows[-1]), flush=True)
+                save_data("train_speed_partial", {"machine": machine, "rows": rows})
     amx = "amx_bf16" in bfloat16_flags()
-    section, repeat_of = output_section(args.repeat)
-    update_section(section, render(rows, machine, args.iterations, args.warmup, amx, repeat_of))
+    section, repeat_of = output_section(args.repeat, args.rounds)
+    if args.rounds > 1:
+        update_section(section, render_rounds(rows, machine, args.iterations, args.warmup, amx))
+    else:
+        update_section(section, render(rows, machine, args.iterations, args.warmup, amx, repeat_of))
     save_data(section, {"machine": machine, "rows": rows})
     drop_data("train_speed_partial")  # the progress copy, kept while the run was going
 
