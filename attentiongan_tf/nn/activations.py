@@ -12,7 +12,7 @@ def leaky_relu(inputs: tf.Tensor, alpha: float) -> tf.Tensor:
     zero gives the slope ``alpha`` either way), so ``LeakyReluGrad`` gives the same gradient from either. Reading the
     output leaves a convolution's bias-add with the activation as its only consumer: Grappler's remapper can fuse
     the three into one oneDNN op, where with TensorFlow's own gradient it fuses them anyway and then fails on the
-    gradient's read of the removed bias-add, dropping the pass for the whole graph
+    gradient's read of the removed bias-add, dropping that run of the pass for the graph
     (tests/training/test_grappler_remapper.py).
 
     Args:

@@ -2,8 +2,8 @@
 
 A convolution with a bias followed by ``tf.nn.leaky_relu`` made the remapper fuse the three into one op while the
 leaky ReLU's gradient still read the bias' output: TensorFlow 2.19 then logs "remapper failed: ... fanout
-'.../LeakyReluGrad' exist for missing node '.../BiasAdd'" and drops the whole pass for that graph (every other
-fusion of the training step with it). The discriminators' leaky ReLU takes its gradient from its output instead.
+'.../LeakyReluGrad' exist for missing node '.../BiasAdd'" and drops that run of the pass for the graph. The
+discriminators' leaky ReLU takes its gradient from its output instead.
 """
 
 import os
