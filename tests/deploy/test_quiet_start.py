@@ -39,7 +39,6 @@ def test_verbose_shows_tensorflow_logs(tmp_path):
     assert noise(done.stderr), done.stderr  # TensorFlow's own start-up lines are back
 
 
-
 def test_a_verbose_training_step_logs_no_failed_graph_pass(tmp_path):
     """--verbose shows TensorFlow's log: a Grappler pass that fails on the training step (the remapper once did,
     tests/training/test_grappler_remapper.py) would be an error line there for every user who asks for it."""
@@ -47,6 +46,7 @@ def test_a_verbose_training_step_logs_no_failed_graph_pass(tmp_path):
                "--output-dir", str(tmp_path / "run"), "--verbose")  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert [line for line in done.stderr.splitlines() if "meta_optimizer" in line] == [], done.stderr[-3000:]
+
 
 @pytest.mark.parametrize("script", ["translate.py", "export.py", "evaluate.py", "convert.py"])
 def test_every_cli_fails_quietly_on_a_missing_file(tmp_path, script):
