@@ -52,6 +52,7 @@ MODES = {
     "xla": {"xla": True},
     "bfloat16": {"mixed_precision": "bfloat16"},
     "bfloat16_1thread": {"mixed_precision": "bfloat16"},
+    "bfloat16_auto": {"mixed_precision": "bfloat16"},
     "bfloat16_winograd": {"mixed_precision": "bfloat16", "conv_algorithm": "winograd"},
     "bfloat16_winograd_1thread": {"mixed_precision": "bfloat16", "conv_algorithm": "winograd"},
 }
@@ -59,6 +60,8 @@ MODES = {
 ONE_THREAD_PER_OP = ("bfloat16_1thread", "bfloat16_winograd_1thread")
 # _1op: one op at a time, each on both cores (1 inter-op thread; what --mixed-precision auto runs float32 with).
 ONE_OP_AT_A_TIME = ("winograd_1op",)
+# _auto: the thread setting --mixed-precision auto measures faster before the run (training.thread_probe).
+MEASURED_THREADS = ("bfloat16_auto",)
 
 
 def mode_target(mode: str, amx: bool) -> float:
@@ -95,6 +98,7 @@ def worker(size: int, batch: int, mode: str, iterations: int, warmup: int, deter
     import tensorflow as tf
 
     config = mode_config(mode, size, batch)
+    threads = measure_threads(config) if mode in MEASURED_THREADS else {}
     if deterministic:  # as --deterministic runs it, with the threads this environment lets it set
         from attentiongan_tf.training.determinism import make_deterministic
 
@@ -119,7 +123,32 @@ def worker(size: int, batch: int, mode: str, iterations: int, warmup: int, deter
         "peak_rss_gib": peak_rss_gib(),
         "load_at_start": load_at_start,
         "tensorflow": tf.__version__,
+        **threads,
     }
+
+
+def measure_threads(config) -> dict:
+    """Time both bfloat16 thread settings for ``config`` as ``--mixed-precision auto`` does before a run, and take
+    the faster (call before TensorFlow starts); what was measured and picked, for the row."""
+    from attentiongan_tf.training import thread_probe
+    from attentiongan_tf.training.precision import use_one_thread_per_op
+
+    probe = thread_probe.measure(config)
+    if probe.error:
+        raise RuntimeError(probe.summary())
+    if probe.one_thread_per_op_is_faster and not use_one_thread_per_op(2):
+        raise RuntimeError("TensorFlow started before one thread per op could be set")
+    return {
+        "threads_picked": "one thread per op" if probe.one_thread_per_op_is_faster else "both cores per op",
+        "probe_one_thread_per_op_s": probe.one_thread_per_op_s,
+        "probe_all_cores_per_op_s": probe.all_cores_per_op_s,
+    }
+
+
+def mode_cell(rows: list[dict]) -> str:
+    """The mode of ``rows`` (one configuration's), with the thread setting ``_auto`` picked in each."""
+    picked = [r["threads_picked"] for r in rows if "threads_picked" in r]
+    return rows[0]["mode"] + (f" (picked: {', '.join(picked)})" if picked else "")
 
 
 def _official(args: argparse.Namespace, size: int, batch: int) -> dict:
@@ -145,7 +174,8 @@ def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bo
         f"{warmup} warm-up (min in brackets), each configuration in its own process. Official: torch, 2 threads, "
         "float32, same batch. Modes: `float32` (direct convolutions, the default), `winograd` (float32 with "
         "`--conv-algorithm winograd`; `_1op`: one op at a time, each on both cores, as `--mixed-precision auto` runs "
-        "it on 2 cores), `bfloat16` (`--mixed-precision bfloat16`; `_1thread`: one thread per op), `bfloat16_winograd` "
+        "it on 2 cores), `bfloat16` (`--mixed-precision bfloat16`; `_1thread`: one thread per op; `_auto`: the thread "
+        "setting `--mixed-precision auto` measures faster before the run, its probe untimed), `bfloat16_winograd` "
         "(bfloat16 with `--conv-algorithm winograd`, F(2×2, 3×3); `--mixed-precision auto` takes it on CPUs with "
         "AVX512-BF16 and no AMX). "
         "Targets (issue #15): float32 ≥ 1.2×, bfloat16 ≥ 2.5× (AVX512-BF16 without AMX; 3× with AMX), peak RSS ≤ "
@@ -166,7 +196,8 @@ def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bo
             cells = (f"{o['iteration_s']:.2f} ({o['iteration_min_s']:.2f}) | {o['peak_rss_gib']:.2f} "
                      f"| {ratio:.2f}x | {verdict} | {rss}")  # fmt: skip
         lines.append(
-            f"| {r['size']}² | {r['batch_size']} | {r['mode']} | {r['iteration_s']:.2f} ({r['iteration_min_s']:.2f}) "
+            f"| {r['size']}² | {r['batch_size']} | {mode_cell([r])} "
+            f"| {r['iteration_s']:.2f} ({r['iteration_min_s']:.2f}) "
             f"| {r['peak_rss_gib']:.2f} | {cells} | {r['load_at_start']:.2f} |"
         )
     return "\n".join(lines)
@@ -210,7 +241,7 @@ def render_rounds(rows: list[dict], machine: str, iterations: int, warmup: int, 
         rss_missed = sum(r["peak_rss_gib"] > r["official"]["peak_rss_gib"] for r in group)
         rss = f"**missed** in {rss_missed} of {len(group)} rounds" if rss_missed else "met"
         lines.append(
-            f"| {size}² | {batch} | {mode} | {len(group)} "
+            f"| {size}² | {batch} | {mode_cell(group)} | {len(group)} "
             f"| {statistics.median(r['iteration_s'] for r in group):.2f} "
             f"| {statistics.median(r['official']['iteration_s'] for r in group):.2f} "
             f"| {', '.join(f'{ratio:.2f}' for ratio in ratios)} | {median:.2f}x | {speed} "

@@ -30,6 +30,7 @@ from attentiongan_tf.training.config import (  # noqa: E402
     ON_COLLAPSE,
     PREPROCESS_MODES,
     STRATEGIES,
+    Config,
 )
 from attentiongan_tf.training.config_errors import ConfigError  # noqa: E402
 from attentiongan_tf.training.tasks.registry import MULTI_DOMAIN, PRESET_KINDS, RunConfig, preset_config  # noqa: E402
@@ -195,18 +196,33 @@ def _pick_mixed_precision(given: dict) -> str:
 
 
 def _auto_threads_per_op(config: RunConfig) -> str:
-    """Run ``auto``'s bfloat16 pick one thread per op where that was measured faster for this run's convolutions
-    and image size × batch; what to add to the log line."""
+    """Run ``auto``'s bfloat16 pick one thread per op where that is faster for this run: measured before the run
+    (training.thread_probe) for two-domain runs of 128² pixels per step and more, else the rule measured in the
+    benchmarks for its convolutions and image size × batch; what to add to the log line."""
     from attentiongan_tf.training import precision
 
     if flag_setting(config, "mixed_precision") != "bfloat16" or flag_setting(config, "deterministic"):
         return ""  # (a deterministic run sets its own threads)
     size, batch = (int(str(flag_setting(config, flag))) for flag in ("image_size", "batch_size"))
     conv_algorithm = str(flag_setting(config, "conv_algorithm"))
-    if precision.auto_one_thread_per_op(conv_algorithm=conv_algorithm, pixels_per_step=size**2 * batch):
-        if precision.use_one_thread_per_op():
-            return ", one thread per op (TF_NUM_INTRAOP_THREADS=1)"
-    return ""
+    pixels = size**2 * batch
+    probe = None
+    if isinstance(config, Config) and precision.auto_measures_threads(pixels_per_step=pixels):
+        from attentiongan_tf.training import thread_probe
+
+        logging.getLogger(__name__).warning(
+            "--mixed-precision auto: timing a few bfloat16 steps with each thread setting (about a minute at 128²; "
+            "set TF_NUM_INTRAOP_THREADS to skip)")  # fmt: skip
+        probe = thread_probe.measure(config)
+    if probe is not None and not probe.error:
+        one_thread_per_op = probe.one_thread_per_op_is_faster
+    else:
+        one_thread_per_op = precision.auto_one_thread_per_op(conv_algorithm=conv_algorithm, pixels_per_step=pixels)
+    fallback = "; the rule from the benchmarks decides" if probe is not None and probe.error else ""
+    said = "" if probe is None else f" ({probe.summary()}{fallback})"
+    if one_thread_per_op and precision.use_one_thread_per_op():
+        return ", one thread per op (TF_NUM_INTRAOP_THREADS=1)" + said
+    return (", each op on every core" if probe is not None else "") + said
 
 
 def output_dir_of(config: RunConfig) -> Path:
@@ -247,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as error:  # during --mixed-precision auto's probe
+        signum = getattr(error, "signum", signal.SIGINT)
+        print(f"error: stopped by {signal.Signals(signum).name} before training started; nothing was written",
+              file=sys.stderr)  # fmt: skip
+        return 128 + signum
     if flag_setting(config, "deterministic"):
         from attentiongan_tf.training import determinism
 

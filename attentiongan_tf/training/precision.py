@@ -18,6 +18,7 @@ __all__ = [
     "auto_mixed_precision",
     "auto_one_op_at_a_time",
     "auto_one_thread_per_op",
+    "auto_measures_threads",
     "dtype_policy",
     "make_adam",
     "policy_name",
@@ -103,6 +104,34 @@ def auto_one_thread_per_op(
     if "amx_bf16" in flags:
         return conv_algorithm == "direct" and pixels_per_step < AMX_BOTH_CORES_FROM_PIXELS
     return "avx512_bf16" in flags and conv_algorithm == "winograd"
+
+
+#: Pixels per step from which ``--mixed-precision auto`` measures the faster bfloat16 thread setting
+#: (:mod:`attentiongan_tf.training.thread_probe`): 128² batch 1, the smallest size benchmarked.
+MEASURE_THREADS_FROM_PIXELS = 128 * 128
+
+
+def auto_measures_threads(
+    cpu_flags: str | None = None,
+    cores: int | None = None,
+    environ: Mapping[str, str] | None = None,
+    pixels_per_step: int = 0,
+) -> bool:
+    """Whether ``--mixed-precision auto``, when it picks bfloat16, times both thread settings (one thread per op,
+    or each op on every core) for the run before it starts, instead of taking :func:`auto_one_thread_per_op`'s
+    rule: on CPUs with bfloat16 instructions and at most 2 usable cores, for steps of at least
+    :data:`MEASURE_THREADS_FROM_PIXELS` pixels (smaller ones, the demo's and tests', take the rule: the probe's
+    minute would be much of their run), unless the user set TensorFlow's thread counts.
+
+    Args:
+        cpu_flags: the CPU flags (default: read ``/proc/cpuinfo``).
+        cores: usable cores (default: this process's CPU affinity).
+        environ: the environment (default ``os.environ``).
+        pixels_per_step: training pixels per step, ``image_size² × batch_size``.
+    """
+    if not _threads_unset(environ) or _cores(cores) > 2 or pixels_per_step < MEASURE_THREADS_FROM_PIXELS:
+        return False
+    return bool(set(_cpu_flags(cpu_flags).split()) & set(CPU_BFLOAT16_FLAGS))
 
 
 def auto_one_op_at_a_time(cores: int | None = None, environ: Mapping[str, str] | None = None) -> bool:

@@ -64,6 +64,7 @@ def _auto_bfloat16(monkeypatch, winograd: bool) -> list[dict]:
     monkeypatch.setattr(precision, "auto_mixed_precision", lambda: "bfloat16")
     monkeypatch.setattr(precision, "auto_bfloat16_winograd", lambda: winograd)
     monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda **kwargs: asked.append(kwargs) and False)
+    monkeypatch.setattr(precision, "auto_measures_threads", lambda **_: False)  # the rule, not the probe
     return asked
 
 
