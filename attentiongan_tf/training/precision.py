@@ -82,14 +82,15 @@ def auto_one_thread_per_op(
     conv_algorithm: str = "direct",
     pixels_per_step: int = 0,
 ) -> bool:
-    """Whether ``--mixed-precision auto`` also runs bfloat16 with one thread per op, ops side by side, on at most
-    2 usable cores, where it was measured faster (docs/performance_log.md): on CPUs with AMX for steps of fewer than
-    :data:`AMX_BOTH_CORES_FROM_PIXELS` pixels (128² batch 1: faster in all 7 runs on one Xeon, 3.50× instead of
-    3.07× the official float32 in the last; on a second Xeon faster in one run and slower in the next; at 256²
-    two threads per op were as fast or faster in 7 of 9 pairs of runs at batch 4 and in all at batch 1), and on
-    CPUs with AVX512-BF16 and no AMX with Winograd convolutions (2.84× instead of 2.62× at 128² batch 1, as fast
-    or faster at every size). Never where the user set TensorFlow's thread counts (``TF_NUM_INTRAOP_THREADS`` /
-    ``TF_NUM_INTEROP_THREADS``).
+    """The rule by which ``--mixed-precision auto`` runs bfloat16 with one thread per op, ops side by side, on at
+    most 2 usable cores where it does not measure the run (:func:`auto_measures_threads`: small steps, the
+    multi-domain family, a failed probe); from the benchmarks (docs/performance_log.md): on CPUs with AMX for
+    steps of fewer than :data:`AMX_BOTH_CORES_FROM_PIXELS` pixels (128² batch 1: faster in all 7 runs on one Xeon,
+    3.50× instead of 3.07× the official float32 in the last; on a second Xeon faster in one run and slower in the
+    next; at 256² two threads per op were as fast or faster in 7 of 9 pairs of runs at batch 4 and in all at
+    batch 1), and on CPUs with AVX512-BF16 and no AMX with Winograd convolutions (2.84× instead of 2.62× at 128²
+    batch 1, as fast or faster at every size). Never where the user set TensorFlow's thread counts
+    (``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS``).
 
     Args:
         cpu_flags: the CPU flags (default: read ``/proc/cpuinfo``).
