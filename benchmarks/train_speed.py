@@ -23,7 +23,6 @@ import json
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -90,7 +89,6 @@ def mode_config(mode: str, size: int, batch: int):
 def worker(size: int, batch: int, mode: str, iterations: int, warmup: int, deterministic: bool = False) -> dict:
     load_at_start = os.getloadavg()[0]
     sys.path.insert(0, str(REPO_ROOT))
-    import numpy as np
 
     from attentiongan_tf.cli.env import import_tensorflow
 
@@ -103,17 +101,9 @@ def worker(size: int, batch: int, mode: str, iterations: int, warmup: int, deter
         from attentiongan_tf.training.determinism import make_deterministic
 
         make_deterministic()
-    from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
+    from attentiongan_tf.training.thread_probe import time_training_steps
 
-    trainer = AttentionGANTrainer(config)
-    rng = np.random.default_rng(0)
-    images = {k: tf.constant(rng.uniform(-1, 1, (batch, size, size, 3)), tf.float32) for k in ("A", "B")}
-    times = []
-    for step in range(warmup + iterations):
-        start = time.perf_counter()
-        trainer.train_step(images)  # returns Python floats: the step has finished
-        if step >= warmup:
-            times.append(time.perf_counter() - start)
+    times = time_training_steps(config, iterations, warmup)
     return {
         "size": size,
         "batch_size": batch,

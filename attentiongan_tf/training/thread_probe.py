@@ -97,20 +97,14 @@ def _run_child(config_path: Path, setting: str, steps: int, warmup: int, timeout
     return float(json.loads(lines[-1])["step_s"])
 
 
-def _child(config_path: str, steps: int, warmup: int, setting: str) -> dict:
-    """Run in the child: set the threads, build the run's trainer and time its steps on random images."""
+def time_training_steps(config: Config, steps: int, warmup: int) -> list[float]:
+    """Seconds of each of ``steps`` training steps of ``config``'s trainer, after ``warmup`` untimed ones, on random
+    images of its crop size and batch (what the probe and ``benchmarks/train_speed.py`` time)."""
     import numpy as np
     import tensorflow as tf
 
-    from attentiongan_tf.training.precision import use_one_thread_per_op
     from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
-    if setting not in (ALL_CORES_PER_OP, ONE_THREAD_PER_OP):
-        raise ValueError(f"setting must be {ALL_CORES_PER_OP} or {ONE_THREAD_PER_OP}, got {setting!r}")
-    if setting == ONE_THREAD_PER_OP and not use_one_thread_per_op():
-        raise RuntimeError("TensorFlow started before one thread per op could be set")
-
-    config = Config.load(config_path)
     trainer = AttentionGANTrainer(config)
     shape = (config.data.batch_size, config.data.crop_size, config.data.crop_size, 3)
     rng = np.random.default_rng(0)
@@ -121,6 +115,21 @@ def _child(config_path: str, steps: int, warmup: int, setting: str) -> dict:
         trainer.train_step(batch)  # returns Python floats: the step has finished
         if step >= warmup:
             times.append(time.perf_counter() - start)
+    return times
+
+
+def _child(config_path: str, steps: int, warmup: int, setting: str) -> dict:
+    """Run in the child: set the threads, build the run's trainer and time its steps on random images."""
+    import tensorflow as tf
+
+    from attentiongan_tf.training.precision import use_one_thread_per_op
+
+    if setting not in (ALL_CORES_PER_OP, ONE_THREAD_PER_OP):
+        raise ValueError(f"setting must be {ALL_CORES_PER_OP} or {ONE_THREAD_PER_OP}, got {setting!r}")
+    if setting == ONE_THREAD_PER_OP and not use_one_thread_per_op():
+        raise RuntimeError("TensorFlow started before one thread per op could be set")
+
+    times = time_training_steps(Config.load(config_path), steps, warmup)
     threads = tf.config.threading
     return {
         "step_s": min(times),

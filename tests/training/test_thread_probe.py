@@ -2,6 +2,7 @@
 starts (training.thread_probe), instead of a rule that picked the slower setting in some benchmark runs."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,7 @@ def _tiny_bfloat16_config():
     return config
 
 
+@pytest.mark.slow
 def test_the_probe_times_both_settings_of_the_runs_own_models():
     probe = thread_probe.measure(_tiny_bfloat16_config(), steps=1, warmup=1)
     assert probe.error == ""
@@ -49,6 +51,7 @@ def test_the_probe_times_both_settings_of_the_runs_own_models():
     assert "with one thread per op" in probe.summary() and "with each op on every core" in probe.summary()
 
 
+@pytest.mark.slow
 def test_the_probes_child_runs_one_thread_per_op_when_asked(tmp_path):
     config_path = tmp_path / "config.json"
     _tiny_bfloat16_config().save(config_path)
@@ -134,3 +137,21 @@ def test_ctrl_c_during_the_probe_stops_with_one_line_and_writes_nothing(monkeypa
     assert code == 130 and not output_dir.exists()
     err = capsys.readouterr().err
     assert "stopped by SIGINT before training started; nothing was written" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_train_py_with_auto_measures_the_threads_before_its_first_step(tmp_path):
+    """The real CLI: its probe's children start while the parent's TensorFlow has not, and the pick is applied."""
+    if precision.auto_mixed_precision() != "bfloat16" or not precision.auto_measures_threads(pixels_per_step=128**2):
+        pytest.skip("auto measures threads only on a CPU with bfloat16 instructions and at most 2 cores")
+    root = Path(__file__).resolve().parents[2]
+    flags = ["--mixed-precision", "auto", "--image-size", "128", "--batch-size", "1", "--ngf", "4", "--ndf", "4",
+             "--n-blocks", "1", "--steps", "1", "--output-dir", str(tmp_path / "run")]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")}
+    done = subprocess.run([sys.executable, str(root / "train.py"), *flags], capture_output=True, text=True,
+                          timeout=600, cwd=root, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    (line,) = [line for line in done.stderr.splitlines() if "on this machine" in line]
+    assert "measured: fastest step" in line and ("one thread per op (TF_NUM_INTRAOP_THREADS=1)" in line or
+                                                  "each op on every core (" in line)  # fmt: skip
+    assert (tmp_path / "run" / "checkpoints" / "checkpoint").is_file()
