@@ -90,11 +90,16 @@ def _run_child(config_path: Path, setting: str, steps: int, warmup: int, timeout
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         return f"a setting took over {timeout_s:.0f} s"
+    except OSError as error:
+        return f"its child process did not start ({error})"
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         last = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
         return f"its child process failed ({last})"
-    return float(json.loads(lines[-1])["step_s"])
+    try:
+        return float(json.loads(lines[-1])["step_s"])
+    except (ValueError, TypeError, KeyError):
+        return f"its child process answered {lines[-1][:80]!r}, not a time"
 
 
 def time_training_steps(config: Config, steps: int, warmup: int) -> list[float]:

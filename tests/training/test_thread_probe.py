@@ -71,6 +71,10 @@ def test_a_failed_or_slow_child_is_reported_not_raised(monkeypatch):
     failed = thread_probe.measure(config)
     assert "child process failed (exit code 1)" in failed.error
     assert failed.summary().startswith("the probe failed: ")
+    monkeypatch.setattr(sys, "executable", "/bin/echo")  # exits 0, but prints no time
+    assert "answered '-m attentiongan_tf.training.thread_probe" in thread_probe.measure(config).error
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    assert "did not start" in thread_probe.measure(config).error
 
 
 def _auto_bfloat16_measured(monkeypatch, probe):
