@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 from pathlib import Path
 
@@ -37,9 +36,9 @@ from results import (  # noqa: E402
     peak_rss_gib,
     run_json,
     save_data,
-    speed_target,
     update_section,
 )
+from train_speed_tables import render, render_rounds  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,11 +60,6 @@ ONE_THREAD_PER_OP = ("bfloat16_1thread", "bfloat16_winograd_1thread")
 ONE_OP_AT_A_TIME = ("winograd_1op",)
 # _auto: the thread setting --mixed-precision auto measures faster before the run (training.thread_probe).
 MEASURED_THREADS = ("bfloat16_auto",)
-
-
-def mode_target(mode: str, amx: bool) -> float:
-    """Issue #15's minimum speed-up over the official float32 iteration for ``mode`` (xla: only "not slower")."""
-    return 1.0 if mode == "xla" else speed_target("bfloat16" if mode.startswith("bfloat16") else "float32", amx)
 
 
 def mode_config(mode: str, size: int, batch: int):
@@ -135,12 +129,6 @@ def measure_threads(config) -> dict:
     }
 
 
-def mode_cell(rows: list[dict]) -> str:
-    """The mode of ``rows`` (one configuration's), with the thread setting ``_auto`` picked in each."""
-    picked = [r["threads_picked"] for r in rows if "threads_picked" in r]
-    return rows[0]["mode"] + (f" (picked: {', '.join(picked)})" if picked else "")
-
-
 def _official(args: argparse.Namespace, size: int, batch: int) -> dict:
     command = official_worker_command(
         args.official_dir, size, python=args.official_python, iterations=args.iterations, warmup=1, threads=2,
@@ -155,44 +143,6 @@ def _ours(args: argparse.Namespace, size: int, batch: int, mode: str) -> dict:
     return run_json(command, cwd=REPO_ROOT)
 
 
-def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bool, repeat_of: str = "") -> str:
-    title = "## Training throughput (ours vs official), ngf 64, 9 blocks, scheme II"
-    lines = [
-        title + (f": a second run of some modes of the {repeat_of} section" if repeat_of else ""),
-        "",
-        f"Machine: {machine}. Written by `benchmarks/train_speed.py`; median of {iterations} iterations after "
-        f"{warmup} warm-up (min in brackets), each configuration in its own process. Official: torch, 2 threads, "
-        "float32, same batch. Modes: `float32` (direct convolutions, the default), `winograd` (float32 with "
-        "`--conv-algorithm winograd`; `_1op`: one op at a time, each on both cores, as `--mixed-precision auto` runs "
-        "it on 2 cores), `bfloat16` (`--mixed-precision bfloat16`; `_1thread`: one thread per op; `_auto`: the thread "
-        "setting `--mixed-precision auto` measures faster before the run, its probe untimed), `bfloat16_winograd` "
-        "(bfloat16 with `--conv-algorithm winograd`, F(2×2, 3×3); `--mixed-precision auto` takes it on CPUs with "
-        "AVX512-BF16 and no AMX). "
-        "Targets (issue #15): float32 ≥ 1.2×, bfloat16 ≥ 2.5× (AVX512-BF16 without AMX; 3× with AMX), peak RSS ≤ "
-        "the official's; `--xla` only has to say what it costs.",
-        "",
-        "| size | batch | mode | ours s/iter | ours peak RSS (GiB) | official s/iter | official peak RSS (GiB) "
-        "| speed-up vs official | speed target | RSS ≤ official | 1-min load at start |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        o = r["official"]
-        cells = "n/a | n/a | n/a | n/a | n/a"
-        if o is not None:
-            ratio = o["iteration_s"] / r["iteration_s"]
-            target = mode_target(r["mode"], amx)
-            verdict = ("met" if ratio >= target else "**missed**") + f" (≥ {target}×)"
-            rss = "met" if r["peak_rss_gib"] <= o["peak_rss_gib"] else "**missed**"
-            cells = (f"{o['iteration_s']:.2f} ({o['iteration_min_s']:.2f}) | {o['peak_rss_gib']:.2f} "
-                     f"| {ratio:.2f}x | {verdict} | {rss}")  # fmt: skip
-        lines.append(
-            f"| {r['size']}² | {r['batch_size']} | {mode_cell([r])} "
-            f"| {r['iteration_s']:.2f} ({r['iteration_min_s']:.2f}) "
-            f"| {r['peak_rss_gib']:.2f} | {cells} | {r['load_at_start']:.2f} |"
-        )
-    return "\n".join(lines)
-
-
 def output_section(repeat: bool, rounds: int = 1) -> tuple[str, str]:
     """The RESULTS.md section a run writes, and the section it repeats ("" for a full run): a repeat, or a run of
     several rounds, never replaces the full table that kernel_floor.py and the docs read."""
@@ -200,45 +150,6 @@ def output_section(repeat: bool, rounds: int = 1) -> tuple[str, str]:
     if rounds > 1:
         return full + "_rounds", ""
     return (full + "_repeat", full) if repeat else (full, "")
-
-
-def render_rounds(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bool) -> str:
-    """One line per configuration and mode from ``rows``, one row per round (each with the official time of its
-    round): the verdict is the median of the rounds' ratios, and the line says in how many rounds it held."""
-    groups: dict[tuple, list[dict]] = {}
-    for r in rows:
-        groups.setdefault((r["size"], r["batch_size"], r["mode"]), []).append(r)
-    lines = [
-        "## Training throughput (ours vs official), ngf 64, 9 blocks, scheme II: rounds",
-        "",
-        f"Machine: {machine}. Written by `benchmarks/train_speed.py --rounds`; in each round the official code and "
-        f"then each mode run in their own processes, one after another, median of {iterations} iterations after "
-        f"{warmup} warm-up each; a mode's speed-up in a round is the official time of that round over its own. "
-        "The verdict is the median of the rounds' speed-ups against issue #15's target, with the number of rounds "
-        "in which it held; peak RSS is the highest of the rounds, judged round by round. Modes as in the "
-        "train_speed section.",
-        "",
-        "| size | batch | mode | rounds | ours s/iter (median) | official s/iter (median) | speed-up per round "
-        "| median speed-up | speed target | ours peak RSS (GiB) | official peak RSS (GiB) | RSS ≤ official |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for (size, batch, mode), group in groups.items():
-        ratios = sorted(r["official"]["iteration_s"] / r["iteration_s"] for r in group)
-        median, target = statistics.median(ratios), mode_target(mode, amx)
-        met = median >= target
-        held = sum((ratio >= target) == met for ratio in ratios)
-        speed = ("met" if met else "**missed**") + f" (≥ {target}×) in {held} of {len(group)} rounds"
-        rss_missed = sum(r["peak_rss_gib"] > r["official"]["peak_rss_gib"] for r in group)
-        rss = f"**missed** in {rss_missed} of {len(group)} rounds" if rss_missed else "met"
-        lines.append(
-            f"| {size}² | {batch} | {mode_cell(group)} | {len(group)} "
-            f"| {statistics.median(r['iteration_s'] for r in group):.2f} "
-            f"| {statistics.median(r['official']['iteration_s'] for r in group):.2f} "
-            f"| {', '.join(f'{ratio:.2f}' for ratio in ratios)} | {median:.2f}x | {speed} "
-            f"| {max(r['peak_rss_gib'] for r in group):.2f} "
-            f"| {max(r['official']['peak_rss_gib'] for r in group):.2f} | {rss} |"
-        )
-    return "\n".join(lines)
 
 
 def main() -> None:

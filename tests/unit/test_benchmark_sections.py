@@ -50,13 +50,15 @@ def test_kernel_floor_reads_winograd_times_apart_from_the_direct_ones(monkeypatc
 )
 def test_a_repeated_train_speed_run_never_replaces_the_full_table(monkeypatch, flags, full):
     import train_speed
+    import train_speed_tables
 
     monkeypatch.setattr(results, "bfloat16_flags", lambda: flags)
     assert train_speed.output_section(False) == (full, "")
     assert train_speed.output_section(True) == (full + "_repeat", full)
     row = {"size": 128, "batch_size": 4, "mode": "bfloat16", "iteration_s": 2.0, "iteration_min_s": 1.9,
            "peak_rss_gib": 2.0, "load_at_start": 1.0, "official": None}  # fmt: skip
-    assert f"a second run of some modes of the {full} section" in train_speed.render([row], "m", 3, 2, True, full)
+    table = train_speed_tables.render([row], "m", 3, 2, True, full)
+    assert f"a second run of some modes of the {full} section" in table
 
 
 def _round_row(mode: str, ours_s: float, official_s: float, ours_rss: float = 1.6, official_rss: float = 1.7) -> dict:
@@ -69,13 +71,14 @@ def test_rounds_are_judged_by_the_median_of_their_own_ratios(monkeypatch):
     """Each round times the official code next to ours; a mode's verdict is the median of those rounds' ratios, and
     the table says in how many rounds it met the target, so that one slow minute cannot decide it."""
     import train_speed
+    import train_speed_tables
 
     monkeypatch.setattr(results, "bfloat16_flags", lambda: ["amx_bf16", "avx512_bf16"])
     assert train_speed.output_section(False, rounds=3) == ("train_speed_rounds", "")
     rows = [_round_row("winograd_1op", 2.0, 2.2), _round_row("winograd_1op", 2.0, 2.6, ours_rss=1.75),
             _round_row("winograd_1op", 2.5, 3.5), _round_row("bfloat16", 1.0, 2.2), _round_row("bfloat16", 1.0, 2.6),
             _round_row("bfloat16", 1.0, 3.5)]  # fmt: skip
-    table = train_speed.render_rounds(rows, "m", 3, 2, amx=True)
+    table = train_speed_tables.render_rounds(rows, "m", 3, 2, amx=True)
     winograd, bfloat16 = table.splitlines()[-2:]
     # ratios 1.10, 1.30, 1.40: median 1.30 >= 1.2, met in 2 of 3 rounds; RSS over the official's in 1 of 3
     assert winograd.startswith("| 128² | 1 | winograd_1op | 3 | 2.00 | 2.60 | 1.10, 1.30, 1.40 | 1.30x |")
@@ -115,11 +118,11 @@ def test_the_cpu_is_told_apart_by_family_and_model(tmp_path, monkeypatch, cpuinf
 
 
 def test_the_rounds_of_auto_say_which_thread_setting_its_probe_picked_in_each(monkeypatch):
-    import train_speed
+    import train_speed_tables
 
     monkeypatch.setattr(results, "bfloat16_flags", lambda: ["amx_bf16", "avx512_bf16"])
     picks = ["one thread per op", "both cores per op", "one thread per op"]
     rows = [{**_round_row("bfloat16_auto", 1.0, 3.2), "threads_picked": pick} for pick in picks]
-    line = train_speed.render_rounds(rows, "m", 3, 2, amx=True).splitlines()[-1]
+    line = train_speed_tables.render_rounds(rows, "m", 3, 2, amx=True).splitlines()[-1]
     expected = "| bfloat16_auto (picked: one thread per op, both cores per op, one thread per op) | 3 |"
     assert expected in line and "| 3.20x | met (≥ 3.0×) in 3 of 3 rounds |" in line
