@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -50,7 +51,6 @@ MODES = {
     "xla": {"xla": True},
     "bfloat16": {"mixed_precision": "bfloat16"},
     "bfloat16_1thread": {"mixed_precision": "bfloat16"},
-    "bfloat16_auto": {"mixed_precision": "bfloat16"},
     "bfloat16_winograd": {"mixed_precision": "bfloat16", "conv_algorithm": "winograd"},
     "bfloat16_winograd_1thread": {"mixed_precision": "bfloat16", "conv_algorithm": "winograd"},
 }
@@ -58,8 +58,6 @@ MODES = {
 ONE_THREAD_PER_OP = ("bfloat16_1thread", "bfloat16_winograd_1thread")
 # _1op: one op at a time, each on both cores (1 inter-op thread; what --mixed-precision auto runs float32 with).
 ONE_OP_AT_A_TIME = ("winograd_1op",)
-# _auto: the thread setting --mixed-precision auto measures faster before the run (training.thread_probe).
-MEASURED_THREADS = ("bfloat16_auto",)
 
 
 def mode_config(mode: str, size: int, batch: int):
@@ -90,13 +88,10 @@ def worker(size: int, batch: int, mode: str, iterations: int, warmup: int, deter
     import tensorflow as tf
 
     config = mode_config(mode, size, batch)
-    threads = measure_threads(config) if mode in MEASURED_THREADS else {}
     if deterministic:  # as --deterministic runs it, with the threads this environment lets it set
         from attentiongan_tf.training.determinism import make_deterministic
 
         make_deterministic()
-    from attentiongan_tf.training.thread_probe import time_training_steps
-
     times = time_training_steps(config, iterations, warmup)
     return {
         "size": size,
@@ -107,26 +102,28 @@ def worker(size: int, batch: int, mode: str, iterations: int, warmup: int, deter
         "peak_rss_gib": peak_rss_gib(),
         "load_at_start": load_at_start,
         "tensorflow": tf.__version__,
-        **threads,
     }
 
 
-def measure_threads(config) -> dict:
-    """Time both bfloat16 thread settings for ``config`` as ``--mixed-precision auto`` does before a run, and take
-    the faster (call before TensorFlow starts); what was measured and picked, for the row."""
-    from attentiongan_tf.training import thread_probe
-    from attentiongan_tf.training.precision import use_one_thread_per_op
+def time_training_steps(config, steps: int, warmup: int) -> list[float]:
+    """Seconds of each of ``steps`` training steps of ``config``'s trainer, after ``warmup`` untimed ones, on random
+    images of its crop size and batch."""
+    import numpy as np
+    import tensorflow as tf
 
-    probe = thread_probe.measure(config)
-    if probe.error:
-        raise RuntimeError(probe.summary())
-    if probe.one_thread_per_op_is_faster and not use_one_thread_per_op(2):
-        raise RuntimeError("TensorFlow started before one thread per op could be set")
-    return {
-        "threads_picked": "one thread per op" if probe.one_thread_per_op_is_faster else "both cores per op",
-        "probe_one_thread_per_op_s": probe.one_thread_per_op_s,
-        "probe_all_cores_per_op_s": probe.all_cores_per_op_s,
-    }
+    from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
+
+    trainer = AttentionGANTrainer(config)
+    shape = (config.data.batch_size, config.data.crop_size, config.data.crop_size, 3)
+    rng = np.random.default_rng(0)
+    batch = {domain: tf.constant(rng.uniform(-1, 1, shape), tf.float32) for domain in ("A", "B")}
+    times = []
+    for step in range(warmup + steps):
+        start = time.perf_counter()
+        trainer.train_step(batch)  # returns Python floats: the step has finished
+        if step >= warmup:
+            times.append(time.perf_counter() - start)
+    return times
 
 
 def _official(args: argparse.Namespace, size: int, batch: int) -> dict:

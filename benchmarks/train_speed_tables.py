@@ -12,12 +12,6 @@ def mode_target(mode: str, amx: bool) -> float:
     return 1.0 if mode == "xla" else speed_target("bfloat16" if mode.startswith("bfloat16") else "float32", amx)
 
 
-def mode_cell(rows: list[dict]) -> str:
-    """The mode of ``rows`` (one configuration's), with the thread setting ``_auto`` picked in each."""
-    picked = [r["threads_picked"] for r in rows if "threads_picked" in r]
-    return rows[0]["mode"] + (f" (picked: {', '.join(picked)})" if picked else "")
-
-
 def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bool, repeat_of: str = "") -> str:
     title = "## Training throughput (ours vs official), ngf 64, 9 blocks, scheme II"
     lines = [
@@ -27,10 +21,9 @@ def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bo
         f"{warmup} warm-up (min in brackets), each configuration in its own process. Official: torch, 2 threads, "
         "float32, same batch. Modes: `float32` (direct convolutions, the default), `winograd` (float32 with "
         "`--conv-algorithm winograd`; `_1op`: one op at a time, each on both cores, as `--mixed-precision auto` runs "
-        "it on 2 cores), `bfloat16` (`--mixed-precision bfloat16`; `_1thread`: one thread per op; `_auto`: the thread "
-        "setting `--mixed-precision auto` measures faster before the run, its probe untimed), `bfloat16_winograd` "
-        "(bfloat16 with `--conv-algorithm winograd`, F(2×2, 3×3); `--mixed-precision auto` takes it on CPUs with "
-        "AVX512-BF16 and no AMX). "
+        "it on 2 cores), `bfloat16` (`--mixed-precision bfloat16`, each op on both cores: what `auto` runs on CPUs "
+        "with AMX; `_1thread`: one thread per op), `bfloat16_winograd` (bfloat16 with `--conv-algorithm winograd`, "
+        "F(2×2, 3×3); `auto` runs `bfloat16_winograd_1thread` on CPUs with AVX512-BF16 and no AMX). "
         "Targets (issue #15): float32 ≥ 1.2×, bfloat16 ≥ 2.5× (AVX512-BF16 without AMX; 3× with AMX), peak RSS ≤ "
         "the official's; `--xla` only has to say what it costs.",
         "",
@@ -49,7 +42,7 @@ def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bo
             cells = (f"{o['iteration_s']:.2f} ({o['iteration_min_s']:.2f}) | {o['peak_rss_gib']:.2f} "
                      f"| {ratio:.2f}x | {verdict} | {rss}")  # fmt: skip
         lines.append(
-            f"| {r['size']}² | {r['batch_size']} | {mode_cell([r])} "
+            f"| {r['size']}² | {r['batch_size']} | {r['mode']} "
             f"| {r['iteration_s']:.2f} ({r['iteration_min_s']:.2f}) "
             f"| {r['peak_rss_gib']:.2f} | {cells} | {r['load_at_start']:.2f} |"
         )
@@ -85,7 +78,7 @@ def render_rounds(rows: list[dict], machine: str, iterations: int, warmup: int, 
         rss_missed = sum(r["peak_rss_gib"] > r["official"]["peak_rss_gib"] for r in group)
         rss = f"**missed** in {rss_missed} of {len(group)} rounds" if rss_missed else "met"
         lines.append(
-            f"| {size}² | {batch} | {mode_cell(group)} | {len(group)} "
+            f"| {size}² | {batch} | {mode} | {len(group)} "
             f"| {statistics.median(r['iteration_s'] for r in group):.2f} "
             f"| {statistics.median(r['official']['iteration_s'] for r in group):.2f} "
             f"| {', '.join(f'{ratio:.2f}' for ratio in ratios)} | {median:.2f}x | {speed} "

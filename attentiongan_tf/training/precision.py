@@ -18,7 +18,6 @@ __all__ = [
     "auto_mixed_precision",
     "auto_one_op_at_a_time",
     "auto_one_thread_per_op",
-    "auto_measures_threads",
     "dtype_policy",
     "make_adam",
     "policy_name",
@@ -70,69 +69,30 @@ def auto_bfloat16_winograd(cpu_flags: str | None = None) -> bool:
     return "avx512_bf16" in flags and "amx_bf16" not in flags
 
 
-#: Pixels per step (image side² × batch) from which ``--mixed-precision auto`` leaves each op both cores on a
-#: CPU with AMX: 256² batch 1 and batch 4 were as fast or faster that way (docs/performance_log.md), 128² batch 1 not.
-AMX_BOTH_CORES_FROM_PIXELS = 256 * 256
-
-
 def auto_one_thread_per_op(
     cpu_flags: str | None = None,
     cores: int | None = None,
     environ: Mapping[str, str] | None = None,
     conv_algorithm: str = "direct",
-    pixels_per_step: int = 0,
 ) -> bool:
-    """The rule by which ``--mixed-precision auto`` runs bfloat16 with one thread per op, ops side by side, on at
-    most 2 usable cores where it does not measure the run (:func:`auto_measures_threads`: small steps, the
-    multi-domain family, a failed probe); from the benchmarks (docs/performance_log.md): on CPUs with AMX for
-    steps of fewer than :data:`AMX_BOTH_CORES_FROM_PIXELS` pixels (128² batch 1: faster in all 7 runs on one Xeon,
-    3.50× instead of 3.07× the official float32 in the last; on a second Xeon faster in one run and slower in the
-    next; at 256² two threads per op were as fast or faster in 7 of 9 pairs of runs at batch 4 and in all at
-    batch 1), and on CPUs with AVX512-BF16 and no AMX with Winograd convolutions (2.84× instead of 2.62× at 128²
-    batch 1, as fast or faster at every size). Never where the user set TensorFlow's thread counts
-    (``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS``).
+    """Whether ``--mixed-precision auto`` runs bfloat16 with one thread per op, ops side by side, on at most 2
+    usable cores: on CPUs with AVX512-BF16 and no AMX with Winograd convolutions (2.84× instead of 2.62× the
+    official float32 at 128² batch 1, as fast or faster at every size; docs/performance_log.md). Not with AMX,
+    where each op on both cores was as fast or faster in most runs and was the only setting that met 3× in all 9
+    sets of interleaved rounds; the two settings swapped places from run to run, within the machine's drift, so
+    timing them before a run could not tell them apart either (measured and removed, 2026-12-06). Never where
+    the user set TensorFlow's thread counts (``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS``).
 
     Args:
         cpu_flags: the CPU flags (default: read ``/proc/cpuinfo``).
         cores: usable cores (default: this process's CPU affinity).
         environ: the environment (default ``os.environ``).
         conv_algorithm: the ResNet blocks' convolutions the run trains with (``train.conv_algorithm``).
-        pixels_per_step: training pixels per step, ``image_size² × batch_size`` (0: not known, taken as small).
     """
     if not _threads_unset(environ) or _cores(cores) > 2:
         return False
     flags = set(_cpu_flags(cpu_flags).split())
-    if "amx_bf16" in flags:
-        return conv_algorithm == "direct" and pixels_per_step < AMX_BOTH_CORES_FROM_PIXELS
-    return "avx512_bf16" in flags and conv_algorithm == "winograd"
-
-
-#: Pixels per step from which ``--mixed-precision auto`` measures the faster bfloat16 thread setting
-#: (:mod:`attentiongan_tf.training.thread_probe`): 128² batch 1, the smallest size benchmarked.
-MEASURE_THREADS_FROM_PIXELS = 128 * 128
-
-
-def auto_measures_threads(
-    cpu_flags: str | None = None,
-    cores: int | None = None,
-    environ: Mapping[str, str] | None = None,
-    pixels_per_step: int = 0,
-) -> bool:
-    """Whether ``--mixed-precision auto``, when it picks bfloat16, times both thread settings (one thread per op,
-    or each op on every core) for the run before it starts, instead of taking :func:`auto_one_thread_per_op`'s
-    rule: on CPUs with bfloat16 instructions and at most 2 usable cores, for steps of at least
-    :data:`MEASURE_THREADS_FROM_PIXELS` pixels (smaller ones, the demo's and tests', take the rule: the probe's
-    minute would be much of their run), unless the user set TensorFlow's thread counts.
-
-    Args:
-        cpu_flags: the CPU flags (default: read ``/proc/cpuinfo``).
-        cores: usable cores (default: this process's CPU affinity).
-        environ: the environment (default ``os.environ``).
-        pixels_per_step: training pixels per step, ``image_size² × batch_size``.
-    """
-    if not _threads_unset(environ) or _cores(cores) > 2 or pixels_per_step < MEASURE_THREADS_FROM_PIXELS:
-        return False
-    return bool(set(_cpu_flags(cpu_flags).split()) & set(CPU_BFLOAT16_FLAGS))
+    return "avx512_bf16" in flags and "amx_bf16" not in flags and conv_algorithm == "winograd"
 
 
 def auto_one_op_at_a_time(cores: int | None = None, environ: Mapping[str, str] | None = None) -> bool:

@@ -115,14 +115,3 @@ def test_the_cpu_is_told_apart_by_family_and_model(tmp_path, monkeypatch, cpuinf
     (tmp_path / "cpuinfo").write_text(cpuinfo)
     monkeypatch.setattr(results, "CPUINFO", tmp_path / "cpuinfo")
     assert results.cpu_model() == expected
-
-
-def test_the_rounds_of_auto_say_which_thread_setting_its_probe_picked_in_each(monkeypatch):
-    import train_speed_tables
-
-    monkeypatch.setattr(results, "bfloat16_flags", lambda: ["amx_bf16", "avx512_bf16"])
-    picks = ["one thread per op", "both cores per op", "one thread per op"]
-    rows = [{**_round_row("bfloat16_auto", 1.0, 3.2), "threads_picked": pick} for pick in picks]
-    line = train_speed_tables.render_rounds(rows, "m", 3, 2, amx=True).splitlines()[-1]
-    expected = "| bfloat16_auto (picked: one thread per op, both cores per op, one thread per op) | 3 |"
-    assert expected in line and "| 3.20x | met (≥ 3.0×) in 3 of 3 rounds |" in line
