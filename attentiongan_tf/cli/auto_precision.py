@@ -37,13 +37,15 @@ def pick_mixed_precision(given: dict) -> str:
 
 
 def threads_per_op(config: RunConfig) -> str:
-    """Run ``auto``'s bfloat16 pick one thread per op where the benchmarks measured that faster (on a CPU without
-    AMX, with Winograd convolutions: ``precision.auto_one_thread_per_op``); what to add to the log line."""
+    """Run ``auto``'s bfloat16 pick one thread per op where the benchmarks measured that faster for the run's
+    convolutions and pixels per step (``precision.auto_one_thread_per_op``); what to add to the log line."""
     from attentiongan_tf.training import precision
 
     if flag_setting(config, "mixed_precision") != "bfloat16" or flag_setting(config, "deterministic"):
         return ""  # (a deterministic run sets its own threads)
+    size, batch = (int(str(flag_setting(config, flag))) for flag in ("image_size", "batch_size"))
     conv_algorithm = str(flag_setting(config, "conv_algorithm"))
-    if precision.auto_one_thread_per_op(conv_algorithm=conv_algorithm) and precision.use_one_thread_per_op():
+    one_thread_per_op = precision.auto_one_thread_per_op(conv_algorithm=conv_algorithm, pixels_per_step=size**2 * batch)
+    if one_thread_per_op and precision.use_one_thread_per_op():
         return ", one thread per op (TF_NUM_INTRAOP_THREADS=1)"
     return ""

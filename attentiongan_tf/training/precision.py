@@ -69,30 +69,40 @@ def auto_bfloat16_winograd(cpu_flags: str | None = None) -> bool:
     return "avx512_bf16" in flags and "amx_bf16" not in flags
 
 
+#: Pixels per step (image side² × batch) from which ``--mixed-precision auto`` leaves each bfloat16 op both cores
+#: on a CPU with AMX.
+AMX_BOTH_CORES_FROM_PIXELS = 256 * 256
+
+
 def auto_one_thread_per_op(
     cpu_flags: str | None = None,
     cores: int | None = None,
     environ: Mapping[str, str] | None = None,
     conv_algorithm: str = "direct",
+    pixels_per_step: int = 0,
 ) -> bool:
     """Whether ``--mixed-precision auto`` runs bfloat16 with one thread per op, ops side by side, on at most 2
-    usable cores: on CPUs with AVX512-BF16 and no AMX with Winograd convolutions (2.84× instead of 2.62× the
-    official float32 at 128² batch 1, as fast or faster at every size; docs/performance_log.md). Not with AMX,
-    where each op on both cores was as fast or faster in most runs and was the only setting that met 3× in all 9
-    sets of interleaved rounds; the two settings swapped places from run to run, within the machine's drift, so
-    timing them before a run could not tell them apart either (measured and removed, 2026-12-06). Never where
-    the user set TensorFlow's thread counts (``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS``).
+    usable cores; from the benchmarks (docs/performance_log.md). On CPUs with AMX for steps of fewer than
+    :data:`AMX_BOTH_CORES_FROM_PIXELS` pixels: at 128² batch 1 on a quiet Xeon 0.66–0.70 s against 0.77–0.79 s per
+    iteration with each op on both cores (3 alternated rounds, 2026-12-06), and faster in all 7 runs on another;
+    from 256² pixels per step each op on both cores was as fast or faster in most runs and met 3× in every set of
+    rounds. On CPUs with AVX512-BF16 and no AMX with Winograd convolutions (2.84× instead of 2.62× at 128² batch
+    1, as fast or faster at every size). Never where the user set TensorFlow's thread counts
+    (``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS``).
 
     Args:
         cpu_flags: the CPU flags (default: read ``/proc/cpuinfo``).
         cores: usable cores (default: this process's CPU affinity).
         environ: the environment (default ``os.environ``).
         conv_algorithm: the ResNet blocks' convolutions the run trains with (``train.conv_algorithm``).
+        pixels_per_step: training pixels per step, ``image_size² × batch_size`` (0: not known, taken as small).
     """
     if not _threads_unset(environ) or _cores(cores) > 2:
         return False
     flags = set(_cpu_flags(cpu_flags).split())
-    return "avx512_bf16" in flags and "amx_bf16" not in flags and conv_algorithm == "winograd"
+    if "amx_bf16" in flags:
+        return conv_algorithm == "direct" and pixels_per_step < AMX_BOTH_CORES_FROM_PIXELS
+    return "avx512_bf16" in flags and conv_algorithm == "winograd"
 
 
 def auto_one_op_at_a_time(cores: int | None = None, environ: Mapping[str, str] | None = None) -> bool:

@@ -83,41 +83,47 @@ def test_auto_bfloat16_on_a_cpu_without_amx_takes_winograd_convolutions(monkeypa
 
 
 AMX, NO_AMX = "fpu avx512_bf16 amx_bf16 amx_tile", "fpu avx512_bf16"
+SMALL, LARGE = 128 * 128, 256 * 256  # pixels per step: 128² batch 1, 256² batch 1 (and 128² batch 4)
 
 
 @pytest.mark.parametrize(
-    ("flags", "cores", "environ", "conv_algorithm", "expected"),
+    ("flags", "cores", "environ", "conv_algorithm", "pixels", "expected"),
     [
-        # With AMX each op on both cores at every size: as fast or faster in most runs and rounds, and the only
-        # setting that met 3× in all 9 sets of interleaved rounds (docs/performance_log.md, 2026-12-06)
-        (AMX, 2, {}, "direct", False),
-        (AMX, 2, {}, "winograd", False),  # Winograd with AMX: not kept
-        (AMX, 8, {}, "direct", False),  # not measured beyond 2 cores
-        (NO_AMX, 2, {}, "direct", False),  # AVX512-BF16 without AMX: within the drift, not kept
-        (NO_AMX, 2, {}, "winograd", True),  # with Winograd: as fast or faster at every size
-        (NO_AMX, 1, {}, "winograd", True),
-        (NO_AMX, 8, {}, "winograd", False),
-        (NO_AMX, 2, {"TF_NUM_INTEROP_THREADS": "1"}, "winograd", False),  # the user's own setting wins
-        (NO_AMX, 2, {"TF_NUM_INTRAOP_THREADS": "2"}, "winograd", False),
-        ("fpu avx2", 2, {}, "winograd", False),  # no bfloat16 instructions: not asked for
+        (AMX, 2, {}, "direct", SMALL, True),  # 128² batch 1: faster on a quiet Xeon, 3 of 3 rounds
+        (AMX, 2, {}, "direct", LARGE - 1, True),
+        (AMX, 2, {}, "direct", LARGE, False),  # from 256² pixels: both cores per op met 3× in every set of rounds
+        (AMX, 2, {}, "direct", 4 * LARGE, False),
+        (AMX, 2, {}, "winograd", SMALL, False),  # Winograd with AMX: not kept
+        (AMX, 8, {}, "direct", SMALL, False),  # not measured beyond 2 cores
+        (NO_AMX, 2, {}, "direct", SMALL, False),  # AVX512-BF16 without AMX: within the drift, not kept
+        (NO_AMX, 2, {}, "winograd", SMALL, True),  # with Winograd: as fast or faster at every size
+        (NO_AMX, 1, {}, "winograd", 4 * LARGE, True),
+        (NO_AMX, 8, {}, "winograd", SMALL, False),
+        (NO_AMX, 2, {"TF_NUM_INTEROP_THREADS": "1"}, "winograd", SMALL, False),  # the user's own setting wins
+        (AMX, 2, {"TF_NUM_INTRAOP_THREADS": "2"}, "direct", SMALL, False),
+        ("fpu avx2", 2, {}, "winograd", SMALL, False),  # no bfloat16 instructions: not asked for
     ],
 )
-def test_auto_one_thread_per_op(flags, cores, environ, conv_algorithm, expected):
-    assert precision.auto_one_thread_per_op(flags, cores, environ, conv_algorithm) is expected
+def test_auto_one_thread_per_op(flags, cores, environ, conv_algorithm, pixels, expected):
+    assert precision.auto_one_thread_per_op(flags, cores, environ, conv_algorithm, pixels) is expected
 
 
 @pytest.mark.parametrize(
-    ("extra", "conv_algorithm"),
+    ("extra", "conv_algorithm", "pixels"),
     [
-        ([], "direct"),
-        (["--image-size", "256", "--conv-algorithm", "winograd"], "winograd"),
-        (["--preset", "multidomain_demo", "--image-size", "32"], "direct"),  # the other kind's fields
+        ([], "direct", 48 * 48 * 4),  # the demo preset's
+        (["--image-size", "256", "--batch-size", "1", "--conv-algorithm", "winograd"], "winograd", 256 * 256),
+        (["--image-size", "128", "--batch-size", "2"], "direct", 128 * 128 * 2),
+        (["--preset", "multidomain_demo", "--image-size", "32"], "direct", None),  # the other kind's fields
     ],
 )
-def test_auto_asks_about_threads_with_the_runs_convolutions(monkeypatch, extra, conv_algorithm):
+def test_auto_asks_about_threads_with_the_runs_convolutions_and_pixels_per_step(monkeypatch, extra, conv_algorithm,
+                                                                               pixels):  # fmt: skip
     asked = _auto_bfloat16(monkeypatch, winograd=False)
-    train.build_config(train.parse_args(["--mixed-precision", "auto", *extra]))
-    assert asked == [{"conv_algorithm": conv_algorithm}]
+    config = train.build_config(train.parse_args(["--mixed-precision", "auto", *extra]))
+    if pixels is None:
+        pixels = 32 * 32 * config.batch_size
+    assert asked == [{"conv_algorithm": conv_algorithm, "pixels_per_step": pixels}]
 
 
 def test_auto_bfloat16_with_one_thread_per_op_says_so(monkeypatch, caplog):
@@ -209,7 +215,7 @@ def test_xla_on_a_cpu_warns_with_the_measured_slowdown(monkeypatch, capsys, tmp_
     assert "--xla makes training slower on CPUs" in err and "stopped before training" in err
 
 
-def test_auto_on_resume_asks_with_the_resumed_runs_convolutions(monkeypatch, tmp_path):
+def test_auto_on_resume_asks_with_the_resumed_runs_pixels_per_step_and_convolutions(monkeypatch, tmp_path):
     config = preset("demo")
     config.data.load_size, config.data.crop_size, config.data.batch_size = 256, 256, 4
     config.train.mixed_precision = "bfloat16"  # what auto picked when the run started
@@ -217,7 +223,7 @@ def test_auto_on_resume_asks_with_the_resumed_runs_convolutions(monkeypatch, tmp
     config.save(tmp_path / "config.json")
     asked = _auto_bfloat16(monkeypatch, winograd=False)
     train.build_config(train.parse_args(["--output-dir", str(tmp_path), "--resume", "--mixed-precision", "auto"]))
-    assert asked == [{"conv_algorithm": "winograd"}]
+    assert asked == [{"conv_algorithm": "winograd", "pixels_per_step": 256 * 256 * 4}]
 
 
 @pytest.mark.slow
@@ -236,5 +242,7 @@ def test_train_py_auto_trains_with_this_machines_pick_and_records_it(tmp_path):
     recorded = json.loads((tmp_path / "run" / "config.json").read_text())["train"]
     assert recorded["mixed_precision"] == (False if picked == "off" else picked)
     assert recorded["conv_algorithm"] == ("winograd" if winograd else "direct")
-    one_thread = picked == "bfloat16" and precision.auto_one_thread_per_op(conv_algorithm=recorded["conv_algorithm"])
+    pixels = 16 * 16 * 2  # the tiny run's image size² × batch
+    one_thread = picked == "bfloat16" and precision.auto_one_thread_per_op(
+        conv_algorithm=recorded["conv_algorithm"], pixels_per_step=pixels)
     assert ("one thread per op" in said) is one_thread, said

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from attentiongan_tf.training.tasks.shared_calls import shares_generator_calls
 from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
 from .training_setup import tiny_config
@@ -146,3 +147,70 @@ def test_bfloat16_step_casts_each_weight_once_per_gradient_pass():
     casts = [op for op in graph.get_operations() if op.type == "Cast" and op.inputs[0].op.type == "ReadVariableOp"]
     casts = [op for op in casts if op.get_attr("DstT") == tf.bfloat16]
     assert len(casts) == len(trainer.generator_variables) + 2 * len(trainer.discriminator_variables)
+
+
+class _CountingGenerator:
+    """Delegates to a generator and records the batch size of each call."""
+
+    def __init__(self, generator):
+        self.generator, self.batch_sizes = generator, []
+
+    def __call__(self, images, training=False):
+        self.batch_sizes.append(int(images.shape[0]))
+        return self.generator(images, training=training)
+
+
+@pytest.mark.parametrize(
+    ("conv_algorithm", "lambda_identity", "expected_calls"),
+    [("winograd", 0.5, [4, 2]), ("winograd", 0.0, [2, 2]), ("direct", 0.5, [2, 2, 2])],
+)
+def test_small_winograd_steps_share_the_translation_and_identity_call_with_the_same_losses(
+    conv_algorithm, lambda_identity, expected_calls
+):
+    """Issue #15: in float32 with Winograd convolutions and small steps, ``G_AB(real_A)`` and the identity
+    ``G_AB(real_B)`` run as one call of twice the batch (instance norm is per image, so the numbers are those of
+    two calls): 7–13% faster at 128² batch 1 (docs/performance_log.md). Without the identity loss there is nothing
+    to share; the default direct convolutions keep the official code's three calls."""
+    config = tiny_config(conv_algorithm=conv_algorithm)
+    config.loss.lambda_identity = lambda_identity
+    trainer = AttentionGANTrainer(config)
+    data, step = batch(3), tf.constant(0, tf.int64)
+    separate = {}
+    for name, generator in (("ab", trainer.generator_ab), ("ba", trainer.generator_ba)):
+        source = data["A"] if name == "ab" else data["B"]
+        other = data["B"] if name == "ab" else data["A"]
+        separate[name] = (generator(source, training=True), generator(other, training=True))
+    counted = {"ab": _CountingGenerator(trainer.generator_ab), "ba": _CountingGenerator(trainer.generator_ba)}
+    trainer.generator_ab, trainer.generator_ba = counted["ab"], counted["ba"]
+    forward = trainer.generator_losses(data["A"], data["B"], step)
+    assert counted["ab"].batch_sizes == expected_calls and counted["ba"].batch_sizes == expected_calls
+    for name, out in (("ab", forward.out_ab), ("ba", forward.out_ba)):
+        for key, value in separate[name][0].items():
+            np.testing.assert_allclose(out[key].numpy(), value.numpy(), atol=1e-5, err_msg=f"{name} {key}")
+    if lambda_identity:
+        same_b = separate["ab"][1]["image"]
+        expected_identity = config.loss.lambda_cycle_b * lambda_identity * tf.reduce_mean(
+            tf.abs(same_b - data["B"]), axis=[1, 2, 3])
+        np.testing.assert_allclose(forward.terms["identity_ab"].numpy(), expected_identity.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("conv_algorithm", "mixed_precision", "pixels", "expected"),
+    [
+        ("winograd", False, 128 * 128, True),  # 128² batch 1: 7–13% faster, no more memory
+        ("winograd", False, 256 * 256, False),  # 256² batch 1: no faster, 0.45 GiB more
+        ("direct", False, 128 * 128, False),  # the official code's calls
+        ("winograd", "bfloat16", 128 * 128, False),  # bfloat16 with one thread per op (auto's at 128²): no gain
+    ],
+)
+def test_which_steps_share_generator_calls(conv_algorithm, mixed_precision, pixels, expected):
+    assert shares_generator_calls(conv_algorithm, mixed_precision, pixels) is expected
+
+
+def test_shared_generator_calls_train():
+    trainer = AttentionGANTrainer(tiny_config(conv_algorithm="winograd"))
+    assert trainer.shared_generator_calls
+    before = weights(trainer.generator_ba)
+    losses = trainer.train_step(batch()).values
+    assert all(np.isfinite(float(v)) for v in losses.values())
+    assert any(not np.array_equal(a, b) for a, b in zip(before, weights(trainer.generator_ba), strict=True))

@@ -18,6 +18,7 @@ from attentiongan_tf.training.precision import compute_dtype, dtype_policy, make
 from attentiongan_tf.training.schedules import EpochLinearDecay
 from attentiongan_tf.training.step_function import StepFunction
 from attentiongan_tf.training.tasks.base import StepResult, gradient_pass
+from attentiongan_tf.training.tasks.shared_calls import shares_generator_calls, split_batch
 from attentiongan_tf.training.weight_casts import SharedWeightCasts
 
 __all__ = ["AttentionGANTrainer", "GeneratorForward", "dtype_policy", "policy_name"]
@@ -84,6 +85,8 @@ class AttentionGANTrainer(tf.Module):
         m, t = config.model, config.train
         self.global_batch_size = config.data.batch_size
         self.use_attention_discriminator = m.attention_discriminator
+        replica_pixels = config.data.crop_size**2 * max(1, self.global_batch_size // self.strategy.num_replicas_in_sync)
+        self.shared_generator_calls = shares_generator_calls(t.conv_algorithm, t.mixed_precision, replica_pixels)
         self.layer_dtype = compute_dtype(t.mixed_precision)
         with self.strategy.scope(), dtype_policy(t.mixed_precision):
             keras.utils.set_random_seed(t.seed)
@@ -136,8 +139,13 @@ class AttentionGANTrainer(tf.Module):
         """Forward both cycles: the per-example loss terms (``terms``) and the generators' outputs."""
         lo = self.config.loss
         gan = self.config.loss.gan_mode
-        out_ab = self.generator_ab(real_a, training=True)
-        out_ba = self.generator_ba(real_b, training=True)
+        identity = lo.lambda_identity > 0
+        if identity and self.shared_generator_calls:
+            out_ab, same_b_out = split_batch(self.generator_ab(tf.concat([real_a, real_b], 0), training=True))
+            out_ba, same_a_out = split_batch(self.generator_ba(tf.concat([real_b, real_a], 0), training=True))
+        else:
+            out_ab = self.generator_ab(real_a, training=True)
+            out_ba = self.generator_ba(real_b, training=True)
         fake_b, fake_a = out_ab["image"], out_ba["image"]
         fg_ab, fg_ba = L.foreground(out_ab["attention"]), L.foreground(out_ba["attention"])
         terms = {
@@ -151,11 +159,13 @@ class AttentionGANTrainer(tf.Module):
         rec_b = recon(self.generator_ab(fake_a_cyc, training=True), fake_a_cyc, cyc)
         terms["cycle_a"] = lo.lambda_cycle_a * L.cycle_loss(rec_a, real_a)
         terms["cycle_b"] = lo.lambda_cycle_b * L.cycle_loss(rec_b, real_b)
-        if lo.lambda_identity > 0:
+        if identity:
             idt = lo.identity_attention_gradient
             weight_b, weight_a = lo.lambda_cycle_b * lo.lambda_identity, lo.lambda_cycle_a * lo.lambda_identity
-            same_b = recon(self.generator_ab(real_b, training=True), real_b, idt)
-            same_a = recon(self.generator_ba(real_a, training=True), real_a, idt)
+            if not self.shared_generator_calls:
+                same_b_out = self.generator_ab(real_b, training=True)
+                same_a_out = self.generator_ba(real_a, training=True)
+            same_b, same_a = recon(same_b_out, real_b, idt), recon(same_a_out, real_a, idt)
             terms["identity_ab"] = weight_b * L.identity_loss(same_b, real_b)
             terms["identity_ba"] = weight_a * L.identity_loss(same_a, real_a)
         if self.use_attention_discriminator and lo.lambda_attention_gan > 0:
