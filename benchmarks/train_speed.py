@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,7 @@ from results import (  # noqa: E402
     check_official_dir,
     cpu_section,
     drop_data,
+    load_data,
     machine_description,
     official_worker_command,
     peak_rss_gib,
@@ -126,6 +128,24 @@ def time_training_steps(config, steps: int, warmup: int) -> list[float]:
     return times
 
 
+def measured_at(machine: str) -> str:
+    """The "YYYY-MM-DD HH:MM UTC" of a ``machine_description()`` (when its run started)."""
+    found = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", machine)
+    return found.group(0) if found else "unknown"
+
+
+def kept_rounds(saved: dict | None, machine: str, timed: set[tuple[int, int]]) -> list[dict] | None:
+    """The saved rounds rows of the configurations (size, batch) not in ``timed``, each with the time it was
+    measured; ``None`` when they come from another kind of machine or software (the description before its
+    first ";": CPU, cores, memory, kernel, Python)."""
+    if not saved:
+        return []
+    if saved["machine"].split(";")[0] != machine.split(";")[0]:
+        return None
+    return [{"measured": measured_at(saved["machine"]), **r} for r in saved["rows"]
+            if (r["size"], r["batch_size"]) not in timed]  # fmt: skip
+
+
 def _official(args: argparse.Namespace, size: int, batch: int) -> dict:
     command = official_worker_command(
         args.official_dir, size, python=args.official_python, iterations=args.iterations, warmup=1, threads=2,
@@ -177,6 +197,12 @@ def main() -> None:
         help="time the official code and each of --modes this many times, interleaved, and judge each mode by the "
         "median of the rounds' ratios (needs --official-dir; writes this CPU's train_speed section + _rounds)",
     )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="with --rounds: keep the saved rounds of the configurations this run does not time (from an earlier "
+        "run on the same kind of machine), each row saying when it was measured",
+    )
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--deterministic", action="store_true", help=argparse.SUPPRESS)  # a --worker's option
     args = parser.parse_args()
@@ -191,18 +217,25 @@ def main() -> None:
         parser.error("--rounds must be at least 1")
     if args.rounds > 1 and (args.official_dir is None or args.repeat):
         parser.error("--rounds needs --official-dir, and does not go with --repeat (it writes a section of its own)")
+    if args.merge and args.rounds < 2:
+        parser.error("--merge applies to --rounds runs only")
     machine = machine_description()
-    rows = []
+    section, repeat_of = output_section(args.repeat, args.rounds)
+    kept = kept_rounds(load_data(section), machine, {tuple(map(int, c.split("x"))) for c in args.configs})
+    if args.merge and kept is None:
+        parser.error(f"--merge: the saved {section} rows are from another kind of machine or software; run without it")
+    rows: list[dict] = []
     for config in args.configs:
         size, batch = (int(v) for v in config.split("x"))
         for round_index in range(args.rounds):
             official = _official(args, size, batch) if args.official_dir is not None else None
             for mode in args.modes:
-                rows.append({**_ours(args, size, batch, mode), "official": official, "round": round_index})
+                row = {**_ours(args, size, batch, mode), "official": official, "round": round_index}
+                rows.append({**row, "measured": measured_at(machine)})
                 print(json.dumps(rows[-1]), flush=True)
                 save_data("train_speed_partial", {"machine": machine, "rows": rows})
     amx = "amx_bf16" in bfloat16_flags()
-    section, repeat_of = output_section(args.repeat, args.rounds)
+    rows = (kept or []) + rows if args.merge else rows
     if args.rounds > 1:
         update_section(section, render_rounds(rows, machine, args.iterations, args.warmup, amx))
     else:

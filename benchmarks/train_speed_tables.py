@@ -63,13 +63,15 @@ def render_rounds(rows: list[dict], machine: str, iterations: int, warmup: int, 
         f"{warmup} warm-up each; a mode's speed-up in a round is the official time of that round over its own. "
         "The verdict is the median of the rounds' speed-ups against issue #15's target, with the number of rounds "
         "in which it held; peak RSS is the highest of the rounds, judged round by round. Modes as in the "
-        "train_speed section.",
+        "train_speed section. A run with `--merge` times some configurations again and keeps the others' rows "
+        "from the run before it on the same kind of machine: the last column says when each was measured.",
         "",
         "| size | batch | mode | rounds | ours s/iter (median) | official s/iter (median) | speed-up per round "
-        "| median speed-up | speed target | ours peak RSS (GiB) | official peak RSS (GiB) | RSS ≤ official |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| median speed-up | speed target | ours peak RSS (GiB) | official peak RSS (GiB) | RSS ≤ official "
+        "| measured |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (size, batch, mode), group in groups.items():
+    for (size, batch, mode), group in sorted(groups.items(), key=lambda item: item[0][:2]):
         ratios = sorted(r["official"]["iteration_s"] / r["iteration_s"] for r in group)
         median, target = statistics.median(ratios), mode_target(mode, amx)
         met = median >= target
@@ -83,6 +85,7 @@ def render_rounds(rows: list[dict], machine: str, iterations: int, warmup: int, 
             f"| {statistics.median(r['official']['iteration_s'] for r in group):.2f} "
             f"| {', '.join(f'{ratio:.2f}' for ratio in ratios)} | {median:.2f}x | {speed} "
             f"| {max(r['peak_rss_gib'] for r in group):.2f} "
-            f"| {max(r['official']['peak_rss_gib'] for r in group):.2f} | {rss} |"
+            f"| {max(r['official']['peak_rss_gib'] for r in group):.2f} | {rss} "
+            f"| {min(r.get('measured', 'unknown') for r in group)} |"
         )
     return "\n".join(lines)

@@ -83,10 +83,10 @@ def test_rounds_are_judged_by_the_median_of_their_own_ratios(monkeypatch):
     # ratios 1.10, 1.30, 1.40: median 1.30 >= 1.2, met in 2 of 3 rounds; RSS over the official's in 1 of 3
     assert winograd.startswith("| 128² | 1 | winograd_1op | 3 | 2.00 | 2.60 | 1.10, 1.30, 1.40 | 1.30x |")
     assert "| met (≥ 1.2×) in 2 of 3 rounds |" in winograd
-    assert winograd.endswith("| 1.75 | 1.70 | **missed** in 1 of 3 rounds |")
+    assert winograd.endswith("| 1.75 | 1.70 | **missed** in 1 of 3 rounds | unknown |")
     # ratios 2.20, 2.60, 3.50: median 2.60 < 3
     assert "| 2.20, 2.60, 3.50 | 2.60x | **missed** (≥ 3.0×) in 2 of 3 rounds |" in bfloat16
-    assert bfloat16.endswith("| met |")
+    assert bfloat16.endswith("| met | unknown |")
 
 
 def test_profile_groups_winograd_ops_only_where_the_iteration_has_them():
@@ -115,3 +115,20 @@ def test_the_cpu_is_told_apart_by_family_and_model(tmp_path, monkeypatch, cpuinf
     (tmp_path / "cpuinfo").write_text(cpuinfo)
     monkeypatch.setattr(results, "CPUINFO", tmp_path / "cpuinfo")
     assert results.cpu_model() == expected
+
+
+def test_merged_rounds_keep_the_other_configurations_of_the_same_kind_of_machine_and_say_when():
+    import train_speed
+    import train_speed_tables
+
+    machine = "Xeon (amx_bf16), 2 usable cores, Python 3.11.7; 2026-12-06 {} UTC; load average at start 1.0"
+    rows = [_round_row("bfloat16", 1.0, 3.2), {**_round_row("bfloat16", 2.0, 8.0), "size": 256}]
+    earlier = {"machine": machine.format("06:53"), "rows": rows}
+    kept = train_speed.kept_rounds(earlier, machine.format("08:00"), timed={(128, 1)})
+    assert [(r["size"], r["measured"]) for r in kept] == [(256, "2026-12-06 06:53 UTC")]
+    assert train_speed.kept_rounds(earlier, "EPYC (avx512_bf16)" + machine[machine.index(","):], set()) is None
+    assert train_speed.kept_rounds(None, machine, set()) == []
+    new = {**_round_row("bfloat16", 0.9, 3.2), "measured": train_speed.measured_at(machine.format("08:00"))}
+    lines = train_speed_tables.render_rounds(kept + [new], "m", 3, 2, amx=True).splitlines()
+    assert lines[-2].startswith("| 128² | 1 | bfloat16 |") and lines[-2].endswith("| 2026-12-06 08:00 UTC |")
+    assert lines[-1].startswith("| 256² | 1 | bfloat16 |") and lines[-1].endswith("| 2026-12-06 06:53 UTC |")
