@@ -21,9 +21,11 @@ def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bo
         f"{warmup} warm-up (min in brackets), each configuration in its own process. Official: torch, 2 threads, "
         "float32, same batch. Modes: `float32` (direct convolutions, the default), `winograd` (float32 with "
         "`--conv-algorithm winograd`; `_1op`: one op at a time, each on both cores, as `--mixed-precision auto` runs "
-        "it on 2 cores), `bfloat16` (`--mixed-precision bfloat16`, each op on both cores: what `auto` runs on CPUs "
-        "with AMX; `_1thread`: one thread per op), `bfloat16_winograd` (bfloat16 with `--conv-algorithm winograd`, "
-        "F(2×2, 3×3); `auto` runs `bfloat16_winograd_1thread` on CPUs with AVX512-BF16 and no AMX). "
+        "it on 2 cores; under 256² pixels per step each generator's translation and identity image in one call), "
+        "`bfloat16` (`--mixed-precision bfloat16`, each op on both cores; `_1thread`: one thread per op; with AMX "
+        "`auto` runs `_1thread` under 256² pixels per step and the plain mode from there), `bfloat16_winograd` "
+        "(bfloat16 with `--conv-algorithm winograd`, F(2×2, 3×3); `auto` runs `bfloat16_winograd_1thread` on CPUs "
+        "with AVX512-BF16 and no AMX). "
         "Targets (issue #15): float32 ≥ 1.2×, bfloat16 ≥ 2.5× (AVX512-BF16 without AMX; 3× with AMX), peak RSS ≤ "
         "the official's; `--xla` only has to say what it costs.",
         "",
