@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -19,39 +19,12 @@ from attentiongan_tf.training.schedules import EpochLinearDecay
 from attentiongan_tf.training.step_function import StepFunction
 from attentiongan_tf.training.tasks.base import StepResult, gradient_pass
 from attentiongan_tf.training.tasks.shared_calls import shares_generator_calls, split_batch
+from attentiongan_tf.training.tasks.two_domain_results import Fakes, GeneratorForward, Gradients
 from attentiongan_tf.training.weight_casts import SharedWeightCasts
 
 __all__ = ["AttentionGANTrainer", "GeneratorForward", "dtype_policy", "policy_name"]
 
 _POOL_SEED_SALT = 1_000_003
-
-
-class GeneratorForward(NamedTuple):
-    """Both cycles of one batch: per-example loss terms, each generator's outputs and foregrounds."""
-
-    terms: dict[str, tf.Tensor]
-    out_ab: dict[str, tf.Tensor]
-    out_ba: dict[str, tf.Tensor]
-    fg_ab: tf.Tensor
-    fg_ba: tf.Tensor
-
-
-class Fakes(NamedTuple):
-    """The translations of a batch and their foreground attention (what the image pools get)."""
-
-    fake_a: tf.Tensor
-    fake_b: tf.Tensor
-    fg_ab: tf.Tensor
-    fg_ba: tf.Tensor
-
-
-class Gradients(NamedTuple):
-    """Gradients of one network group, its averaged loss terms and metrics, and (generators) the fakes."""
-
-    gradients: list[tf.Tensor]
-    losses: dict[str, tf.Tensor]
-    metrics: dict[str, tf.Tensor]
-    fakes: Fakes | None = None
 
 
 class AttentionGANTrainer(tf.Module):
