@@ -221,8 +221,9 @@ def main() -> None:
         parser.error("--merge applies to --rounds runs only")
     machine = machine_description()
     section, repeat_of = output_section(args.repeat, args.rounds)
-    kept = kept_rounds(load_data(section), machine, {tuple(map(int, c.split("x"))) for c in args.configs})
-    if args.merge and kept is None:
+    timed = {(int(size), int(batch)) for size, batch in (c.split("x") for c in args.configs)}
+    kept = kept_rounds(load_data(section), machine, timed) if args.merge else []
+    if kept is None:
         parser.error(f"--merge: the saved {section} rows are from another kind of machine or software; run without it")
     rows: list[dict] = []
     for config in args.configs:
@@ -235,7 +236,7 @@ def main() -> None:
                 print(json.dumps(rows[-1]), flush=True)
                 save_data("train_speed_partial", {"machine": machine, "rows": rows})
     amx = "amx_bf16" in bfloat16_flags()
-    rows = (kept or []) + rows if args.merge else rows
+    rows = kept + rows
     if args.rounds > 1:
         update_section(section, render_rounds(rows, machine, args.iterations, args.warmup, amx))
     else:
