@@ -14,6 +14,7 @@ Writes the "train_speed" section of RESULTS.md on a CPU with AMX, "train_speed_<
 code, into a section of its own (``..._repeat``), leaving the full table as it is. ``--rounds N --modes ...``
 times the official code and each mode N times, interleaved, and judges each mode by the median of the N rounds'
 ratios (section ``..._rounds``): on a shared machine whose speed drifts within minutes, that is the fairer test.
+``--onednn-max-cpu-isa AVX512_CORE_BF16`` times a CPU with AMX as one without it (section ``..._isa_<set>...``).
 """
 
 from __future__ import annotations
@@ -160,13 +161,19 @@ def _ours(args: argparse.Namespace, size: int, batch: int, mode: str) -> dict:
     return run_json(command, cwd=REPO_ROOT)
 
 
-def output_section(repeat: bool, rounds: int = 1) -> tuple[str, str]:
+def output_section(repeat: bool, rounds: int = 1, max_cpu_isa: str | None = None) -> tuple[str, str]:
     """The RESULTS.md section a run writes, and the section it repeats ("" for a full run): a repeat, or a run of
-    several rounds, never replaces the full table that kernel_floor.py and the docs read."""
-    full = cpu_section("train_speed")
+    several rounds, never replaces the full table that kernel_floor.py and the docs read; nor does a run with
+    oneDNN held to an older instruction set (``_isa_<set>``)."""
+    full = cpu_section("train_speed") + (f"_isa_{max_cpu_isa.lower()}" if max_cpu_isa else "")
     if rounds > 1:
         return full + "_rounds", ""
     return (full + "_repeat", full) if repeat else (full, "")
+
+
+def judged_with_amx(max_cpu_isa: str | None) -> bool:
+    """Whether bfloat16 is judged against the target for CPUs with AMX: this CPU has AMX and oneDNN may use it."""
+    return "amx_bf16" in bfloat16_flags() and (max_cpu_isa is None or "AMX" in max_cpu_isa.upper())
 
 
 def main() -> None:
@@ -203,6 +210,13 @@ def main() -> None:
         help="with --rounds: keep the saved rounds of the configurations this run does not time (from an earlier "
         "run on the same kind of machine), each row saying when it was measured",
     )
+    parser.add_argument(
+        "--onednn-max-cpu-isa",
+        metavar="ISA",
+        help="run every worker (ours and the official code's) with oneDNN held to this instruction set "
+        "(ONEDNN_MAX_CPU_ISA), e.g. AVX512_CORE_BF16: a CPU with AMX timed as one without it, as a virtual machine "
+        "whose kernel does not enable AMX runs; writes a section of its own",
+    )
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--deterministic", action="store_true", help=argparse.SUPPRESS)  # a --worker's option
     args = parser.parse_args()
@@ -220,7 +234,10 @@ def main() -> None:
     if args.merge and args.rounds < 2:
         parser.error("--merge applies to --rounds runs only")
     machine = machine_description()
-    section, repeat_of = output_section(args.repeat, args.rounds)
+    if args.onednn_max_cpu_isa:
+        os.environ["ONEDNN_MAX_CPU_ISA"] = args.onednn_max_cpu_isa  # the workers inherit it
+        machine += f"; oneDNN held to {args.onednn_max_cpu_isa} (ONEDNN_MAX_CPU_ISA)"
+    section, repeat_of = output_section(args.repeat, args.rounds, args.onednn_max_cpu_isa)
     timed = {(int(size), int(batch)) for size, batch in (c.split("x") for c in args.configs)}
     kept = kept_rounds(load_data(section), machine, timed) if args.merge else []
     if kept is None:
@@ -235,7 +252,7 @@ def main() -> None:
                 rows.append({**row, "measured": measured_at(machine)})
                 print(json.dumps(rows[-1]), flush=True)
                 save_data("train_speed_partial", {"machine": machine, "rows": rows})
-    amx = "amx_bf16" in bfloat16_flags()
+    amx = judged_with_amx(args.onednn_max_cpu_isa)
     rows = kept + rows
     if args.rounds > 1:
         update_section(section, render_rounds(rows, machine, args.iterations, args.warmup, amx))

@@ -43,6 +43,9 @@ CONFIG_NAME = run_dir.CONFIG_NAME
 
 XLA_ON_CPU = ("warning: --xla makes training slower on CPUs (0.66× at 128², 0.61× at 256² in benchmarks/RESULTS.md, "
               "train_speed); it is meant for GPUs")
+BFLOAT16_SLOWER = ("warning: --mixed-precision bfloat16 trains slower than float32 on this CPU (it has no AMX, and is "
+                   "not an AMD CPU with AVX512-BF16): float32 with --conv-algorithm winograd, what --mixed-precision "
+                   "auto picks here, is faster (docs/performance.md)")
 
 
 def _has_gpu() -> bool:
@@ -209,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt as error:  # during --mixed-precision auto's probe
+    except KeyboardInterrupt as error:  # while the flags are read and checked
         signum = getattr(error, "signum", signal.SIGINT)
         print(f"error: stopped by {signal.Signals(signum).name} before training started; nothing was written",
               file=sys.stderr)  # fmt: skip
@@ -221,6 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     cli_env.announce(cli_env.strategy_name(str(flag_setting(config, "strategy"))))
     if flag_setting(config, "xla") and not _has_gpu():
         print(XLA_ON_CPU, file=sys.stderr)
+    if flag_setting(config, "mixed_precision") == "bfloat16" and flag_setting(config, "strategy") != "tpu":
+        from attentiongan_tf.training.precision import auto_mixed_precision
+
+        if auto_mixed_precision(gpus=0) == "off" and not _has_gpu():
+            print(BFLOAT16_SLOWER, file=sys.stderr)
     failures: tuple[type[Exception], ...] = (OSError, ValueError)
     try:
         from attentiongan_tf.training.loop import MaskCollapseError, TrainingDivergedError, train

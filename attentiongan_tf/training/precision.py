@@ -25,16 +25,21 @@ __all__ = [
     "use_one_thread_per_op",
 ]
 
-#: CPU flags (``/proc/cpuinfo``) of bfloat16 matrix instructions: Intel AMX, AVX512-BF16 (Intel, AMD Zen 4).
-CPU_BFLOAT16_FLAGS = ("amx_bf16", "avx512_bf16")
+#: ``/proc/cpuinfo``'s ``vendor_id`` of the CPUs whose AVX512-BF16 (without AMX) trains faster than float32.
+AVX512_BF16_FASTER_VENDOR = "AuthenticAMD"
 
 
 def auto_mixed_precision(cpu_flags: str | None = None, gpus: int | None = None) -> str:
-    """What ``--mixed-precision auto`` picks on this machine: ``float16`` on GPUs, ``bfloat16`` on CPUs with
-    bfloat16 matrix instructions (1.95× float32 on a 2-core AVX512-BF16 EPYC, benchmarks/RESULTS.md), else ``off``.
+    """What ``--mixed-precision auto`` picks on this machine: ``float16`` on GPUs; ``bfloat16`` on CPUs with AMX,
+    and on AMD CPUs with AVX512-BF16 (Zen 4: 2.5–2.8× the official float32 code with Winograd convolutions, the
+    float32 ones 1.5×); else ``off`` (float32). An Intel CPU with AVX512-BF16 and no AMX (Cooper Lake, or a Xeon
+    whose AMX the virtual machine or kernel does not enable) stays in float32: on a Xeon with oneDNN held to
+    AVX512-BF16 its bfloat16 products ran at 105 GMAC/s against float32's 148, and a training iteration took
+    longer in bfloat16 than in float32 with Winograd convolutions (docs/performance_log.md).
 
     Args:
-        cpu_flags: the CPU flags (default: read ``/proc/cpuinfo``; none where it cannot be read).
+        cpu_flags: ``/proc/cpuinfo``'s text, or its flags (default: read ``/proc/cpuinfo``; none where it cannot
+            be read).
         gpus: the number of GPUs (default: the ones TensorFlow sees).
     """
     if gpus is None:
@@ -43,7 +48,9 @@ def auto_mixed_precision(cpu_flags: str | None = None, gpus: int | None = None) 
         gpus = len(tf.config.list_physical_devices("GPU"))
     if gpus:
         return "float16"
-    return "bfloat16" if set(_cpu_flags(cpu_flags).split()) & set(CPU_BFLOAT16_FLAGS) else "off"
+    words = set(_cpu_flags(cpu_flags).split())
+    bfloat16_faster = "amx_bf16" in words or ("avx512_bf16" in words and AVX512_BF16_FASTER_VENDOR in words)
+    return "bfloat16" if bfloat16_faster else "off"
 
 
 def _cpu_flags(cpu_flags: str | None) -> str:

@@ -14,7 +14,10 @@ from attentiongan_tf.training.config import preset
 @pytest.mark.parametrize(
     ("flags", "gpus", "expected"),
     [
-        ("fpu sse avx512f avx512_bf16 avx512_vnni", 0, "bfloat16"),  # AMD Zen 4, Intel Cooper Lake
+        ("vendor_id : AuthenticAMD flags : fpu avx512f avx512_bf16 avx512_vnni", 0, "bfloat16"),  # AMD Zen 4
+        # Intel without AMX (Cooper Lake, or a Xeon whose AMX the VM or kernel hides): bfloat16 slower than float32
+        ("vendor_id : GenuineIntel flags : fpu avx512f avx512_bf16 avx512_vnni", 0, "off"),
+        ("fpu sse avx512f avx512_bf16 avx512_vnni", 0, "off"),  # a vendor not measured
         ("fpu avx512f amx_bf16 amx_tile", 0, "bfloat16"),  # Intel Sapphire Rapids
         ("fpu sse avx2 avx512f", 0, "off"),  # no bfloat16 matrix instructions: bfloat16 would be emulated
         ("", 0, "off"),
@@ -213,6 +216,29 @@ def test_xla_on_a_cpu_warns_with_the_measured_slowdown(monkeypatch, capsys, tmp_
     assert train.main(["--xla", "--output-dir", str(tmp_path / "run")]) != 0
     err = capsys.readouterr().err
     assert "--xla makes training slower on CPUs" in err and "stopped before training" in err
+
+
+@pytest.mark.parametrize(
+    ("auto_would_pick", "strategy", "warns"),
+    [("off", [], True), ("bfloat16", [], False), ("off", ["--strategy", "tpu"], False)],
+)
+def test_bfloat16_on_a_cpu_where_float32_trains_faster_warns(
+    monkeypatch, capsys, tmp_path, auto_would_pick, strategy, warns
+):
+    """An Intel CPU with AVX512-BF16 and no AMX, or one without bfloat16 instructions: bfloat16 given by hand
+    trains slower than float32 there, so train.py says so (not on TPUs, where bfloat16 is the native type)."""
+
+    def stop(*args, **kwargs):
+        raise ValueError("stopped before training")
+
+    monkeypatch.setattr(loop, "train", stop)
+    monkeypatch.setattr(train, "_has_gpu", lambda: False)
+    monkeypatch.setattr(precision, "auto_mixed_precision", lambda cpu_flags=None, gpus=None: auto_would_pick)
+    args = ["--mixed-precision", "bfloat16", *strategy, "--output-dir", str(tmp_path / "run")]
+    assert train.main(args) != 0
+    err = capsys.readouterr().err
+    assert "stopped before training" in err
+    assert ("--mixed-precision bfloat16 trains slower than float32 on this CPU" in err) is warns
 
 
 def test_auto_on_resume_asks_with_the_resumed_runs_pixels_per_step_and_convolutions(monkeypatch, tmp_path):

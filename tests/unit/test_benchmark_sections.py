@@ -61,6 +61,21 @@ def test_a_repeated_train_speed_run_never_replaces_the_full_table(monkeypatch, f
     assert f"a second run of some modes of the {full} section" in table
 
 
+def test_a_run_with_onednn_held_below_amx_writes_its_own_section_and_is_judged_without_amx(monkeypatch):
+    """``--onednn-max-cpu-isa AVX512_CORE_BF16`` times an AMX Xeon as a CPU without AMX: its rows go to a section of
+    their own (never the AMX rounds) and bfloat16 is held to the 2.5× target of CPUs without AMX."""
+    import train_speed
+
+    for module in (results, train_speed):
+        monkeypatch.setattr(module, "bfloat16_flags", lambda: ["amx_bf16", "avx512_bf16"])
+    section = "train_speed_isa_avx512_core_bf16_rounds"
+    assert train_speed.output_section(False, 3, "AVX512_CORE_BF16") == (section, "")
+    assert not train_speed.judged_with_amx("AVX512_CORE_BF16")
+    assert train_speed.judged_with_amx(None) and train_speed.judged_with_amx("avx512_core_amx")
+    monkeypatch.setattr(train_speed, "bfloat16_flags", lambda: ["avx512_bf16"])
+    assert not train_speed.judged_with_amx(None)
+
+
 def _round_row(mode: str, ours_s: float, official_s: float, ours_rss: float = 1.6, official_rss: float = 1.7) -> dict:
     official = {"iteration_s": official_s, "iteration_min_s": official_s, "peak_rss_gib": official_rss}
     return {"size": 128, "batch_size": 1, "mode": mode, "iteration_s": ours_s, "iteration_min_s": ours_s,
