@@ -14,19 +14,15 @@ CONV_OPS = ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter")
 
 
 def iteration_kernels(size: int, batch: int, mode: str) -> list[dict]:
-    """Every convolution kernel of one training iteration, as it appears in the trainer's traced graphs."""
+    """Every convolution kernel of one training iteration of a train_speed ``mode`` (``float32`` or ``bfloat16``: the
+    direct kernels), as it appears in the trainer's traced graphs."""
     sys.path.insert(0, str(REPO_ROOT))
     import tensorflow as tf
+    from train_speed import mode_config
 
-    from attentiongan_tf.training.config import preset
     from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
-    config = preset("official")
-    config.data.crop_size = config.data.load_size = size
-    config.data.batch_size = batch
-    if mode != "float32":
-        config.train.mixed_precision = mode
-    trainer = AttentionGANTrainer(config)
+    trainer = AttentionGANTrainer(mode_config(mode, size, batch))
     image = tf.TensorSpec([batch, size, size, 3], tf.float32)
     step = tf.TensorSpec([], tf.int64)
     graphs = [

@@ -147,3 +147,15 @@ def test_merged_rounds_keep_the_other_configurations_of_the_same_kind_of_machine
     lines = train_speed_tables.render_rounds(kept + [new], "m", 3, 2, amx=True).splitlines()
     assert lines[-2].startswith("| 128² | 1 | bfloat16 |") and lines[-2].endswith("| 2026-12-06 08:00 UTC |")
     assert lines[-1].startswith("| 256² | 1 | bfloat16 |") and lines[-1].endswith("| 2026-12-06 06:53 UTC |")
+
+
+@pytest.mark.parametrize("mode", ["float32", "bfloat16"])
+def test_kernel_floor_reads_every_convolution_of_the_train_speed_modes_iteration(mode):
+    """kernel_floor.py times the convolutions of the iteration train_speed times: the official preset in that mode,
+    558 kernel calls (forward, input and filter gradients of both generators' 6 calls and the discriminators')."""
+    from iteration_kernels import iteration_kernels
+
+    kernels = iteration_kernels(32, 1, mode)
+    assert sum(kernel["count"] for kernel in kernels) == 558
+    assert {kernel["dtype"] for kernel in kernels} == {mode}
+    assert {kernel["op"] for kernel in kernels} == {"Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"}
