@@ -24,8 +24,8 @@ def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bo
         "it on 2 cores; under 256² pixels per step each generator's translation and identity image in one call), "
         "`bfloat16` (`--mixed-precision bfloat16`, each op on both cores; `_1thread`: one thread per op; with AMX "
         "`auto` runs `_1thread` under 256² pixels per step and the plain mode from there), `bfloat16_winograd` "
-        "(bfloat16 with `--conv-algorithm winograd`, F(2×2, 3×3); `auto` runs `bfloat16_winograd_1thread` on CPUs "
-        "with AVX512-BF16 and no AMX). "
+        "(bfloat16 with `--conv-algorithm winograd`, F(2×2, 3×3); `auto` runs `bfloat16_winograd_1thread` on AMD "
+        "CPUs with AVX512-BF16). "
         "Targets (issue #15): float32 ≥ 1.2×, bfloat16 ≥ 2.5× (AVX512-BF16 without AMX; 3× with AMX), peak RSS ≤ "
         "the official's; `--xla` only has to say what it costs.",
         "",

@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     if flag_setting(config, "mixed_precision") == "bfloat16" and flag_setting(config, "strategy") != "tpu":
         from attentiongan_tf.training.precision import auto_mixed_precision
 
-        if auto_mixed_precision(gpus=0) == "off" and not _has_gpu():
+        if auto_mixed_precision() == "off":  # a CPU-only machine where auto would train in float32
             print(BFLOAT16_SLOWER, file=sys.stderr)
     failures: tuple[type[Exception], ...] = (OSError, ValueError)
     try:
