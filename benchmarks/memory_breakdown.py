@@ -2,11 +2,12 @@
 
 Our trainer (``official`` preset, float32, direct or Winograd convolutions) runs in a fresh process that reports
 its resident memory after each stage: importing TensorFlow (as the CLIs do: without the optional modules no CLI
-uses, JAX, pandas and IPython), building the trainer
-(both generators, both discriminators, Adam), the first iteration (which traces and optimises the step graphs),
-and ``--iterations`` more. The official code runs in a fresh process twice: once with no training iteration
-(torch imported, model built, two generator forwards) and once with the same iterations. Sizes are small on
-purpose: the fixed cost of the runtime, not activations, is what decides the comparison at 128² batch 1::
+uses, JAX, pandas and IPython), building the trainer (both generators, both discriminators, Adam), the libraries'
+start-up pages given back to the kernel (as the training loop does: :mod:`attentiongan_tf.training.library_pages`),
+the first iteration (which traces and optimises the step graphs; the pages given back again after it), and
+``--iterations`` more. The official code runs in a fresh process twice: once with no training iteration (torch
+imported, model built, two generator forwards) and once with the same iterations. Sizes are small on purpose: the
+fixed cost of the runtime, not activations, is what decides the comparison at 128² batch 1::
 
     python benchmarks/memory_breakdown.py --official-dir /tmp/official --official-python /path/to/torch/python
 
@@ -94,6 +95,7 @@ def worker(size: int, batch: int, iterations: int, conv_algorithm: str) -> dict:
             raise RuntimeError("TensorFlow started before one op at a time could be set")
     stages["import tensorflow"] = _memory()
     from attentiongan_tf.training.config import preset
+    from attentiongan_tf.training.library_pages import release_library_pages
     from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
     config = preset("official")
@@ -102,10 +104,13 @@ def worker(size: int, batch: int, iterations: int, conv_algorithm: str) -> dict:
     config.train.conv_algorithm = conv_algorithm.removesuffix("_1op")
     trainer = AttentionGANTrainer(config)
     stages["trainer built (G×2, D×2, Adam)"] = _memory()
+    release_library_pages()  # as the training loop does before its first step and after it
+    stages["start-up pages of the libraries given back"] = _memory()
     rng = np.random.default_rng(0)
     images = {k: tf.constant(rng.uniform(-1, 1, (batch, size, size, 3)), tf.float32) for k in ("A", "B")}
     trainer.train_step(images)
-    stages["first iteration (traces the step graphs)"] = _memory()
+    release_library_pages()
+    stages["first iteration (traces the step graphs), pages given back again"] = _memory()
     for _ in range(iterations):
         trainer.train_step(images)
     stages[f"{iterations} more iterations"] = _memory()
@@ -158,11 +163,12 @@ def render(rows: list[dict], machine: str) -> str:
     ]
     summary = []
     for r in rows:
-        # The official stages sit beside ours from the runtime import on.
-        official = [("", None)] + list(r["official_peak_gib"].items())
+        # The official stages sit beside ours: the runtime imported, the model built, the last iterations.
+        official = list(r["official_peak_gib"].items())
+        beside = dict(zip((1, 2, len(r["stages"]) - 1), official, strict=False)) if official else {}
         algorithm = r.get("conv_algorithm", "direct")
         for i, (stage, memory) in enumerate(r["stages"].items()):
-            name, peak = official[i] if i < len(official) else ("", None)
+            name, peak = beside.get(i, ("", None))
             extra = " | ".join(_gib(memory.get(key)) for key in _HEAP_COLUMNS)
             lines.append(f"| {r['size']}² | {r['batch']} | {algorithm} | {stage} | {memory['current_gib']:.2f} "
                          f"| {memory.get('file_gib', float('nan')):.2f} | {memory['peak_gib']:.2f} | {extra} "

@@ -1,0 +1,68 @@
+"""The training process gives back the start-up pages of its shared libraries (issue #15: peak RSS ≤ official)."""
+
+import sys
+from pathlib import Path
+
+import pytest
+import tensorflow as tf
+
+from attentiongan_tf.training import loop
+from attentiongan_tf.training.library_pages import read_only_file_mappings, release_library_pages
+from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
+from tests.robustness.runs import two_domain_config
+
+MAPS = """\
+5600aa000000-5600aa001000 r--p 00000000 08:01 1234  /usr/bin/python3.11
+5600aa001000-5600aa002000 r-xp 00001000 08:01 1234  /usr/bin/python3.11
+5600aa002000-5600aa003000 rw-p 00002000 08:01 1234  /usr/bin/python3.11
+5600ab000000-5600ab100000 rw-p 00000000 00:00 0     [heap]
+7f0000000000-7f0000200000 r-xp 00000000 08:01 99    /site-packages/tensorflow/libtensorflow_cc.so.2
+7f0000200000-7f0000300000 r--s 00000000 08:01 98    /dev/shm/shared_weights
+7f0000300000-7f0000400000 rw-p 00000000 00:00 0
+7f0000400000-7f0000401000 r--p 00000000 08:01 77    /tmp/a file with spaces.so (deleted)
+7ffd00000000-7ffd00001000 r-xp 00000000 00:00 0     [vdso]
+"""
+
+
+def test_only_private_read_only_file_mappings_are_chosen():
+    assert read_only_file_mappings(MAPS) == [
+        (0x5600AA000000, 0x5600AA001000),
+        (0x5600AA001000, 0x5600AA002000),
+        (0x7F0000000000, 0x7F0000200000),
+        (0x7F0000400000, 0x7F0000401000),
+    ]
+
+
+def _resident_file_kib() -> int:
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("RssFile:")).split()[1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux's /proc")
+def test_the_libraries_resident_pages_are_dropped_and_come_back_when_used():
+    tf.matmul(tf.ones([8, 8]), tf.ones([8, 8]))  # TensorFlow's libraries are loaded and touched
+    before = _resident_file_kib()
+    assert release_library_pages() > 0
+    assert _resident_file_kib() < before / 2
+    assert float(tf.reduce_sum(tf.matmul(tf.ones([8, 8]), tf.ones([8, 8])))) == 512.0  # the code pages come back
+
+
+def test_nothing_is_done_where_the_kernel_cannot(monkeypatch, tmp_path):
+    assert release_library_pages(tmp_path / "no_maps") == 0
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert release_library_pages() == 0
+
+
+def test_the_training_loop_releases_them_before_and_after_its_first_step(tmp_path, monkeypatch):
+    steps_done, steps_done_at_each_release = [], []
+    original_step = AttentionGANTrainer.train_step
+
+    def counted_step(self, batch):
+        result = original_step(self, batch)
+        steps_done.append(1)
+        return result
+
+    monkeypatch.setattr(AttentionGANTrainer, "train_step", counted_step)
+    monkeypatch.setattr(loop, "release_library_pages", lambda: steps_done_at_each_release.append(len(steps_done)))
+    loop.train(two_domain_config(tmp_path, tmp_path / "run", steps=3), progress=False)
+    assert steps_done_at_each_release == [0, 1] and len(steps_done) == 3
