@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import keras
@@ -18,7 +19,11 @@ from attentiongan_tf.training.precision import compute_dtype, dtype_policy, make
 from attentiongan_tf.training.schedules import EpochLinearDecay
 from attentiongan_tf.training.step_function import StepFunction
 from attentiongan_tf.training.tasks.base import StepResult, gradient_pass
-from attentiongan_tf.training.tasks.shared_calls import shares_generator_calls, split_batch
+from attentiongan_tf.training.tasks.shared_calls import (
+    generator_calls_of_a_step,
+    reconstruction_calls,
+    shares_generator_calls,
+)
 from attentiongan_tf.training.tasks.two_domain_results import Fakes, GeneratorForward, Gradients
 from attentiongan_tf.training.weight_casts import SharedWeightCasts
 
@@ -113,9 +118,12 @@ class AttentionGANTrainer(tf.Module):
         lo = self.config.loss
         gan = self.config.loss.gan_mode
         identity = lo.lambda_identity > 0
+        cyc, recon = lo.cycle_attention_gradient, self._reconstruction_image
+        cycle_input = functools.partial(recon, attention_gradient=cyc)
+        calls = None
         if identity and self.shared_generator_calls:
-            out_ab, same_b_out = split_batch(self.generator_ab(tf.concat([real_a, real_b], 0), training=True))
-            out_ba, same_a_out = split_batch(self.generator_ba(tf.concat([real_b, real_a], 0), training=True))
+            calls = generator_calls_of_a_step(self.generator_ab, self.generator_ba, real_a, real_b, cycle_input)
+            out_ab, out_ba = calls.out_ab, calls.out_ba
         else:
             out_ab = self.generator_ab(real_a, training=True)
             out_ba = self.generator_ba(real_b, training=True)
@@ -125,19 +133,19 @@ class AttentionGANTrainer(tf.Module):
             "generator_ab": L.adversarial_loss(self.discriminator_b(fake_b, training=True), True, gan),
             "generator_ba": L.adversarial_loss(self.discriminator_a(fake_a, training=True), True, gan),
         }
+        if calls is None:
+            calls = reconstruction_calls(self.generator_ab, self.generator_ba, out_ab, out_ba, real_a, real_b,
+                                         cycle_input)  # fmt: skip
         # The reconstruction losses see the same images; only a share of their gradient reaches the masks.
-        cyc, recon = lo.cycle_attention_gradient, self._reconstruction_image
-        fake_b_cyc, fake_a_cyc = recon(out_ab, real_a, cyc), recon(out_ba, real_b, cyc)
-        rec_a = recon(self.generator_ba(fake_b_cyc, training=True), fake_b_cyc, cyc)
-        rec_b = recon(self.generator_ab(fake_a_cyc, training=True), fake_a_cyc, cyc)
+        rec_a = recon(calls.rec_a, calls.cycle_input_b, cyc)
+        rec_b = recon(calls.rec_b, calls.cycle_input_a, cyc)
         terms["cycle_a"] = lo.lambda_cycle_a * L.cycle_loss(rec_a, real_a)
         terms["cycle_b"] = lo.lambda_cycle_b * L.cycle_loss(rec_b, real_b)
         if identity:
             idt = lo.identity_attention_gradient
             weight_b, weight_a = lo.lambda_cycle_b * lo.lambda_identity, lo.lambda_cycle_a * lo.lambda_identity
-            if not self.shared_generator_calls:
-                same_b_out = self.generator_ab(real_b, training=True)
-                same_a_out = self.generator_ba(real_a, training=True)
+            same_b_out = calls.same_b if calls.same_b is not None else self.generator_ab(real_b, training=True)
+            same_a_out = calls.same_a if calls.same_a is not None else self.generator_ba(real_a, training=True)
             same_b, same_a = recon(same_b_out, real_b, idt), recon(same_a_out, real_a, idt)
             terms["identity_ab"] = weight_b * L.identity_loss(same_b, real_b)
             terms["identity_ba"] = weight_a * L.identity_loss(same_a, real_a)
