@@ -5,8 +5,8 @@ identity loss) and on the other generator's translation (the cycle's reconstruct
 so calls on concatenated batches, split afterwards, give the same numbers up to rounding:
 :func:`generator_calls_of_a_step` runs ``G_AB`` on [real A, real B], ``G_BA`` on [real B, real A, G_AB(real A)]
 and ``G_AB`` on G_BA(real B). In float32 with Winograd convolutions, sharing the translation and identity calls
-was 7–13% faster at 128² batch 1 on a 2-core Xeon, and slower with 0.45–0.6 GiB more at 256²; the
-reconstruction's share was 2.5% more at 128² batch 1 (docs/performance_log.md, 2026-12-06). So the trainer shares
+was 7–13% faster at 128² batch 1 on a 2-core Xeon, and slower with 0.45–0.6 GiB more at 256²; sharing the
+reconstruction's call too, 4% more at 128² batch 1 (docs/performance_log.md, 2026-12-06). So the trainer shares
 the calls for steps under :data:`SHARED_CALLS_BELOW_PIXELS` pixels per replica in that mode only; the default
 direct convolutions keep the official code's separate calls.
 
@@ -29,7 +29,7 @@ SHARED_CALLS_BELOW_PIXELS = 256 * 256
 
 
 def shares_generator_calls(conv_algorithm: str, mixed_precision: bool | str, pixels_per_replica_step: int) -> bool:
-    """Whether a step translates and makes the identity images in one call per generator.
+    """Whether a step shares its generator calls (:func:`generator_calls_of_a_step`).
 
     Args:
         conv_algorithm: the run's ``train.conv_algorithm``.
