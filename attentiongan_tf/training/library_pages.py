@@ -6,9 +6,10 @@ memory (registering every op and kernel touches most of it); training steps read
 Those are clean pages of files: the kernel may drop them whenever it needs memory and reads them back if they are
 used again, so they cost a machine little, but they count in the process's resident set size (RSS) until then.
 :func:`release_library_pages` asks the kernel to drop them now (``madvise(MADV_PAGEOUT)``, Linux 5.4 and later);
-the ones a step needs come back at its first run. On the official model at 128² batch 1 (float32 Winograd, one
-op at a time) this took the training process's peak RSS from 1.62–1.65 to 1.27–1.36 GiB at the same speed
-(docs/performance_log.md).
+the ones a step needs come back at its first run. The kernel drops only the pages no other process maps: with a
+second TensorFlow process running (another training, a notebook's kernel), the libraries' pages both use stay. On
+the official model at 128² batch 1 (float32 Winograd, one op at a time) this took the training process's peak RSS
+from 1.62–1.65 to 1.27–1.36 GiB at the same speed (docs/performance_log.md).
 """
 
 from __future__ import annotations

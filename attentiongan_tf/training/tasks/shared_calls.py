@@ -44,7 +44,7 @@ def shares_generator_calls(conv_algorithm: str, mixed_precision: bool | str, pix
 class CycleCalls:
     """A generator output dict per role, from separate or shared calls.
 
-    Args:
+    Attributes:
         out_ab: ``G_AB(real A)``; out_ba: ``G_BA(real B)``.
         same_b: ``G_AB(real B)``; same_a: ``G_BA(real A)`` (identity; None without the identity loss).
         cycle_input_b: the image ``G_BA`` reconstructs A from (``out_ab``'s image, its gradient scaled for the
