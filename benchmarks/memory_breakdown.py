@@ -165,7 +165,7 @@ def render(rows: list[dict], machine: str) -> str:
     for r in rows:
         # The official stages sit beside ours: the runtime imported, the model built, the last iterations.
         official = list(r["official_peak_gib"].items())
-        beside = dict(zip((1, 2, len(r["stages"]) - 1), official, strict=False)) if official else {}
+        beside = dict(zip((1, 2, len(r["stages"]) - 1), official, strict=False))
         algorithm = r.get("conv_algorithm", "direct")
         for i, (stage, memory) in enumerate(r["stages"].items()):
             name, peak = beside.get(i, ("", None))

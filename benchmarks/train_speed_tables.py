@@ -21,7 +21,7 @@ def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bo
         f"{warmup} warm-up (min in brackets), each configuration in its own process. Official: torch, 2 threads, "
         "float32, same batch. Modes: `float32` (direct convolutions, the default), `winograd` (float32 with "
         "`--conv-algorithm winograd`; `_1op`: one op at a time, each on both cores, as `--mixed-precision auto` runs "
-        "it on 2 cores; under 256² pixels per step each generator's translation and identity image in one call), "
+        "it on 2 cores; under 256² pixels per step three generator calls instead of six), "
         "`bfloat16` (`--mixed-precision bfloat16`, each op on both cores; `_1thread`: one thread per op; with AMX "
         "`auto` runs `_1thread` under 256² pixels per step and the plain mode from there), `bfloat16_winograd` "
         "(bfloat16 with `--conv-algorithm winograd`, F(2×2, 3×3); `auto` runs `bfloat16_winograd_1thread` on AMD "

@@ -46,7 +46,8 @@ class CycleCalls:
 
     Attributes:
         out_ab: ``G_AB(real A)``; out_ba: ``G_BA(real B)``.
-        same_b: ``G_AB(real B)``; same_a: ``G_BA(real A)`` (identity; None without the identity loss).
+        same_b: ``G_AB(real B)``; same_a: ``G_BA(real A)`` (identity; None where they run in calls of their own,
+            or without the identity loss).
         cycle_input_b: the image ``G_BA`` reconstructs A from (``out_ab``'s image, its gradient scaled for the
             masks); cycle_input_a likewise for ``G_AB``.
         rec_a: ``G_BA(cycle_input_b)``; rec_b: ``G_AB(cycle_input_a)``.

@@ -137,8 +137,8 @@ class AttentionGANTrainer(tf.Module):
             calls = reconstruction_calls(self.generator_ab, self.generator_ba, out_ab, out_ba, real_a, real_b,
                                          cycle_input)  # fmt: skip
         # The reconstruction losses see the same images; only a share of their gradient reaches the masks.
-        rec_a = recon(calls.rec_a, calls.cycle_input_b, cyc)
-        rec_b = recon(calls.rec_b, calls.cycle_input_a, cyc)
+        rec_a = cycle_input(calls.rec_a, calls.cycle_input_b)
+        rec_b = cycle_input(calls.rec_b, calls.cycle_input_a)
         terms["cycle_a"] = lo.lambda_cycle_a * L.cycle_loss(rec_a, real_a)
         terms["cycle_b"] = lo.lambda_cycle_b * L.cycle_loss(rec_b, real_b)
         if identity:
