@@ -139,7 +139,8 @@ def race_config(arm: Arm, budget: Budget, seed: int, output_dir: Path):
     from attentiongan_tf.training.config import preset
 
     config = preset(arm.preset)
-    config.train.mixed_precision = False  # the arm's overrides may name another
+    config.train.mixed_precision = False  # the arm's overrides may name others
+    config.train.conv_algorithm = "direct"
     for key, value in arm.overrides.items():
         section, name = key.split(".")
         setattr(getattr(config, section), name, value)

@@ -48,12 +48,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 MODES = {
-    "float32": {},
+    "float32": {"conv_algorithm": "direct"},
     "winograd": {"conv_algorithm": "winograd"},
     "winograd_1op": {"conv_algorithm": "winograd"},
-    "xla": {"xla": True},
-    "bfloat16": {"mixed_precision": "bfloat16"},
-    "bfloat16_1thread": {"mixed_precision": "bfloat16"},
+    "xla": {"conv_algorithm": "direct", "xla": True},
+    "bfloat16": {"mixed_precision": "bfloat16", "conv_algorithm": "direct"},
+    "bfloat16_1thread": {"mixed_precision": "bfloat16", "conv_algorithm": "direct"},
     "bfloat16_winograd": {"mixed_precision": "bfloat16", "conv_algorithm": "winograd"},
     "bfloat16_winograd_1thread": {"mixed_precision": "bfloat16", "conv_algorithm": "winograd"},
 }
@@ -179,6 +179,18 @@ def judged_with_amx(max_cpu_isa: str | None) -> bool:
     return "amx_bf16" in bfloat16_flags() and (max_cpu_isa is None or "AMX" in max_cpu_isa.upper())
 
 
+def render_saved(section: str, saved: dict, iterations: int, warmup: int) -> str:
+    """The table of a saved ``section`` (its rows and machine, as :func:`main` stores them), judged with AMX where
+    that machine had it and oneDNN was not held below it."""
+    machine = saved["machine"]
+    held = re.search(r"oneDNN held to (\S+)", machine)
+    amx = "amx_bf16" in machine and (held is None or "AMX" in held.group(1).upper())
+    if section.endswith("_rounds"):
+        return render_rounds(saved["rows"], machine, iterations, warmup, amx)
+    repeat_of = section.removesuffix("_repeat") if section.endswith("_repeat") else ""
+    return render(saved["rows"], machine, iterations, warmup, amx, repeat_of)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=["128x1", "128x4", "256x1", "256x4"], help="SIZExBATCH")
@@ -220,6 +232,12 @@ def main() -> None:
         "(ONEDNN_MAX_CPU_ISA), e.g. AVX512_CORE_BF16: a CPU with AMX timed as one without it, as a virtual machine "
         "whose kernel does not enable AMX runs; writes a section of its own",
     )
+    parser.add_argument(
+        "--render",
+        metavar="SECTION",
+        help="write SECTION of RESULTS.md again from its numbers in results.json with this script's tables (after a "
+        "change of their words; for numbers measured with the code as it is), timing nothing",
+    )
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--deterministic", action="store_true", help=argparse.SUPPRESS)  # a --worker's option
     args = parser.parse_args()
@@ -229,6 +247,12 @@ def main() -> None:
         return
     if args.deterministic:
         parser.error("--deterministic applies to a --worker only")
+    if args.render:
+        saved = load_data(args.render) if args.render.startswith("train_speed") else None
+        if saved is None:
+            parser.error(f"--render: benchmarks/results.json has no train_speed section {args.render!r}")
+        update_section(args.render, render_saved(args.render, saved, args.iterations, args.warmup))
+        return
     check_official_dir(parser, args.official_dir)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")

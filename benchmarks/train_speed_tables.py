@@ -6,6 +6,16 @@ import statistics
 
 from results import speed_target
 
+MODES_LEGEND = (
+    "Modes: `float32` (`--conv-algorithm direct`, the official code's convolutions), `winograd` (float32 with "
+    "Winograd F(4×4, 3×3) convolutions, what the default `--conv-algorithm auto` trains float32 with on a CPU; "
+    "under 256² pixels per step three generator calls instead of six; `_1op`: one op at a time, each on both "
+    "cores), `bfloat16` (`--mixed-precision bfloat16`, direct convolutions, each op on both cores; `_1thread`: one "
+    "thread per op; with AMX `--mixed-precision auto` runs `_1thread` under 256² pixels per step and the plain mode "
+    "from there), `bfloat16_winograd` (bfloat16 with Winograd F(2×2, 3×3) convolutions; `auto` runs "
+    "`bfloat16_winograd_1thread` on AMD CPUs with AVX512-BF16), `xla` (float32, direct, `--xla`)."
+)
+
 
 def mode_target(mode: str, amx: bool) -> float:
     """Issue #15's minimum speed-up over the official float32 iteration for ``mode`` (xla: only "not slower")."""
@@ -19,13 +29,7 @@ def render(rows: list[dict], machine: str, iterations: int, warmup: int, amx: bo
         "",
         f"Machine: {machine}. Written by `benchmarks/train_speed.py`; median of {iterations} iterations after "
         f"{warmup} warm-up (min in brackets), each configuration in its own process. Official: torch, 2 threads, "
-        "float32, same batch. Modes: `float32` (direct convolutions, the default), `winograd` (float32 with "
-        "`--conv-algorithm winograd`; `_1op`: one op at a time, each on both cores, as `--mixed-precision auto` runs "
-        "it on 2 cores; under 256² pixels per step three generator calls instead of six), "
-        "`bfloat16` (`--mixed-precision bfloat16`, each op on both cores; `_1thread`: one thread per op; with AMX "
-        "`auto` runs `_1thread` under 256² pixels per step and the plain mode from there), `bfloat16_winograd` "
-        "(bfloat16 with `--conv-algorithm winograd`, F(2×2, 3×3); `auto` runs `bfloat16_winograd_1thread` on AMD "
-        "CPUs with AVX512-BF16). "
+        f"float32, same batch. {MODES_LEGEND} "
         "Targets (issue #15): float32 ≥ 1.2×, bfloat16 ≥ 2.5× (AVX512-BF16 without AMX; 3× with AMX), peak RSS ≤ "
         "the official's; `--xla` only has to say what it costs.",
         "",
@@ -64,8 +68,8 @@ def render_rounds(rows: list[dict], machine: str, iterations: int, warmup: int, 
         f"then each mode run in their own processes, one after another, median of {iterations} iterations after "
         f"{warmup} warm-up each; a mode's speed-up in a round is the official time of that round over its own. "
         "The verdict is the median of the rounds' speed-ups against issue #15's target, with the number of rounds "
-        "in which it held; peak RSS is the highest of the rounds, judged round by round. Modes as in the "
-        "train_speed section. A run with `--merge` times some configurations again and keeps the others' rows "
+        "in which it held; peak RSS is the highest of the rounds, judged round by round. "
+        f"{MODES_LEGEND} A run with `--merge` times some configurations again and keeps the others' rows "
         "from the run before it on the same kind of machine: the last column says when each was measured.",
         "",
         "| size | batch | mode | rounds | ours s/iter (median) | official s/iter (median) | speed-up per round "

@@ -24,7 +24,6 @@ cli_env.quiet_start()  # before TensorFlow is imported: no CUDA/absl start-up li
 
 from attentiongan_tf.cli import auto_precision  # noqa: E402
 from attentiongan_tf.cli.train_flags import apply_flags, flag_message, flag_setting  # noqa: E402
-from attentiongan_tf.nn.resnet_block import CONV_ALGORITHMS  # noqa: E402
 from attentiongan_tf.training import run_dir, signals  # noqa: E402
 from attentiongan_tf.training.config import (  # noqa: E402
     MODEL_VARIANTS,
@@ -33,6 +32,7 @@ from attentiongan_tf.training.config import (  # noqa: E402
     STRATEGIES,
 )
 from attentiongan_tf.training.config_errors import ConfigError  # noqa: E402
+from attentiongan_tf.training.run_options import TRAINING_CONV_ALGORITHMS  # noqa: E402
 from attentiongan_tf.training.tasks.registry import MULTI_DOMAIN, PRESET_KINDS, RunConfig, preset_config  # noqa: E402
 from attentiongan_tf.training.validation import FRACTION, NON_NEGATIVE, POSITIVE  # noqa: E402
 
@@ -44,8 +44,8 @@ CONFIG_NAME = run_dir.CONFIG_NAME
 XLA_ON_CPU = ("warning: --xla makes training slower on CPUs (0.66× at 128², 0.61× at 256² in benchmarks/RESULTS.md, "
               "train_speed); it is meant for GPUs")
 BFLOAT16_SLOWER = ("warning: --mixed-precision bfloat16 trains slower than float32 on this CPU (it has no AMX, and is "
-                   "not an AMD CPU with AVX512-BF16): float32 with --conv-algorithm winograd, what --mixed-precision "
-                   "auto picks here, is faster (docs/performance.md)")
+                   "not an AMD CPU with AVX512-BF16): float32, the default (with Winograd convolutions on a CPU), "
+                   "is faster (docs/performance.md)")
 
 
 def _has_gpu() -> bool:
@@ -84,10 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="float16 (default when given; GPUs, with loss scaling), bfloat16 (TPUs, CPUs with AMX or AVX512-BF16) "
         "or auto (float16 on a GPU, bfloat16 on such a CPU, else off)",
     )
-    p.add_argument("--conv-algorithm", choices=CONV_ALGORITHMS,
-                   help="the ResNet blocks' 3×3 convolutions: direct (default, bit-equal to the official code) or "
-                   "winograd (float32, or bfloat16 with --mixed-precision bfloat16; faster training on CPUs, "
-                   "docs/performance.md)")  # fmt: skip
+    p.add_argument("--conv-algorithm", choices=TRAINING_CONV_ALGORITHMS,
+                   help="the ResNet blocks' 3×3 convolutions: auto (default: winograd on a CPU in float32, direct "
+                   "on GPUs and TPUs; docs/performance.md), direct (the official code's, to float32 round-off) or "
+                   "winograd (float32, or bfloat16; faster training on CPUs)")  # fmt: skip
     p.add_argument("--deterministic", action="store_true",
                    help="the same numbers run after run: op determinism, each op on one thread")  # fmt: skip
     p.add_argument("--checkpoint-every", type=int)
@@ -169,7 +169,7 @@ def _build_config(args: argparse.Namespace) -> RunConfig:
         config = load_run_config(output_dir)
     config = apply_flags(config, given, resume, output_dir)
     if auto:
-        picked += auto_precision.threads_per_op(config)
+        picked += auto_precision.convolutions(config) + auto_precision.threads_per_op(config)
         logging.getLogger(__name__).warning("--mixed-precision auto: %s on this machine", picked)
     return config
 

@@ -179,7 +179,8 @@ class Config:
 
     @classmethod
     def from_dict(cls, values: dict) -> Config:
-        """Build from the JSON form (config.json files written before ``kind`` existed have none)."""
+        """Build from the JSON form (config.json files written before ``kind`` existed have none; those written
+        before ``train.conv_algorithm`` existed trained with direct convolutions, and resume with them)."""
         sections = {"model": ModelConfig, "loss": LossConfig, "data": DataConfig, "train": TrainConfig}
         unknown = set(values) - set(sections) - {"preset", "kind"}
         if unknown:
@@ -189,6 +190,8 @@ class Config:
         kwargs = {"preset": values.get("preset", "official")}
         for name, section in sections.items():
             given = dict(values.get(name, {}))
+            if name == "train" and name in values:
+                given.setdefault("conv_algorithm", "direct")
             names = {f.name for f in dataclasses.fields(section)}
             if set(given) - names:
                 raise ValueError(f"unknown keys in config section {name!r}: {sorted(set(given) - names)}")

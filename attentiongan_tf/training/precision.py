@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -15,15 +16,18 @@ from attentiongan_tf.training.optimizers import TorchAdam
 __all__ = [
     "MIXED_PRECISION",
     "auto_bfloat16_winograd",
+    "auto_conv_algorithm",
     "auto_mixed_precision",
-    "auto_one_op_at_a_time",
     "auto_one_thread_per_op",
     "dtype_policy",
     "make_adam",
     "policy_name",
+    "training_conv_algorithm",
     "use_one_op_at_a_time",
     "use_one_thread_per_op",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: ``/proc/cpuinfo``'s ``vendor_id`` of the CPUs whose AVX512-BF16 (without AMX) trains faster than float32.
 AVX512_BF16_FASTER_VENDOR = "AuthenticAMD"
@@ -76,6 +80,43 @@ def auto_bfloat16_winograd(cpu_flags: str | None = None) -> bool:
     return "avx512_bf16" in flags and "amx_bf16" not in flags
 
 
+def auto_conv_algorithm(mixed_precision: bool | str, accelerator: bool, cpu_flags: str | None = None) -> str:
+    """What ``conv_algorithm="auto"`` (the default) trains the ResNet blocks' 3×3 convolutions with:
+    ``winograd`` on a CPU in float32, where the direct kernels bound an iteration at 1.0–1.3× the official code's
+    speed and Winograd's 4× fewer multiplications reach 1.3–1.7× (docs/performance.md), and in bfloat16 where
+    :func:`auto_bfloat16_winograd` says so; ``direct`` on GPUs and TPUs (cuDNN and XLA choose their own
+    algorithms), with float16, and in bfloat16 on CPUs with AMX, whose direct kernels are faster.
+
+    Args:
+        mixed_precision: the run's ``mixed_precision``.
+        accelerator: whether the run trains on GPUs or TPUs.
+        cpu_flags: the CPU flags (default: read ``/proc/cpuinfo``).
+
+    Example:
+        >>> auto_conv_algorithm(False, accelerator=False)
+        'winograd'
+        >>> auto_conv_algorithm("float16", accelerator=True)
+        'direct'
+    """
+    if accelerator or mixed_precision in (True, "float16"):
+        return "direct"
+    if mixed_precision == "bfloat16":
+        return "winograd" if auto_bfloat16_winograd(cpu_flags) else "direct"
+    return "winograd"
+
+
+def training_conv_algorithm(
+    conv_algorithm: str, mixed_precision: bool | str, accelerator: bool, cpu_flags: str | None = None
+) -> str:
+    """The convolutions a run trains with: its ``conv_algorithm``, ``auto`` resolved by
+    :func:`auto_conv_algorithm` (same arguments)."""
+    if conv_algorithm != "auto":
+        return conv_algorithm
+    picked = auto_conv_algorithm(mixed_precision, accelerator, cpu_flags)
+    logger.info("conv_algorithm auto: the ResNet blocks' 3×3 convolutions train as %s here", picked)
+    return picked
+
+
 #: Pixels per step (image side² × batch) from which ``--mixed-precision auto`` leaves each bfloat16 op both cores
 #: on a CPU with AMX.
 AMX_BOTH_CORES_FROM_PIXELS = 256 * 256
@@ -110,19 +151,6 @@ def auto_one_thread_per_op(
     if "amx_bf16" in flags:
         return conv_algorithm == "direct" and pixels_per_step < AMX_BOTH_CORES_FROM_PIXELS
     return "avx512_bf16" in flags and conv_algorithm == "winograd"
-
-
-def auto_one_op_at_a_time(cores: int | None = None, environ: Mapping[str, str] | None = None) -> bool:
-    """Whether ``--mixed-precision auto``, when it picks float32 with Winograd convolutions, also runs one op at a
-    time, each on all cores: on at most 2 usable cores, where it was measured to take 0.1–0.2 GiB off the peak
-    RSS at batch 1 and 0.2–2.2 GiB at batch 4 for 4–17% of the speed, still 1.5× the official code
-    (docs/performance_log.md), unless the user set TensorFlow's thread counts.
-
-    Args:
-        cores: usable cores (default: this process's CPU affinity).
-        environ: the environment (default ``os.environ``).
-    """
-    return _threads_unset(environ) and _cores(cores) <= 2
 
 
 def _threads_unset(environ: Mapping[str, str] | None) -> bool:

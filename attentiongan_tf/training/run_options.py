@@ -13,6 +13,8 @@ ON_COLLAPSE = ("warn", "stop")
 #: ``mixed_precision`` values: off (``False``/``"off"``), float16 (``True``/``"float16"``) or bfloat16.
 MIXED_PRECISION = (False, True, "off", "float16", "bfloat16")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
+#: ``conv_algorithm`` values: ``auto`` (what this machine trains fastest with) or one of the layers' algorithms.
+TRAINING_CONV_ALGORITHMS = ("auto", *CONV_ALGORITHMS)
 #: The one resume policy of both families: the only settings a resumed run may change (everything else,
 #: architecture and objective above all, comes from the run's config.json).
 RESUMABLE_SETTINGS = ("output_dir", "steps", "epochs", "checkpoint_every", "sample_every", "log_every", "strategy",
@@ -32,8 +34,10 @@ class RunOptions:
         mixed_precision: ``False``; ``True`` or ``"float16"``: float16 convs, float32 norms / softmax / tanh /
             losses, loss scaling per optimizer (GPUs); ``"bfloat16"``: bfloat16 convs, no loss scaling (TPUs and
             CPUs with AMX, where it is several times faster).
-        conv_algorithm: the ResNet blocks' 3×3 convolutions in training: ``direct`` (oneDNN / cuDNN, bit-equal to
-            the official code's) or ``winograd`` (F(4×4, 3×3) in float32, 4× fewer multiplications; F(2×2, 3×3) with
+        conv_algorithm: the ResNet blocks' 3×3 convolutions in training: ``auto`` (what this machine trains
+            fastest with, :func:`attentiongan_tf.training.precision.auto_conv_algorithm`: ``winograd`` on a CPU in
+            float32, ``direct`` on GPUs and TPUs), ``direct`` (oneDNN / cuDNN, the official code's to float32
+            round-off) or ``winograd`` (F(4×4, 3×3) in float32, 4× fewer multiplications; F(2×2, 3×3) with
             ``mixed_precision="bfloat16"``, 2.25× fewer; not with float16: faster training on CPUs, numbers within
             rounding of the direct ones; docs/performance.md).
             Exports use the direct convolution whatever this says (the Winograd TFLite variants have their own
@@ -50,7 +54,7 @@ class RunOptions:
     strategy: str = "auto"
     xla: bool = False
     mixed_precision: bool | str = False
-    conv_algorithm: str = "direct"
+    conv_algorithm: str = "auto"
     deterministic: bool = False
     keep_checkpoints: int = 3
     on_collapse: str = "warn"
@@ -67,9 +71,9 @@ class RunOptions:
                 raise ConfigError(prefix + name, f"must be one of {allowed}, got {getattr(self, name)!r}")
         if self.mixed_precision not in MIXED_PRECISION:
             raise ConfigError(prefix + "mixed_precision", f"must be float16 or bfloat16, got {self.mixed_precision!r}")
-        if self.conv_algorithm not in CONV_ALGORITHMS:
+        if self.conv_algorithm not in TRAINING_CONV_ALGORITHMS:
             raise ConfigError(prefix + "conv_algorithm",
-                              f"must be one of {CONV_ALGORITHMS}, got {self.conv_algorithm!r}")  # fmt: skip
+                              f"must be one of {TRAINING_CONV_ALGORITHMS}, got {self.conv_algorithm!r}")  # fmt: skip
         if self.conv_algorithm == "winograd" and self.mixed_precision in (True, "float16"):
             raise ConfigError((prefix + "conv_algorithm", prefix + "mixed_precision"),
                               "{0} winograd computes in float32 or bfloat16; "

@@ -63,6 +63,17 @@ def _auto_name() -> str:
     return "default"
 
 
+def uses_accelerator(strategy: tf.distribute.Strategy) -> bool:
+    """Whether ``strategy`` trains on GPUs or TPUs (not on CPUs)."""
+    if isinstance(strategy, tf.distribute.TPUStrategy):
+        return True
+    try:
+        devices = strategy.extended.worker_devices
+    except RuntimeError:  # the default strategy, which places ops where TensorFlow does: on a GPU if there is one
+        return bool(tf.config.list_logical_devices("GPU"))
+    return any("GPU" in device.upper() for device in devices)
+
+
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
     """Whether this process writes outputs (always true except on non-chief multi-worker processes)."""
     resolver = getattr(strategy, "cluster_resolver", None)

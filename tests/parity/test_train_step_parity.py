@@ -70,6 +70,7 @@ def _config(meta: dict) -> Config:
     t.steps, t.decay_fraction, t.pool_size = c["steps"], 0.0, c["pool_size"]
     t.learning_rate, t.beta_1, t.beta_2 = c["lr"], c["beta1"], 0.999
     t.mixed_precision, t.xla, t.strategy = False, False, "default"
+    t.conv_algorithm = "direct"  # the official code's convolutions (auto would take Winograd's on a CPU)
     config.validate()
     return config
 

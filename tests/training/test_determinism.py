@@ -102,23 +102,12 @@ def test_exact_threads_or_a_warning(monkeypatch, can_set, environ, configured_in
 def test_auto_leaves_the_threads_to_a_deterministic_run(monkeypatch, caplog):
     calls = []
     monkeypatch.setattr(precision, "auto_mixed_precision", lambda: "bfloat16")
-    monkeypatch.setattr(precision, "auto_bfloat16_winograd", lambda: True)
+    monkeypatch.setattr(precision, "auto_bfloat16_winograd", lambda *_: True)
     monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda **_: True)
     monkeypatch.setattr(precision, "use_one_thread_per_op", lambda: calls.append(1) or True)
     config = train_cli.build_config(train_cli.parse_args(["--mixed-precision", "auto", "--deterministic"]))
     assert config.train.mixed_precision == "bfloat16" and config.train.deterministic and calls == []
     assert "one thread per op" not in caplog.text
-
-
-def test_auto_float32_leaves_the_threads_to_a_deterministic_run(monkeypatch, caplog):
-    calls = []
-    monkeypatch.setattr(precision, "auto_mixed_precision", lambda: "off")
-    monkeypatch.setattr(precision, "auto_one_op_at_a_time", lambda: True)
-    monkeypatch.setattr(precision, "use_one_op_at_a_time", lambda: calls.append(1) or True)
-    with caplog.at_level(logging.INFO):
-        config = train_cli.build_config(train_cli.parse_args(["--mixed-precision", "auto", "--deterministic"]))
-    assert config.train.conv_algorithm == "winograd" and config.train.deterministic and calls == []
-    assert "one op at a time: TF_NUM_INTEROP_THREADS=1" not in caplog.text
 
 
 def test_the_cli_sets_the_threads_before_tensorflow_starts(tmp_path):

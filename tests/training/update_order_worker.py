@@ -22,9 +22,9 @@ from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer  # noq
 from tests.unit.training_setup import tiny_config  # noqa: E402
 
 ARITHMETIC = {
-    "float32": {},
+    "float32": {"conv_algorithm": "direct"},
     "float32_winograd": {"conv_algorithm": "winograd"},
-    "bfloat16": {"mixed_precision": "bfloat16"},
+    "bfloat16": {"mixed_precision": "bfloat16", "conv_algorithm": "direct"},
 }
 
 

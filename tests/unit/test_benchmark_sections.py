@@ -159,3 +159,24 @@ def test_kernel_floor_reads_every_convolution_of_the_train_speed_modes_iteration
     assert sum(kernel["count"] for kernel in kernels) == 558
     assert {kernel["dtype"] for kernel in kernels} == {mode}
     assert {kernel["op"] for kernel in kernels} == {"Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"}
+
+
+@pytest.mark.parametrize(
+    ("machine", "target"),
+    [
+        ("Xeon (amx_bf16, avx512_bf16), 2 usable cores", "3.0"),
+        ("Xeon (amx_bf16, avx512_bf16), 2 usable cores; oneDNN held to AVX512_CORE_BF16 (ONEDNN_MAX_CPU_ISA)", "2.5"),
+        ("EPYC (avx512_bf16), 2 usable cores", "2.5"),
+    ],
+)
+def test_a_saved_section_is_written_again_with_the_tables_words_and_its_own_machines_target(machine, target):
+    """``train_speed.py --render SECTION``: the words of the tables change (the default convolutions did), the
+    numbers are the saved ones, judged by the target of the machine that measured them, not of this one."""
+    import train_speed
+
+    rows = [_round_row("bfloat16", 1.0, 2.8), _round_row("bfloat16", 1.0, 2.8)]
+    table = train_speed.render_saved("train_speed_rounds", {"machine": machine, "rows": rows}, 3, 2)
+    assert f"Machine: {machine}." in table and "the default `--conv-algorithm auto`" in table
+    assert f"(≥ {target}×) in 2 of 2 rounds" in table
+    full = train_speed.render_saved("train_speed_repeat", {"machine": machine, "rows": rows[:1]}, 3, 2)
+    assert "a second run of some modes of the train_speed section" in full

@@ -27,7 +27,7 @@ def test_library_errors_name_the_config_field():
 def test_the_conv_algorithm_is_checked_in_both_kinds():
     config = preset("demo")
     config.train.conv_algorithm = "fft"
-    with pytest.raises(ConfigError, match=r"^train.conv_algorithm must be one of \('direct', 'winograd'\)"):
+    with pytest.raises(ConfigError, match=r"^train.conv_algorithm must be one of \('auto', 'direct', 'winograd'\)"):
         config.validate()
     with pytest.raises(ConfigError) as error:
         MultiDomainConfig(conv_algorithm="winograd", mixed_precision="float16").validate()

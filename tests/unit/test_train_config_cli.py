@@ -72,7 +72,7 @@ def test_multidomain_gains_the_runtime_flags():
 def test_conv_algorithm_flag_sets_the_field_of_either_kind_and_may_change_on_resume(kind_flags, tmp_path):
     from attentiongan_tf.cli.train_flags import flag_setting
 
-    assert flag_setting(build(*kind_flags), "conv_algorithm") == "direct"
+    assert flag_setting(build(*kind_flags), "conv_algorithm") == "auto"
     config = build(*kind_flags, "--conv-algorithm", "winograd", "--output-dir", str(tmp_path))
     assert flag_setting(config, "conv_algorithm") == "winograd"
     if kind_flags:

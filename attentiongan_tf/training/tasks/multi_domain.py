@@ -12,9 +12,10 @@ import tensorflow as tf
 from attentiongan_tf.models.conditional import build_multidomain_discriminator, build_multidomain_generator
 from attentiongan_tf.nn.resnet_block import use_conv_algorithm
 from attentiongan_tf.training.losses import foreground, mask_statistics
-from attentiongan_tf.training.precision import compute_dtype, dtype_policy, make_adam
+from attentiongan_tf.training.precision import compute_dtype, dtype_policy, make_adam, training_conv_algorithm
 from attentiongan_tf.training.schedules import ConstantThenLinearDecay
 from attentiongan_tf.training.step_function import StepFunction
+from attentiongan_tf.training.strategies import uses_accelerator
 from attentiongan_tf.training.tasks import multi_domain_losses as L
 from attentiongan_tf.training.tasks.base import StepResult, gradient_pass
 from attentiongan_tf.training.tasks.multi_domain_config import MultiDomainConfig
@@ -80,7 +81,9 @@ class MultiDomainTrainer(tf.Module):
             self.generator = build_multidomain_generator(
                 n_domains, ngf=c.ngf, n_blocks=c.n_blocks, n_masks=c.n_masks, name="generator"
             )
-            use_conv_algorithm(self.generator, c.conv_algorithm)
+            self.conv_algorithm = training_conv_algorithm(c.conv_algorithm, c.mixed_precision,
+                                                          uses_accelerator(self.strategy))  # fmt: skip
+            use_conv_algorithm(self.generator, self.conv_algorithm)
             self.discriminator = build_multidomain_discriminator(
                 n_domains, c.image_size, ndf=c.ndf, n_layers=c.n_layers_d, name="discriminator"
             )

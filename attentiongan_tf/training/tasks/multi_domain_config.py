@@ -126,8 +126,10 @@ class MultiDomainConfig(RunOptions):
     @classmethod
     def from_dict(cls, values: dict) -> MultiDomainConfig:
         """Build from a dict, refusing unknown keys (typos in a config file). Configs written before
-        ``decay_fraction`` hold ``decay_steps``: it becomes the same fraction of ``steps``."""
+        ``decay_fraction`` hold ``decay_steps``: it becomes the same fraction of ``steps``; those written before
+        ``conv_algorithm`` trained with direct convolutions, and resume with them."""
         values = dict(values)
+        values.setdefault("conv_algorithm", "direct")
         if "decay_steps" in values and "decay_fraction" not in values:
             decay_steps, steps = values.pop("decay_steps"), values.get("steps", cls.steps)
             values["decay_fraction"] = decay_steps / steps if steps else 0.0

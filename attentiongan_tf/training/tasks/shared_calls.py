@@ -7,8 +7,9 @@ so calls on concatenated batches, split afterwards, give the same numbers up to 
 and ``G_AB`` on G_BA(real B). In float32 with Winograd convolutions, sharing the translation and identity calls
 was 7–13% faster at 128² batch 1 on a 2-core Xeon, and slower with 0.45–0.6 GiB more at 256²; sharing the
 reconstruction's call too, 4% more at 128² batch 1 (docs/performance_log.md, 2026-12-06). So the trainer shares
-the calls for steps under :data:`SHARED_CALLS_BELOW_PIXELS` pixels per replica in that mode only; the default
-direct convolutions keep the official code's separate calls.
+the calls for steps under :data:`SHARED_CALLS_BELOW_PIXELS` pixels per replica in that mode only (the mode
+``conv_algorithm="auto"`` trains float32 with on a CPU); the direct convolutions keep the official code's separate
+calls.
 
 Example:
     >>> shares_generator_calls("winograd", False, 128 * 128)
@@ -32,7 +33,7 @@ def shares_generator_calls(conv_algorithm: str, mixed_precision: bool | str, pix
     """Whether a step shares its generator calls (:func:`generator_calls_of_a_step`).
 
     Args:
-        conv_algorithm: the run's ``train.conv_algorithm``.
+        conv_algorithm: the convolutions the run trains with (``train.conv_algorithm``, ``auto`` resolved).
         mixed_precision: the run's ``train.mixed_precision`` (``False`` for float32).
         pixels_per_replica_step: crop size² × the batch each replica trains on.
     """

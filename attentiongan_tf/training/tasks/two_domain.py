@@ -15,9 +15,16 @@ from attentiongan_tf.nn.resnet_block import use_conv_algorithm
 from attentiongan_tf.training import losses as L
 from attentiongan_tf.training.config import Config
 from attentiongan_tf.training.image_pool import ImagePool
-from attentiongan_tf.training.precision import compute_dtype, dtype_policy, make_adam, policy_name
+from attentiongan_tf.training.precision import (
+    compute_dtype,
+    dtype_policy,
+    make_adam,
+    policy_name,
+    training_conv_algorithm,
+)
 from attentiongan_tf.training.schedules import EpochLinearDecay
 from attentiongan_tf.training.step_function import StepFunction
+from attentiongan_tf.training.strategies import uses_accelerator
 from attentiongan_tf.training.tasks.base import StepResult, gradient_pass
 from attentiongan_tf.training.tasks.shared_calls import (
     generator_calls_of_a_step,
@@ -64,7 +71,9 @@ class AttentionGANTrainer(tf.Module):
         self.global_batch_size = config.data.batch_size
         self.use_attention_discriminator = m.attention_discriminator
         replica_pixels = config.data.crop_size**2 * max(1, self.global_batch_size // self.strategy.num_replicas_in_sync)
-        self.shared_generator_calls = shares_generator_calls(t.conv_algorithm, t.mixed_precision, replica_pixels)
+        accelerator = uses_accelerator(self.strategy)
+        self.conv_algorithm = training_conv_algorithm(t.conv_algorithm, t.mixed_precision, accelerator)
+        self.shared_generator_calls = shares_generator_calls(self.conv_algorithm, t.mixed_precision, replica_pixels)
         self.layer_dtype = compute_dtype(t.mixed_precision)
         with self.strategy.scope(), dtype_policy(t.mixed_precision):
             keras.utils.set_random_seed(t.seed)
@@ -73,7 +82,7 @@ class AttentionGANTrainer(tf.Module):
             self.generator_ab = build_generator(**gen, name="generator_ab")
             self.generator_ba = build_generator(**gen, name="generator_ba")
             for generator in (self.generator_ab, self.generator_ba):
-                use_conv_algorithm(generator, t.conv_algorithm)
+                use_conv_algorithm(generator, self.conv_algorithm)
             self.discriminator_a = build_discriminator(m.ndf, m.n_layers_d, name="discriminator_a")
             self.discriminator_b = build_discriminator(m.ndf, m.n_layers_d, name="discriminator_b")
             self.discriminators = [self.discriminator_a, self.discriminator_b]
