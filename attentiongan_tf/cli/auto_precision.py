@@ -31,14 +31,19 @@ def pick_mixed_precision(given: dict) -> str:
 def convolutions(config: RunConfig) -> str:
     """The convolutions the run trains with, for the log line: its ``conv_algorithm``, ``auto`` resolved for
     this machine (a resumed run keeps the setting it was started with)."""
+    return f", --conv-algorithm {_trained_conv_algorithm(config)}"
+
+
+def _trained_conv_algorithm(config: RunConfig) -> str:
     from attentiongan_tf.training import precision
 
     algorithm = str(flag_setting(config, "conv_algorithm"))
-    if algorithm == "auto":
-        mixed_precision = cast("bool | str", flag_setting(config, "mixed_precision"))
-        accelerator = mixed_precision in (True, "float16")  # what auto picks on GPUs only
-        algorithm = precision.auto_conv_algorithm(mixed_precision, accelerator)
-    return f", --conv-algorithm {algorithm}"
+    if algorithm != "auto":
+        return algorithm
+    mixed_precision = cast("bool | str", flag_setting(config, "mixed_precision"))
+    # auto picks float16 on GPUs only; a TPU run's strategy says so
+    accelerator = mixed_precision in (True, "float16") or flag_setting(config, "strategy") == "tpu"
+    return precision.auto_conv_algorithm(mixed_precision, accelerator)
 
 
 def threads_per_op(config: RunConfig) -> str:
@@ -49,7 +54,7 @@ def threads_per_op(config: RunConfig) -> str:
     if flag_setting(config, "mixed_precision") != "bfloat16" or flag_setting(config, "deterministic"):
         return ""  # (a deterministic run sets its own threads)
     size, batch = (int(str(flag_setting(config, flag))) for flag in ("image_size", "batch_size"))
-    conv_algorithm = convolutions(config).removeprefix(", --conv-algorithm ")
+    conv_algorithm = _trained_conv_algorithm(config)
     one_thread_per_op = precision.auto_one_thread_per_op(conv_algorithm=conv_algorithm, pixels_per_step=size**2 * batch)
     if one_thread_per_op and precision.use_one_thread_per_op():
         return ", one thread per op (TF_NUM_INTRAOP_THREADS=1)"

@@ -75,6 +75,7 @@ def _auto_bfloat16(monkeypatch, winograd: bool) -> list[dict]:
     [
         ([], "auto", "winograd"),
         (["--conv-algorithm", "direct"], "direct", "direct"),  # an explicit choice
+        (["--strategy", "tpu"], "auto", "direct"),  # XLA chooses a TPU's convolutions
     ],
 )
 def test_auto_bfloat16_on_a_cpu_without_amx_takes_winograd_convolutions(monkeypatch, caplog, extra, stored, trains):
