@@ -2,9 +2,9 @@
 
 The pick is made in two parts, both from the CPU's instructions and the benchmarks: the precision before the
 flags are applied (:func:`pick_mixed_precision`), then, once the run's config is known (a resumed run's
-convolutions are its own), the convolutions ``--conv-algorithm auto`` trains it with (:func:`convolutions`) and
-the bfloat16 thread setting (:func:`threads_per_op`). Each returns the words of the log line ``train.py``
-prints.
+convolutions are its own), the convolutions ``--conv-algorithm auto`` trains it with
+(:func:`trained_conv_algorithm`) and the bfloat16 thread setting (:func:`threads_per_op`), which returns the words
+it adds to the log line ``train.py`` prints.
 """
 
 from __future__ import annotations
@@ -28,33 +28,33 @@ def pick_mixed_precision(given: dict) -> str:
     return picked
 
 
-def convolutions(config: RunConfig) -> str:
-    """The convolutions the run trains with, for the log line: its ``conv_algorithm``, ``auto`` resolved for
-    this machine (a resumed run keeps the setting it was started with)."""
-    return f", --conv-algorithm {_trained_conv_algorithm(config)}"
+def trained_conv_algorithm(config: RunConfig, gpu: bool) -> str:
+    """The convolutions the run trains with: its ``conv_algorithm``, ``auto`` resolved as its trainer will (a
+    resumed run keeps the setting it was started with).
 
-
-def _trained_conv_algorithm(config: RunConfig) -> str:
+    Args:
+        config: the run's config.
+        gpu: whether TensorFlow sees a GPU (a TPU run's strategy says so itself).
+    """
     from attentiongan_tf.training import precision
 
     algorithm = str(flag_setting(config, "conv_algorithm"))
     if algorithm != "auto":
         return algorithm
     mixed_precision = cast("bool | str", flag_setting(config, "mixed_precision"))
-    # auto picks float16 on GPUs only; a TPU run's strategy says so
-    accelerator = mixed_precision in (True, "float16") or flag_setting(config, "strategy") == "tpu"
+    accelerator = gpu or flag_setting(config, "strategy") == "tpu"
     return precision.auto_conv_algorithm(mixed_precision, accelerator)
 
 
-def threads_per_op(config: RunConfig) -> str:
+def threads_per_op(config: RunConfig, conv_algorithm: str) -> str:
     """Run ``auto``'s bfloat16 pick one thread per op where the benchmarks measured that faster for the run's
-    convolutions and pixels per step (``precision.auto_one_thread_per_op``); what to add to the log line."""
+    convolutions (``conv_algorithm``, resolved) and pixels per step (``precision.auto_one_thread_per_op``); what
+    to add to the log line."""
     from attentiongan_tf.training import precision
 
     if flag_setting(config, "mixed_precision") != "bfloat16" or flag_setting(config, "deterministic"):
         return ""  # (a deterministic run sets its own threads)
     size, batch = (int(str(flag_setting(config, flag))) for flag in ("image_size", "batch_size"))
-    conv_algorithm = _trained_conv_algorithm(config)
     one_thread_per_op = precision.auto_one_thread_per_op(conv_algorithm=conv_algorithm, pixels_per_step=size**2 * batch)
     if one_thread_per_op and precision.use_one_thread_per_op():
         return ", one thread per op (TF_NUM_INTRAOP_THREADS=1)"

@@ -31,7 +31,8 @@ ABSL_FATAL = 3
 # IPython (Keras's notebook display of a file editor), 0.05 GiB and 0.4 s together; matplotlib, where installed
 # (Colab), for Keras's image gallery: 0.03 GiB and 0.5 s.
 UNUSED_BY_TENSORFLOW_IMPORT = ("jax", "pandas", "IPython", "matplotlib")
-PYTHON_LOGGERS = ("tensorflow", "absl", "keras", "h5py", "tf2onnx", "attentiongan_tf.training.strategies")
+PYTHON_LOGGERS = ("tensorflow", "absl", "keras", "h5py", "tf2onnx", "attentiongan_tf.training.strategies",
+                  "attentiongan_tf.training.precision")  # fmt: skip
 
 
 def add_verbose_flag(parser: argparse.ArgumentParser) -> None:
@@ -113,7 +114,7 @@ def quiet_start(argv: list[str] | None = None) -> bool:
         _import_tensorflow_hiding_stderr()
         _raise_absl_min_log_level()
     for name in PYTHON_LOGGERS:
-        level = logging.WARNING if name == "attentiongan_tf.training.strategies" else logging.ERROR
+        level = logging.WARNING if name.startswith("attentiongan_tf.") else logging.ERROR
         logging.getLogger(name).setLevel(level)
     return True
 
@@ -149,6 +150,7 @@ def strategy_name(name: str) -> str:
     return strategies._auto_name() if name == "auto" else name
 
 
-def announce(strategy: str | None = None) -> None:
-    """Print :func:`device_line` on stderr (the CLIs' one start-up line)."""
-    print(device_line(strategy), file=sys.stderr, flush=True)
+def announce(strategy: str | None = None, *details: str) -> None:
+    """Print :func:`device_line` on stderr (the CLIs' one start-up line), with ``details`` after it
+    (``train.py``: the convolutions it trains with)."""
+    print("; ".join((device_line(strategy), *details)), file=sys.stderr, flush=True)

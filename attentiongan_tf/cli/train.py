@@ -169,7 +169,8 @@ def _build_config(args: argparse.Namespace) -> RunConfig:
         config = load_run_config(output_dir)
     config = apply_flags(config, given, resume, output_dir)
     if auto:
-        picked += auto_precision.convolutions(config) + auto_precision.threads_per_op(config)
+        conv_algorithm = auto_precision.trained_conv_algorithm(config, _has_gpu())
+        picked += f", --conv-algorithm {conv_algorithm}" + auto_precision.threads_per_op(config, conv_algorithm)
         logging.getLogger(__name__).warning("--mixed-precision auto: %s on this machine", picked)
     return config
 
@@ -221,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         from attentiongan_tf.training import determinism
 
         determinism.use_exact_threads()  # before anything starts TensorFlow; train() warns if it was too late
-    cli_env.announce(cli_env.strategy_name(str(flag_setting(config, "strategy"))))
+    convolutions = f"convolutions: {auto_precision.trained_conv_algorithm(config, _has_gpu())}"
+    cli_env.announce(cli_env.strategy_name(str(flag_setting(config, "strategy"))), convolutions)
     if flag_setting(config, "xla") and not _has_gpu():
         print(XLA_ON_CPU, file=sys.stderr)
     if flag_setting(config, "mixed_precision") == "bfloat16" and flag_setting(config, "strategy") != "tpu":

@@ -30,6 +30,8 @@ def test_train_one_step_starts_quietly_and_names_device_and_strategy(tmp_path):
     device_lines = [line for line in done.stderr.splitlines() if line.startswith("device: ")]
     assert len(device_lines) == 1, done.stderr
     assert "strategy: default" in device_lines[0] and ("CPU" in device_lines[0] or "GPU" in device_lines[0])
+    # the convolutions the run trains with, --conv-algorithm auto resolved: Winograd's on a CPU in float32
+    assert device_lines[0].endswith("; convolutions: " + ("direct" if "GPU (" in device_lines[0] else "winograd"))
     assert "INFO" not in done.stderr, done.stderr
 
 

@@ -57,7 +57,7 @@ def test_a_cpu_run_is_not_on_an_accelerator():
 
 
 def test_the_trainer_resolves_auto_for_this_machine(caplog):
-    caplog.set_level("INFO")
+    caplog.set_level("INFO", logger="attentiongan_tf.training.precision")  # (train.py quiets it in a CLI)
     trainer = AttentionGANTrainer(tiny_config())  # float32 on this test machine's CPU
     blocks = trainer.generator_ab.encoder.blocks + trainer.generator_ba.encoder.blocks
     assert trainer.conv_algorithm == "winograd" and {block.conv_algorithm for block in blocks} == {"winograd"}
