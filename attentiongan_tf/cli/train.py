@@ -222,9 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         from attentiongan_tf.training import determinism
 
         determinism.use_exact_threads()  # before anything starts TensorFlow; train() warns if it was too late
-    convolutions = f"convolutions: {auto_precision.trained_conv_algorithm(config, _has_gpu())}"
+    gpu = _has_gpu()
+    convolutions = f"convolutions: {auto_precision.trained_conv_algorithm(config, gpu)}"
     cli_env.announce(cli_env.strategy_name(str(flag_setting(config, "strategy"))), convolutions)
-    if flag_setting(config, "xla") and not _has_gpu():
+    if flag_setting(config, "xla") and not gpu:
         print(XLA_ON_CPU, file=sys.stderr)
     if flag_setting(config, "mixed_precision") == "bfloat16" and flag_setting(config, "strategy") != "tpu":
         from attentiongan_tf.training.precision import auto_mixed_precision
