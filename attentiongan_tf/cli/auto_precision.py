@@ -16,11 +16,12 @@ from attentiongan_tf.training.tasks.registry import RunConfig
 
 
 def pick_mixed_precision(given: dict) -> str:
-    """``--mixed-precision auto``: store this machine's pick in ``given``; returns its name for the log
-    (``float32`` for off)."""
+    """``--mixed-precision auto``: store this machine's pick in ``given`` (the flags given, ``--strategy``'s
+    among them); returns its name for the log (``float32`` for off)."""
+    from attentiongan_tf.cli.env import strategy_name
     from attentiongan_tf.training import precision
 
-    picked = precision.auto_mixed_precision()
+    picked = precision.auto_mixed_precision(tpu=strategy_name(given.get("strategy", "auto")) == "tpu")
     if picked == "off":
         del given["mixed_precision"]
         return "float32"
@@ -28,13 +29,15 @@ def pick_mixed_precision(given: dict) -> str:
     return picked
 
 
-def trained_conv_algorithm(config: RunConfig, gpu: bool) -> str:
+def trained_conv_algorithm(config: RunConfig, gpu: bool, strategy: str) -> str:
     """The convolutions the run trains with: its ``conv_algorithm``, ``auto`` resolved as its trainer will (a
     resumed run keeps the setting it was started with).
 
     Args:
         config: the run's config.
-        gpu: whether TensorFlow sees a GPU (a TPU run's strategy says so itself).
+        gpu: whether TensorFlow sees a GPU.
+        strategy: the strategy the run trains under, ``auto`` resolved (``cli.env.strategy_name``): ``tpu``
+            trains on a TPU.
     """
     from attentiongan_tf.training import precision
 
@@ -42,17 +45,17 @@ def trained_conv_algorithm(config: RunConfig, gpu: bool) -> str:
     if algorithm != "auto":
         return algorithm
     mixed_precision = cast("bool | str", flag_setting(config, "mixed_precision"))
-    accelerator = gpu or flag_setting(config, "strategy") == "tpu"
-    return precision.auto_conv_algorithm(mixed_precision, accelerator)
+    return precision.auto_conv_algorithm(mixed_precision, accelerator=gpu or strategy == "tpu")
 
 
-def threads_per_op(config: RunConfig, conv_algorithm: str) -> str:
+def threads_per_op(config: RunConfig, conv_algorithm: str, accelerator: bool = False) -> str:
     """Run ``auto``'s bfloat16 pick one thread per op where the benchmarks measured that faster for the run's
     convolutions (``conv_algorithm``, resolved) and pixels per step (``precision.auto_one_thread_per_op``); what
-    to add to the log line."""
+    to add to the log line. Never where the run trains on a GPU or TPU (``accelerator``): the rule is for the
+    CPU's own arithmetic."""
     from attentiongan_tf.training import precision
 
-    if flag_setting(config, "mixed_precision") != "bfloat16" or flag_setting(config, "deterministic"):
+    if flag_setting(config, "mixed_precision") != "bfloat16" or flag_setting(config, "deterministic") or accelerator:
         return ""  # (a deterministic run sets its own threads)
     size, batch = (int(str(flag_setting(config, flag))) for flag in ("image_size", "batch_size"))
     one_thread_per_op = precision.auto_one_thread_per_op(conv_algorithm=conv_algorithm, pixels_per_step=size**2 * batch)

@@ -54,6 +54,11 @@ def _has_gpu() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
+def _strategy(config: RunConfig) -> str:
+    """The strategy the run trains under, ``--strategy auto`` resolved."""
+    return cli_env.strategy_name(str(flag_setting(config, "strategy")))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``train.py``'s flags (their destinations are the keys of ``train_flags.FLAGS_BY_KIND``)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -169,8 +174,10 @@ def _build_config(args: argparse.Namespace) -> RunConfig:
         config = load_run_config(output_dir)
     config = apply_flags(config, given, resume, output_dir)
     if auto:
-        conv_algorithm = auto_precision.trained_conv_algorithm(config, _has_gpu())
-        picked += f", --conv-algorithm {conv_algorithm}" + auto_precision.threads_per_op(config, conv_algorithm)
+        gpu, strategy = _has_gpu(), _strategy(config)
+        conv_algorithm = auto_precision.trained_conv_algorithm(config, gpu, strategy)
+        threads = auto_precision.threads_per_op(config, conv_algorithm, accelerator=gpu or strategy == "tpu")
+        picked += f", --conv-algorithm {conv_algorithm}{threads}"
         logging.getLogger(__name__).warning("--mixed-precision auto: %s on this machine", picked)
     return config
 
@@ -222,12 +229,11 @@ def main(argv: list[str] | None = None) -> int:
         from attentiongan_tf.training import determinism
 
         determinism.use_exact_threads()  # before anything starts TensorFlow; train() warns if it was too late
-    gpu = _has_gpu()
-    convolutions = f"convolutions: {auto_precision.trained_conv_algorithm(config, gpu)}"
-    cli_env.announce(cli_env.strategy_name(str(flag_setting(config, "strategy"))), convolutions)
+    gpu, strategy = _has_gpu(), _strategy(config)
+    cli_env.announce(strategy, f"convolutions: {auto_precision.trained_conv_algorithm(config, gpu, strategy)}")
     if flag_setting(config, "xla") and not gpu:
         print(XLA_ON_CPU, file=sys.stderr)
-    if flag_setting(config, "mixed_precision") == "bfloat16" and flag_setting(config, "strategy") != "tpu":
+    if flag_setting(config, "mixed_precision") == "bfloat16" and strategy != "tpu":
         from attentiongan_tf.training.precision import auto_mixed_precision
 
         if auto_mixed_precision() == "off":  # a CPU-only machine where auto would train in float32

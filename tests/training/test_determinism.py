@@ -101,7 +101,7 @@ def test_exact_threads_or_a_warning(monkeypatch, can_set, environ, configured_in
 
 def test_auto_leaves_the_threads_to_a_deterministic_run(monkeypatch, caplog):
     calls = []
-    monkeypatch.setattr(precision, "auto_mixed_precision", lambda: "bfloat16")
+    monkeypatch.setattr(precision, "auto_mixed_precision", lambda **_: "bfloat16")
     monkeypatch.setattr(precision, "auto_bfloat16_winograd", lambda *_: True)
     monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda **_: True)
     monkeypatch.setattr(precision, "use_one_thread_per_op", lambda: calls.append(1) or True)

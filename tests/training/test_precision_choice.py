@@ -28,6 +28,26 @@ def test_auto_mixed_precision(flags, gpus, expected):
     assert precision.auto_mixed_precision(flags, gpus) == expected
 
 
+def test_auto_mixed_precision_on_a_tpu_is_bfloat16_whatever_its_host_cpu():
+    assert precision.auto_mixed_precision("fpu avx2", 0, tpu=True) == "bfloat16"
+
+
+@pytest.mark.parametrize(
+    ("strategy", "stored", "said"),
+    [
+        ([], False, "float32, --conv-algorithm winograd"),
+        (["--strategy", "tpu"], "bfloat16", "bfloat16, --conv-algorithm direct"),
+        (["on a TPU VM"], "bfloat16", "bfloat16, --conv-algorithm direct"),  # --strategy auto picks tpu there
+    ],
+)
+def test_auto_flag_on_a_tpu_picks_bfloat16_its_native_type(monkeypatch, caplog, strategy, stored, said):
+    monkeypatch.setattr(precision, "_cpu_flags", lambda _: "vendor_id : GenuineIntel flags : fpu avx2")
+    strategy = _on_a_tpu_vm_if_asked(monkeypatch, strategy)
+    config = train.build_config(train.parse_args(["--mixed-precision", "auto", *strategy]))
+    assert config.train.mixed_precision == stored
+    assert f"--mixed-precision auto: {said} on this machine" in caplog.text
+
+
 @pytest.mark.parametrize(
     ("picked", "extra", "stored", "said"),
     [
@@ -40,7 +60,7 @@ def test_auto_mixed_precision(flags, gpus, expected):
 def test_auto_flag_stores_the_picked_precision_and_says_which_convolutions(monkeypatch, caplog, picked, extra,
                                                                           stored, said):  # fmt: skip
     """The convolutions stay ``auto`` in config.json (resolved where the run trains, as without the flag)."""
-    monkeypatch.setattr(precision, "auto_mixed_precision", lambda: picked)
+    monkeypatch.setattr(precision, "auto_mixed_precision", lambda **_: picked)
     monkeypatch.setattr(precision, "auto_bfloat16_winograd", lambda *_: False)
     monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda **_: False)
     config = train.build_config(train.parse_args(["--mixed-precision", "auto", *extra]))
@@ -64,7 +84,7 @@ def _auto_bfloat16(monkeypatch, winograd: bool) -> list[dict]:
     """Make ``auto`` pick bfloat16 (with Winograd convolutions or not); returns the calls of
     ``auto_one_thread_per_op`` (its keyword arguments), which answers no."""
     asked: list[dict] = []
-    monkeypatch.setattr(precision, "auto_mixed_precision", lambda: "bfloat16")
+    monkeypatch.setattr(precision, "auto_mixed_precision", lambda **_: "bfloat16")
     monkeypatch.setattr(precision, "auto_bfloat16_winograd", lambda *_: winograd)
     monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda **kwargs: asked.append(kwargs) and False)
     return asked
@@ -76,14 +96,28 @@ def _auto_bfloat16(monkeypatch, winograd: bool) -> list[dict]:
         ([], "auto", "winograd"),
         (["--conv-algorithm", "direct"], "direct", "direct"),  # an explicit choice
         (["--strategy", "tpu"], "auto", "direct"),  # XLA chooses a TPU's convolutions
+        (["--strategy", "auto", "on a TPU VM"], "auto", "direct"),  # what --strategy auto picks there
     ],
 )
 def test_auto_bfloat16_on_a_cpu_without_amx_takes_winograd_convolutions(monkeypatch, caplog, extra, stored, trains):
     asked = _auto_bfloat16(monkeypatch, winograd=True)
+    on_a_tpu = "tpu" in extra or "on a TPU VM" in extra
+    extra = _on_a_tpu_vm_if_asked(monkeypatch, extra)
     config = train.build_config(train.parse_args(["--mixed-precision", "auto", *extra]))
     assert (config.train.mixed_precision, config.train.conv_algorithm) == ("bfloat16", stored)
     assert f"--mixed-precision auto: bfloat16, --conv-algorithm {trains} on this machine" in caplog.text
-    assert [a["conv_algorithm"] for a in asked] == [trains]  # whether one thread per op pays depends on them
+    # whether one thread per op pays depends on them (not asked on a TPU: the rule is for the CPU's arithmetic)
+    assert [a["conv_algorithm"] for a in asked] == ([] if on_a_tpu else [trains])
+
+
+def _on_a_tpu_vm_if_asked(monkeypatch, flags: list[str]) -> list[str]:
+    """``flags`` without the marker ``"on a TPU VM"``; where it was there, this process looks like a TPU VM to
+    ``--strategy auto`` (which then picks ``tpu``)."""
+    if "on a TPU VM" not in flags:
+        return flags
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.setenv("TPU_ACCELERATOR_TYPE", "v5litepod-8")
+    return [flag for flag in flags if flag != "on a TPU VM"]
 
 
 AMX, NO_AMX = "fpu avx512_bf16 amx_bf16 amx_tile", "fpu avx512_bf16"
@@ -132,7 +166,7 @@ def test_auto_asks_about_threads_with_the_runs_convolutions_and_pixels_per_step(
 
 def test_auto_bfloat16_with_one_thread_per_op_says_so(monkeypatch, caplog):
     calls = []
-    monkeypatch.setattr(precision, "auto_mixed_precision", lambda: "bfloat16")
+    monkeypatch.setattr(precision, "auto_mixed_precision", lambda **_: "bfloat16")
     monkeypatch.setattr(precision, "auto_bfloat16_winograd", lambda *_: False)  # an AMX CPU
     monkeypatch.setattr(precision, "auto_one_thread_per_op", lambda **_: True)
     monkeypatch.setattr(precision, "use_one_thread_per_op", lambda: calls.append(1) or True)
@@ -141,12 +175,24 @@ def test_auto_bfloat16_with_one_thread_per_op_says_so(monkeypatch, caplog):
     assert "--mixed-precision auto: bfloat16, --conv-algorithm direct, one thread per op" in caplog.text
 
 
+def test_auto_on_a_tpu_leaves_the_host_cpus_threads_alone(monkeypatch, caplog):
+    """The one-thread-per-op rule was measured for bfloat16 arithmetic on the CPU; on a TPU the host CPU only
+    feeds it."""
+    calls = []
+    monkeypatch.setattr(precision, "_cpu_flags", lambda _: "fpu avx512_bf16 amx_bf16 amx_tile")  # its rule: yes
+    monkeypatch.setattr(precision, "use_one_thread_per_op", lambda *_: calls.append(1) or True)
+    strategy = _on_a_tpu_vm_if_asked(monkeypatch, ["on a TPU VM"])
+    config = train.build_config(train.parse_args(["--mixed-precision", "auto", "--image-size", "64", *strategy]))
+    assert config.train.mixed_precision == "bfloat16" and calls == []
+    assert "--mixed-precision auto: bfloat16, --conv-algorithm direct on this machine" in caplog.text
+
+
 def test_auto_float32_leaves_the_threads_as_tensorflow_sets_them(monkeypatch, caplog):
     """With the pages of the libraries given back, Winograd with TensorFlow's default threads is under the
     official code's peak RSS at every size and 0–15% faster than one op at a time (RESULTS.md
     "train_speed_rounds", 2026-12-06 14:20), so ``auto`` no longer changes them."""
     calls = []
-    monkeypatch.setattr(precision, "auto_mixed_precision", lambda: "off")
+    monkeypatch.setattr(precision, "auto_mixed_precision", lambda **_: "off")
     monkeypatch.setattr(precision, "use_one_op_at_a_time", lambda: calls.append(1) or True)
     monkeypatch.setattr(precision, "use_one_thread_per_op", lambda *_: calls.append(2) or True)
     config = train.build_config(train.parse_args(["--mixed-precision", "auto"]))
@@ -206,20 +252,26 @@ def test_xla_on_a_cpu_warns_with_the_measured_slowdown(monkeypatch, capsys, tmp_
 
 @pytest.mark.parametrize(
     ("auto_would_pick", "strategy", "warns"),
-    [("off", [], True), ("bfloat16", [], False), ("off", ["--strategy", "tpu"], False)],
+    [
+        ("off", [], True),
+        ("bfloat16", [], False),
+        ("off", ["--strategy", "tpu"], False),
+        ("off", ["--strategy", "auto", "on a TPU VM"], False),
+    ],
 )
 def test_bfloat16_on_a_cpu_where_float32_trains_faster_warns(
     monkeypatch, capsys, tmp_path, auto_would_pick, strategy, warns
 ):
     """An Intel CPU with AVX512-BF16 and no AMX, or one without bfloat16 instructions: bfloat16 given by hand
     trains slower than float32 there, so train.py says so (not on TPUs, where bfloat16 is the native type)."""
+    strategy = _on_a_tpu_vm_if_asked(monkeypatch, strategy)
 
     def stop(*args, **kwargs):
         raise ValueError("stopped before training")
 
     monkeypatch.setattr(loop, "train", stop)
     monkeypatch.setattr(train, "_has_gpu", lambda: False)
-    monkeypatch.setattr(precision, "auto_mixed_precision", lambda cpu_flags=None, gpus=None: auto_would_pick)
+    monkeypatch.setattr(precision, "auto_mixed_precision", lambda *_, **__: auto_would_pick)
     args = ["--mixed-precision", "bfloat16", *strategy, "--output-dir", str(tmp_path / "run")]
     assert train.main(args) != 0
     err = capsys.readouterr().err
