@@ -36,10 +36,11 @@ AVX512_BF16_FASTER_VENDOR = "AuthenticAMD"
 def auto_mixed_precision(cpu_flags: str | None = None, gpus: int | None = None, tpu: bool = False) -> str:
     """What ``--mixed-precision auto`` picks on this machine: ``bfloat16`` on TPUs (their native type); ``float16``
     on GPUs; ``bfloat16`` on CPUs with AMX, and on AMD CPUs with AVX512-BF16 (Zen 4: 2.5–2.8× the official float32
-    code with Winograd convolutions, the float32 ones 1.5×); else ``off`` (float32). An Intel CPU with AVX512-BF16 and no AMX (Cooper Lake, or a Xeon
-    whose AMX the virtual machine or kernel does not enable) stays in float32: on a Xeon with oneDNN held to
-    AVX512-BF16 its bfloat16 products ran at 105 GMAC/s against float32's 148, and a training iteration took
-    longer in bfloat16 than in float32 with Winograd convolutions (docs/performance_log.md).
+    code with Winograd convolutions, the float32 ones 1.5×); else ``off`` (float32). An Intel CPU with
+    AVX512-BF16 and no AMX (Cooper Lake, or a Xeon whose AMX the virtual machine or kernel does not enable) stays
+    in float32: on a Xeon with oneDNN held to AVX512-BF16 its bfloat16 products ran at 105 GMAC/s against
+    float32's 148, and a training iteration took longer in bfloat16 than in float32 with Winograd convolutions
+    (docs/performance_log.md).
 
     Args:
         cpu_flags: ``/proc/cpuinfo``'s text, or its flags (default: read ``/proc/cpuinfo``; none where it cannot
