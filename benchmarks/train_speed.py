@@ -114,7 +114,7 @@ def time_training_steps(config, steps: int, warmup: int) -> list[float]:
     import numpy as np
     import tensorflow as tf
 
-    from attentiongan_tf.training.library_pages import release_library_pages
+    from attentiongan_tf.training.library_pages import release_while_starting
     from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 
     trainer = AttentionGANTrainer(config)
@@ -123,8 +123,7 @@ def time_training_steps(config, steps: int, warmup: int) -> list[float]:
     batch = {domain: tf.constant(rng.uniform(-1, 1, shape), tf.float32) for domain in ("A", "B")}
     times = []
     for step in range(warmup + steps):
-        if step < 2:  # as the training loop does before and after its first step
-            release_library_pages()
+        release_while_starting(step)  # as the training loop does
         start = time.perf_counter()
         trainer.train_step(batch)  # returns Python floats: the step has finished
         if step >= warmup:

@@ -20,7 +20,7 @@ import errno
 import sys
 from pathlib import Path
 
-__all__ = ["release_library_pages"]
+__all__ = ["release_library_pages", "release_while_starting"]
 
 _MADV_PAGEOUT = 21  # linux/mman.h
 
@@ -54,6 +54,18 @@ def release_library_pages(maps: Path = Path("/proc/self/maps")) -> int:
             return released  # a kernel without MADV_PAGEOUT
         # else ENOMEM: the mapping went away since the map was read
     return released
+
+
+def release_while_starting(steps_done: int) -> None:
+    """:func:`release_library_pages` before a run's first training step (what starting the runtime touched) and
+    before its second (what tracing and optimising the step's graphs touched); nothing from then on. RSS then
+    shows what training keeps. The training loop and the speed benchmarks call it before every step.
+
+    Args:
+        steps_done: the steps this process has run so far (a resumed run counts from its resume).
+    """
+    if steps_done < 2:
+        release_library_pages()
 
 
 def read_only_file_mappings(maps_text: str) -> list[tuple[int, int]]:

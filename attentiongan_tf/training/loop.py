@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from attentiongan_tf.training import checkpoints as ckpt
 from attentiongan_tf.training import determinism, strategies, summaries
-from attentiongan_tf.training.library_pages import release_library_pages
+from attentiongan_tf.training.library_pages import release_while_starting
 from attentiongan_tf.training.run_dir import OutputDirError, RunDir, check_steps
 from attentiongan_tf.training.signals import StopRequest
 from attentiongan_tf.training.tasks import registry
@@ -114,14 +114,12 @@ def train(config: Any, resume: bool = False, progress: bool = True, overwrite: b
     history, last = [], {}
     bar = tqdm(range(start, s.steps), initial=start, total=s.steps, disable=not (progress and chief), desc="train")
     tick, tick_step = time.perf_counter(), start
-    release_library_pages()  # what starting the runtime touched: RSS then shows what training keeps
     with StopRequest() as stop, bar:
         for step in bar:
             if stop.signum is not None:
                 raise stop.interrupted(step, checkpoints.save(step), output_dir)
+            release_while_starting(step - start)
             values = trainer.train_step(next(iterator)).values
-            if step == start:
-                release_library_pages()  # and what tracing and optimising the step's graphs touched
             diverged = _diverged(values, step, checkpoints.latest)
             if diverged:
                 raise diverged

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attentiongan_tf.training import loop
+from attentiongan_tf.training import library_pages, loop
 from attentiongan_tf.training.library_pages import read_only_file_mappings, release_library_pages
 from attentiongan_tf.training.tasks.two_domain import AttentionGANTrainer
 from tests.robustness.runs import two_domain_config
@@ -82,6 +82,19 @@ def test_the_training_loop_releases_them_before_and_after_its_first_step(tmp_pat
         return result
 
     monkeypatch.setattr(AttentionGANTrainer, "train_step", counted_step)
-    monkeypatch.setattr(loop, "release_library_pages", lambda: steps_done_at_each_release.append(len(steps_done)))
+    monkeypatch.setattr(library_pages, "release_library_pages",
+                        lambda: steps_done_at_each_release.append(len(steps_done)))  # fmt: skip
     loop.train(two_domain_config(tmp_path, tmp_path / "run", steps=3), progress=False)
     assert steps_done_at_each_release == [0, 1] and len(steps_done) == 3
+
+
+def test_a_resumed_run_releases_them_before_and_after_its_own_first_step(tmp_path, monkeypatch):
+    loop.train(two_domain_config(tmp_path, tmp_path / "run", steps=2), progress=False)
+    released_before_step = []
+    original_step = AttentionGANTrainer.train_step
+    monkeypatch.setattr(AttentionGANTrainer, "train_step",
+                        lambda self, batch: released_before_step.append(len(released)) or original_step(self, batch))
+    released: list[int] = []
+    monkeypatch.setattr(library_pages, "release_library_pages", lambda: released.append(1))
+    loop.train(two_domain_config(tmp_path, tmp_path / "run", steps=5), resume=True, progress=False)
+    assert released_before_step == [1, 2, 2]  # steps 3, 4 and 5
