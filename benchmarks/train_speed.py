@@ -178,12 +178,15 @@ def judged_with_amx(max_cpu_isa: str | None) -> bool:
     return "amx_bf16" in bfloat16_flags() and (max_cpu_isa is None or "AMX" in max_cpu_isa.upper())
 
 
+def saved_section(machine: str, judged_with_amx: bool, rows: list[dict]) -> dict:
+    """What results.json keeps of a run: its machine, whether it was judged by the target for CPUs with AMX
+    (:func:`judged_with_amx`) and its rows."""
+    return {"machine": machine, "judged_with_amx": judged_with_amx, "rows": rows}
+
+
 def render_saved(section: str, saved: dict, iterations: int, warmup: int) -> str:
-    """The table of a saved ``section`` (its rows and machine, as :func:`main` stores them), judged with AMX where
-    that machine had it and oneDNN was not held below it."""
-    machine = saved["machine"]
-    held = re.search(r"oneDNN held to (\S+)", machine)
-    amx = "amx_bf16" in machine and (held is None or "AMX" in held.group(1).upper())
+    """The table of a saved ``section`` (as :func:`saved_section` stores it), judged by the target its run was."""
+    machine, amx = saved["machine"], saved["judged_with_amx"]
     if section.endswith("_rounds"):
         return render_rounds(saved["rows"], machine, iterations, warmup, amx)
     repeat_of = section.removesuffix("_repeat") if section.endswith("_repeat") else ""
@@ -263,6 +266,7 @@ def main() -> None:
     if args.onednn_max_cpu_isa:
         os.environ["ONEDNN_MAX_CPU_ISA"] = args.onednn_max_cpu_isa  # the workers inherit it
         machine += f"; oneDNN held to {args.onednn_max_cpu_isa} (ONEDNN_MAX_CPU_ISA)"
+    amx = judged_with_amx(args.onednn_max_cpu_isa)
     section, repeat_of = output_section(args.repeat, args.rounds, args.onednn_max_cpu_isa)
     timed = {(int(size), int(batch)) for size, batch in (c.split("x") for c in args.configs)}
     kept = kept_rounds(load_data(section), machine, timed) if args.merge else []
@@ -277,14 +281,13 @@ def main() -> None:
                 row = {**_ours(args, size, batch, mode), "official": official, "round": round_index}
                 rows.append({**row, "measured": measured_at(machine)})
                 print(json.dumps(rows[-1]), flush=True)
-                save_data("train_speed_partial", {"machine": machine, "rows": rows})
-    amx = judged_with_amx(args.onednn_max_cpu_isa)
+                save_data("train_speed_partial", saved_section(machine, amx, rows))
     rows = kept + rows
     if args.rounds > 1:
         update_section(section, render_rounds(rows, machine, args.iterations, args.warmup, amx))
     else:
         update_section(section, render(rows, machine, args.iterations, args.warmup, amx, repeat_of))
-    save_data(section, {"machine": machine, "rows": rows})
+    save_data(section, saved_section(machine, amx, rows))
     drop_data("train_speed_partial")  # the progress copy, kept while the run was going
 
 

@@ -162,21 +162,37 @@ def test_kernel_floor_reads_every_convolution_of_the_train_speed_modes_iteration
 
 
 @pytest.mark.parametrize(
-    ("machine", "target"),
+    ("machine", "judged_with_amx", "target"),
     [
-        ("Xeon (amx_bf16, avx512_bf16), 2 usable cores", "3.0"),
-        ("Xeon (amx_bf16, avx512_bf16), 2 usable cores; oneDNN held to AVX512_CORE_BF16 (ONEDNN_MAX_CPU_ISA)", "2.5"),
-        ("EPYC (avx512_bf16), 2 usable cores", "2.5"),
+        ("Xeon (amx_bf16, avx512_bf16), 2 usable cores", True, "3.0"),
+        ("Xeon (amx_bf16, avx512_bf16), 2 usable cores; oneDNN held to AVX512_CORE_BF16", False, "2.5"),
+        ("EPYC (avx512_bf16), 2 usable cores", False, "2.5"),
     ],
 )
-def test_a_saved_section_is_written_again_with_the_tables_words_and_its_own_machines_target(machine, target):
+def test_a_saved_section_is_written_again_with_the_tables_words_and_its_own_machines_target(machine,
+                                                                                          judged_with_amx, target):  # fmt: skip
     """``train_speed.py --render SECTION``: the words of the tables change (the default convolutions did), the
-    numbers are the saved ones, judged by the target of the machine that measured them, not of this one."""
+    numbers are the saved ones, judged by the target the run that measured them was judged by (saved with them),
+    not by this machine's."""
     import train_speed
 
     rows = [_round_row("bfloat16", 1.0, 2.8), _round_row("bfloat16", 1.0, 2.8)]
-    table = train_speed.render_saved("train_speed_rounds", {"machine": machine, "rows": rows}, 3, 2)
+    saved = train_speed.saved_section(machine, judged_with_amx, rows)
+    table = train_speed.render_saved("train_speed_rounds", saved, 3, 2)
     assert f"Machine: {machine}." in table and "the default `--conv-algorithm auto`" in table
     assert f"(≥ {target}×) in 2 of 2 rounds" in table
-    full = train_speed.render_saved("train_speed_repeat", {"machine": machine, "rows": rows[:1]}, 3, 2)
+    full = train_speed.render_saved("train_speed_repeat", {**saved, "rows": rows[:1]}, 3, 2)
     assert "a second run of some modes of the train_speed section" in full
+
+
+def test_every_saved_train_speed_section_says_which_target_judged_it():
+    import json
+
+    from results import RESULTS_JSON
+
+    saved = json.loads(RESULTS_JSON.read_text())
+    sections = {name: data for name, data in saved.items() if name.startswith("train_speed")}
+    assert sections and all(isinstance(data.get("judged_with_amx"), bool) for data in sections.values())
+    held = sections["train_speed_isa_avx512_core_bf16_rounds"]
+    assert sections["train_speed_rounds"]["judged_with_amx"] and not held["judged_with_amx"]
+    assert not sections["train_speed_avx512_bf16"]["judged_with_amx"]  # the EPYC
