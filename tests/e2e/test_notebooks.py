@@ -56,6 +56,8 @@ def test_train_then_translate_and_export_notebooks(tmp_path):
     assert (run_dir / "checkpoints" / "checkpoint").is_file()
     assert sorted((run_dir / "samples").glob("*.png"))
     assert any(o.get("output_type") == "display_data" for c in train.cells for o in c.get("outputs", []))
+    assert "strategy: default" in _printed(train)  # the hardware cell: what --strategy auto picks here
+    assert "--mixed-precision auto:" in _printed(train)  # train.py's line naming its pick for this machine
 
     # Running the notebook again resumes from the Drive-style output folder instead of starting over.
     again = _execute("train.ipynb", {**common, "OUTPUT_DIR": str(run_dir), "STEPS": 6})

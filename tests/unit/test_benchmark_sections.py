@@ -169,8 +169,7 @@ def test_kernel_floor_reads_every_convolution_of_the_train_speed_modes_iteration
         ("EPYC (avx512_bf16), 2 usable cores", False, "2.5"),
     ],
 )
-def test_a_saved_section_is_written_again_with_the_tables_words_and_its_own_machines_target(machine,
-                                                                                          judged_with_amx, target):  # fmt: skip
+def test_a_saved_section_is_written_again_with_the_tables_words_and_its_runs_target(machine, judged_with_amx, target):
     """``train_speed.py --render SECTION``: the words of the tables change (the default convolutions did), the
     numbers are the saved ones, judged by the target the run that measured them was judged by (saved with them),
     not by this machine's."""
