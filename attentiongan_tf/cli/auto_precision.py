@@ -29,15 +29,13 @@ def pick_mixed_precision(given: dict) -> str:
     return picked
 
 
-def trained_conv_algorithm(config: RunConfig, gpu: bool, strategy: str) -> str:
+def trained_conv_algorithm(config: RunConfig, accelerator: bool) -> str:
     """The convolutions the run trains with: its ``conv_algorithm``, ``auto`` resolved as its trainer will (a
     resumed run keeps the setting it was started with).
 
     Args:
         config: the run's config.
-        gpu: whether TensorFlow sees a GPU.
-        strategy: the strategy the run trains under, ``auto`` resolved (``cli.env.strategy_name``): ``tpu``
-            trains on a TPU.
+        accelerator: whether the run trains on a GPU or a TPU.
     """
     from attentiongan_tf.training import precision
 
@@ -45,10 +43,10 @@ def trained_conv_algorithm(config: RunConfig, gpu: bool, strategy: str) -> str:
     if algorithm != "auto":
         return algorithm
     mixed_precision = cast("bool | str", flag_setting(config, "mixed_precision"))
-    return precision.auto_conv_algorithm(mixed_precision, accelerator=gpu or strategy == "tpu")
+    return precision.auto_conv_algorithm(mixed_precision, accelerator)
 
 
-def threads_per_op(config: RunConfig, conv_algorithm: str, accelerator: bool = False) -> str:
+def threads_per_op(config: RunConfig, conv_algorithm: str, accelerator: bool) -> str:
     """Run ``auto``'s bfloat16 pick one thread per op where the benchmarks measured that faster for the run's
     convolutions (``conv_algorithm``, resolved) and pixels per step (``precision.auto_one_thread_per_op``); what
     to add to the log line. Never where the run trains on a GPU or TPU (``accelerator``): the rule is for the

@@ -54,9 +54,11 @@ def _has_gpu() -> bool:
     return bool(tf.config.list_physical_devices("GPU"))
 
 
-def _strategy(config: RunConfig) -> str:
-    """The strategy the run trains under, ``--strategy auto`` resolved."""
-    return cli_env.strategy_name(str(flag_setting(config, "strategy")))
+def _where(config: RunConfig) -> tuple[bool, str, bool]:
+    """Whether TensorFlow sees a GPU, the strategy the run trains under (``--strategy auto`` resolved) and whether
+    it trains on an accelerator (a GPU, or a TPU through its strategy)."""
+    gpu, strategy = _has_gpu(), cli_env.strategy_name(str(flag_setting(config, "strategy")))
+    return gpu, strategy, gpu or strategy == "tpu"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,9 +176,9 @@ def _build_config(args: argparse.Namespace) -> RunConfig:
         config = load_run_config(output_dir)
     config = apply_flags(config, given, resume, output_dir)
     if auto:
-        gpu, strategy = _has_gpu(), _strategy(config)
-        conv_algorithm = auto_precision.trained_conv_algorithm(config, gpu, strategy)
-        threads = auto_precision.threads_per_op(config, conv_algorithm, accelerator=gpu or strategy == "tpu")
+        accelerator = _where(config)[2]
+        conv_algorithm = auto_precision.trained_conv_algorithm(config, accelerator)
+        threads = auto_precision.threads_per_op(config, conv_algorithm, accelerator)
         picked += f", --conv-algorithm {conv_algorithm}{threads}"
         logging.getLogger(__name__).warning("--mixed-precision auto: %s on this machine", picked)
     return config
@@ -229,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         from attentiongan_tf.training import determinism
 
         determinism.use_exact_threads()  # before anything starts TensorFlow; train() warns if it was too late
-    gpu, strategy = _has_gpu(), _strategy(config)
-    cli_env.announce(strategy, f"convolutions: {auto_precision.trained_conv_algorithm(config, gpu, strategy)}")
+    gpu, strategy, accelerator = _where(config)
+    cli_env.announce(strategy, f"convolutions: {auto_precision.trained_conv_algorithm(config, accelerator)}")
     if flag_setting(config, "xla") and not gpu:
         print(XLA_ON_CPU, file=sys.stderr)
     if flag_setting(config, "mixed_precision") == "bfloat16" and strategy != "tpu":
